@@ -1,0 +1,44 @@
+//! `operations`: one row per organize, duplicate-cleanup or rollback job, with its
+//! counters. `metadata` holds the options the job was started with.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "operations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// `organize`, `duplicate_cleanup` or `rollback`.
+    pub operation_type: String,
+    /// `pending`, `running`, `completed`, `failed` or `cancelled`.
+    pub status: String,
+    /// `queued`, `scanning`, `hashing`, `moving`, `finishing` or `done`.
+    pub phase: String,
+    pub root_path: String,
+    pub is_dry_run: bool,
+    pub files_total: Option<i64>,
+    pub files_scanned: i64,
+    pub files_processed: i64,
+    pub files_skipped: i64,
+    pub duplicates_found: i64,
+    pub space_saved_bytes: i64,
+    pub error_message: Option<String>,
+    pub metadata: Json,
+    /// For a rollback: the operation it undoes.
+    pub rollback_of: Option<Uuid>,
+    /// For an applied plan: the dry run whose records it carries out.
+    pub plan_of: Option<Uuid>,
+    pub cancel_requested: bool,
+    /// When a cleanup's trash was deleted for good (it can no longer be rolled back).
+    pub trash_purged_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub started_at: Option<DateTimeUtc>,
+    pub completed_at: Option<DateTimeUtc>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,58 @@
+//! The database migrations, one file per change, each reversible. They run on SQLite and
+//! PostgreSQL alike: only portable column types, and foreign keys declared with the table
+//! (SQLite cannot add them later).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_users;
+mod m20261125_000002_create_api_keys;
+mod m20261125_000003_create_refresh_tokens;
+mod m20261125_000004_create_operations;
+mod m20261125_000005_create_file_records;
+mod m20261125_000006_create_category_rules;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_users::Migration),
+            Box::new(m20261125_000002_create_api_keys::Migration),
+            Box::new(m20261125_000003_create_refresh_tokens::Migration),
+            Box::new(m20261125_000004_create_operations::Migration),
+            Box::new(m20261125_000005_create_file_records::Migration),
+            Box::new(m20261125_000006_create_category_rules::Migration),
+        ]
+    }
+}
+
+/// A foreign key to `users.id` that deletes the child rows with the user.
+pub(crate) fn user_fk(table: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{table}_user_id"))
+        .from(table, "user_id")
+        .to("users", "id")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+/// Creates an index named after its table and columns.
+pub(crate) async fn create_index(
+    manager: &SchemaManager<'_>,
+    table: &'static str,
+    columns: &[&'static str],
+    unique: bool,
+) -> Result<(), DbErr> {
+    let mut index = Index::create();
+    index
+        .name(format!("idx_{table}_{}", columns.join("_")))
+        .table(table);
+    for column in columns {
+        index.col(*column);
+    }
+    if unique {
+        index.unique();
+    }
+    manager.create_index(index.to_owned()).await
+}

@@ -1,0 +1,276 @@
+//! Sign-up, login, refresh-token rotation and logout.
+//!
+//! Refresh tokens are opaque random strings stored as SHA-256 hashes. Every login starts a
+//! token *family*; each refresh revokes the presented token and issues its successor in
+//! the same family. Presenting a token that was already rotated means two parties hold
+//! it, so the whole family is revoked and both must log in again.
+
+use chrono::{Duration, Utc};
+use entity::{refresh_tokens, users};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::{ClientInfo, password, secrets, validation},
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+pub const REFRESH_TOKEN_TTL: Duration = Duration::days(7);
+const REFRESH_TOKEN_LEN: usize = 48;
+pub const FREE_TIER_QUOTA_GB: i32 = 5;
+
+/// What a successful sign-in hands back.
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub user: users::Model,
+}
+
+pub struct SignupInput {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub full_name: Option<String>,
+}
+
+const WRONG_CREDENTIALS: &str = "invalid login or password";
+const BAD_REFRESH_TOKEN: &str = "invalid, expired or revoked refresh token";
+
+#[tracing::instrument(skip_all, fields(client = %client.ip))]
+pub async fn signup(
+    state: &AppState,
+    client: &ClientInfo,
+    input: SignupInput,
+) -> AppResult<Session> {
+    let limits = &state.config;
+    state
+        .limiter
+        .hit(
+            &format!("signup:ip:{}", client.ip),
+            limits.auth_rate_limit_per_ip,
+        )
+        .await?;
+    let email = validation::email(&input.email)?;
+    let username = validation::username(&input.username)?;
+    validation::password(&input.password)?;
+    let full_name = validation::optional_text("fullName", input.full_name.as_deref(), 200)?;
+
+    // Checked up front for a clear message; the unique indexes still decide under a race.
+    if find_by_login(state, &email).await?.is_some() {
+        return Err(AppError::Conflict(
+            "an account with this email already exists".into(),
+        ));
+    }
+    if find_by_login(state, &username).await?.is_some() {
+        return Err(AppError::Conflict("this username is taken".into()));
+    }
+
+    let password_hash = password::hash(input.password).await?;
+    let now = Utc::now();
+    let user = users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email),
+        username: Set(username),
+        password_hash: Set(password_hash),
+        full_name: Set(full_name),
+        avatar_url: Set(None),
+        subscription_tier: Set("free".into()),
+        storage_quota_gb: Set(FREE_TIER_QUOTA_GB),
+        storage_used_bytes: Set(0),
+        is_active: Set(true),
+        is_verified: Set(false),
+        email_verified_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(Some(now)),
+    }
+    .insert(&state.db)
+    .await
+    .map_err(|err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::Conflict("an account with this email or username already exists".into())
+        }
+        _ => err.into(),
+    })?;
+    tracing::info!(user_id = %user.id, "account created");
+    start_session(state, user).await
+}
+
+#[tracing::instrument(skip_all, fields(client = %client.ip))]
+pub async fn login(
+    state: &AppState,
+    client: &ClientInfo,
+    login: &str,
+    password: String,
+) -> AppResult<Session> {
+    let login = login.trim().to_lowercase();
+    let limits = &state.config;
+    state
+        .limiter
+        .hit(
+            &format!("login:ip:{}", client.ip),
+            limits.auth_rate_limit_per_ip,
+        )
+        .await?;
+    state
+        .limiter
+        .hit(
+            &format!("login:account:{login}"),
+            limits.auth_rate_limit_per_account,
+        )
+        .await?;
+
+    let user = find_by_login(state, &login).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    if !password::verify(password, stored).await? {
+        return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
+    }
+    let user = user.expect("a verified password belongs to a user");
+    if !user.is_active {
+        return Err(AppError::Forbidden("this account is disabled".into()));
+    }
+    let now = Utc::now();
+    let mut active: users::ActiveModel = user.into();
+    active.last_login_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let user = active.update(&state.db).await?;
+    start_session(state, user).await
+}
+
+#[tracing::instrument(skip_all, fields(client = %client.ip))]
+pub async fn refresh(state: &AppState, client: &ClientInfo, presented: &str) -> AppResult<Session> {
+    let limits = &state.config;
+    state
+        .limiter
+        .hit(
+            &format!("refresh:ip:{}", client.ip),
+            limits.auth_rate_limit_per_ip,
+        )
+        .await?;
+    let invalid = || AppError::Unauthenticated(BAD_REFRESH_TOKEN.into());
+    let token = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(secrets::sha256_hex(presented.trim())))
+        .one(&state.db)
+        .await?
+        .ok_or_else(invalid)?;
+    state
+        .limiter
+        .hit(
+            &format!("refresh:account:{}", token.user_id),
+            limits.auth_rate_limit_per_account,
+        )
+        .await?;
+
+    let now = Utc::now();
+    if token.revoked_at.is_some() {
+        if token.replaced_by.is_some() {
+            tracing::warn!(user_id = %token.user_id, family = %token.family_id, "rotated refresh token reused: revoking its family");
+            revoke_family(state, token.family_id).await?;
+        }
+        return Err(invalid());
+    }
+    if token.expires_at <= now {
+        return Err(invalid());
+    }
+    let user = users::Entity::find_by_id(token.user_id)
+        .one(&state.db)
+        .await?
+        .filter(|user| user.is_active)
+        .ok_or_else(invalid)?;
+
+    // Claim the token with a conditional update, so two concurrent refreshes with one
+    // token cannot both succeed: the loser sees it as reuse.
+    let successor_id = Uuid::now_v7();
+    let claimed = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            refresh_tokens::Column::ReplacedBy,
+            Expr::value(successor_id),
+        )
+        .filter(refresh_tokens::Column::Id.eq(token.id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        revoke_family(state, token.family_id).await?;
+        return Err(invalid());
+    }
+    issue_session(state, user, token.family_id, successor_id).await
+}
+
+/// Ends the session a refresh token belongs to (its whole family). `false` when the token
+/// was unknown or already ended.
+pub async fn logout(state: &AppState, presented: &str) -> AppResult<bool> {
+    let token = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(secrets::sha256_hex(presented.trim())))
+        .one(&state.db)
+        .await?;
+    match token {
+        Some(token) if token.revoked_at.is_none() => {
+            revoke_family(state, token.family_id).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+async fn revoke_family(state: &AppState, family_id: Uuid) -> AppResult<()> {
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_tokens::Column::FamilyId.eq(family_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// An email (contains `@`) or a username, already lower-cased.
+async fn find_by_login(state: &AppState, login: &str) -> AppResult<Option<users::Model>> {
+    let column = if login.contains('@') {
+        users::Column::Email
+    } else {
+        users::Column::Username
+    };
+    Ok(users::Entity::find()
+        .filter(column.eq(login))
+        .one(&state.db)
+        .await?)
+}
+
+async fn start_session(state: &AppState, user: users::Model) -> AppResult<Session> {
+    issue_session(state, user, Uuid::now_v7(), Uuid::now_v7()).await
+}
+
+async fn issue_session(
+    state: &AppState,
+    user: users::Model,
+    family_id: Uuid,
+    token_id: Uuid,
+) -> AppResult<Session> {
+    let (access_token, expires_in) = state.keys.issue(user.id)?;
+    let refresh_token = secrets::random_alphanumeric(REFRESH_TOKEN_LEN);
+    let now = Utc::now();
+    refresh_tokens::ActiveModel {
+        id: Set(token_id),
+        user_id: Set(user.id),
+        family_id: Set(family_id),
+        token_hash: Set(secrets::sha256_hex(&refresh_token)),
+        created_at: Set(now),
+        expires_at: Set(now + REFRESH_TOKEN_TTL),
+        revoked_at: Set(None),
+        replaced_by: Set(None),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(Session {
+        access_token,
+        refresh_token,
+        expires_in,
+        user,
+    })
+}

@@ -1,0 +1,14 @@
+//! Accounts and credentials: passwords, access tokens, refresh tokens, API keys, and the
+//! rate limits in front of them. Services here take the `AppState` and the caller; the
+//! GraphQL layer only parses and maps.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod caller;
+pub mod jwt;
+pub mod password;
+pub mod rate_limit;
+pub mod secrets;
+pub mod validation;
+
+pub use caller::{Caller, ClientInfo, authenticate};

@@ -1,0 +1,202 @@
+//! Configuration: command-line flags with environment fallbacks (and `.env`, read by
+//! `main`). `Config` is what `serve` runs with; `Debug` redacts secrets, so it is safe
+//! to log.
+
+use std::{net::IpAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "organizer",
+    version,
+    about = "Organizer: sort, deduplicate and un-do changes to your files, over GraphQL."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the GraphQL API (HTTP and WebSocket). Runs pending migrations first.
+    Serve(Box<Config>),
+    /// Run pending database migrations, then exit.
+    Migrate(DatabaseArgs),
+    /// Print the GraphQL schema (SDL) to standard output.
+    Schema,
+}
+
+/// Where the data lives; shared by every command that touches the database.
+#[derive(Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+    /// Default: a SQLite file `organizer.db` in the data folder.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Folder for the embedded defaults: the SQLite database and the generated JWT secret.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+impl DatabaseArgs {
+    /// The URL to connect to, falling back to the SQLite file in the data folder
+    /// (`mode=rwc` creates it on first start).
+    pub fn effective_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("organizer.db").display()
+            ),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseArgs")
+            .field("database_url", &redact_url(&self.effective_url()))
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
+}
+
+/// Everything `organizer serve` runs with.
+#[derive(Clone, Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Address to listen on. Port 0 picks a free port.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8000")]
+    pub bind: String,
+
+    /// Secret for signing access tokens (at least 32 characters). Processes of one
+    /// deployment must share it. Default: generated once into `<data-dir>/jwt_secret`.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Comma-separated origins allowed by CORS (`*` for any). Default: none (same origin only).
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Number of in-process workers that run operations (0: API only).
+    #[arg(long, env = "WORKERS", default_value_t = 2)]
+    pub workers: usize,
+
+    /// Comma-separated addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Turn off schema introspection and "did you mean" suggestions in errors.
+    #[arg(long, env = "DISABLE_INTROSPECTION")]
+    pub disable_introspection: bool,
+
+    /// Attempts per minute at signup, login and refreshToken from one client address
+    /// (each operation counted on its own).
+    #[arg(long, env = "AUTH_RATE_LIMIT_PER_IP", default_value_t = 30)]
+    pub auth_rate_limit_per_ip: u32,
+
+    /// Attempts per minute at login and refreshToken for one account.
+    #[arg(long, env = "AUTH_RATE_LIMIT_PER_ACCOUNT", default_value_t = 10)]
+    pub auth_rate_limit_per_account: u32,
+
+    /// Seconds before a request (other than a WebSocket) is cut off.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Largest accepted request body for queries and mutations, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// The configuration with every default, ignoring flags (environment variables still
+    /// apply). Tests start from this and override what they need.
+    pub fn from_env() -> Self {
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        Wrapper::try_parse_from(["organizer"])
+            .expect("defaults parse")
+            .config
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &self.database)
+            .field("bind", &self.bind)
+            .field(
+                "jwt_secret",
+                &self
+                    .jwt_secret
+                    .as_ref()
+                    .map(|_| "<redacted>")
+                    .unwrap_or("<from data dir>"),
+            )
+            .field("cors_origins", &self.cors_origins)
+            .field("workers", &self.workers)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("disable_introspection", &self.disable_introspection)
+            .field("auth_rate_limit_per_ip", &self.auth_rate_limit_per_ip)
+            .field(
+                "auth_rate_limit_per_account",
+                &self.auth_rate_limit_per_account,
+            )
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// Hides the password of a URL such as `postgres://user:secret@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/organizer"),
+            "postgres://app:<redacted>@db:5432/organizer"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/organizer"),
+            "postgres://app@db/organizer"
+        );
+        assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_jwt_secret() {
+        let mut config = Config::from_env();
+        config.jwt_secret = Some("a-very-secret-value-that-must-not-leak".into());
+        config.database.database_url = Some("postgres://u:pw123@h/db".into());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("a-very-secret"));
+        assert!(!shown.contains("pw123"));
+    }
+}

@@ -1,0 +1,95 @@
+//! The database: connecting (SQLite or PostgreSQL from one URL) and migrating.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+use crate::config::{DatabaseArgs, redact_url};
+
+/// Which database a URL names; the rest of the code rarely needs to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres)
+        } else {
+            anyhow::bail!(
+                "DATABASE_URL must start with sqlite:// or postgres:// (got {})",
+                redact_url(url)
+            )
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgresql",
+        }
+    }
+}
+
+/// Connects, creating the data folder for the embedded SQLite default.
+///
+/// SQLite runs in WAL mode (readers never wait for the writer) with foreign keys on and a
+/// busy timeout, so concurrent requests queue for the write lock instead of failing.
+pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<(DatabaseConnection, Backend)> {
+    let url = args.effective_url();
+    let backend = Backend::of_url(&url)?;
+    if args.database_url.is_none() {
+        std::fs::create_dir_all(&args.data_dir).with_context(|| {
+            format!(
+                "could not create the data folder {}",
+                args.data_dir.display()
+            )
+        })?;
+    }
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    match backend {
+        Backend::Sqlite => {
+            options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        }
+        Backend::Postgres => {
+            options.max_connections(20);
+        }
+    }
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("could not connect to the database at {}", redact_url(&url)))?;
+    Ok((db, backend))
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("database migration failed")
+}
+
+/// `organizer migrate`.
+pub async fn migrate_command(args: &DatabaseArgs) -> anyhow::Result<()> {
+    let (db, backend) = connect(args).await?;
+    migrate(&db).await?;
+    tracing::info!(backend = backend.name(), "migrations applied");
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! The schema extension that finishes every error before it leaves:
+//! * an internal error (code `INTERNAL_SERVER_ERROR`) is logged here, with its cause and
+//!   the request id, and the client gets only the code and `requestId`;
+//! * an error that reached the response without a code came from the GraphQL machinery
+//!   itself (syntax, validation, limits, argument coercion): it is the client's input, so
+//!   it is `BAD_USER_INPUT`;
+//! * an over-long query is refused before it is parsed.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Request, Response, ServerError, ServerResult,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest},
+};
+
+use crate::error::{INTERNAL_MESSAGE, InternalCause};
+
+/// The request id that tower-http assigned (or the client sent), for logs and errors.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub struct ErrorPolicy {
+    pub max_query_bytes: usize,
+}
+
+impl ExtensionFactory for ErrorPolicy {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorPolicyExtension {
+            max_query_bytes: self.max_query_bytes,
+        })
+    }
+}
+
+struct ErrorPolicyExtension {
+    max_query_bytes: usize,
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorPolicyExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if request.query.len() > self.max_query_bytes {
+            let mut error = ServerError::new(
+                format!("query is longer than {} bytes", self.max_query_bytes),
+                None,
+            );
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_USER_INPUT");
+            return Err(error);
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        let request_id = ctx.data_opt::<RequestId>().map(|id| id.0.as_str());
+        for error in &mut response.errors {
+            finish_error(error, request_id);
+        }
+        response
+    }
+}
+
+pub fn finish_error(error: &mut ServerError, request_id: Option<&str>) {
+    let cause = error.source::<InternalCause>().map(|cause| cause.0.clone());
+    let path = format!("{:?}", error.path);
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    let code = extensions.get("code").cloned();
+    match code {
+        None => extensions.set("code", "BAD_USER_INPUT"),
+        Some(code) if code == async_graphql::Value::from("INTERNAL_SERVER_ERROR") => {
+            let request_id = request_id.unwrap_or("-");
+            let cause = cause.as_deref().unwrap_or("(no cause recorded)");
+            tracing::error!(request_id, path, cause, "internal error");
+            error.message = INTERNAL_MESSAGE.to_string();
+            extensions.set("requestId", request_id);
+        }
+        Some(_) => {}
+    }
+}

@@ -1,0 +1,220 @@
+//! The HTTP surface: routes, and the tower-http layers around them (request id, tracing,
+//! CORS, compression, body limit, timeout).
+
+use std::{net::SocketAddr, time::Duration};
+
+use async_graphql::{Data, http::ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::{
+    Json, Router,
+    extract::{ConnectInfo, State, WebSocketUpgrade},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use serde_json::json;
+use tower::ServiceBuilder;
+use tower_http::{
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    auth::{self, ClientInfo},
+    graphql::{
+        AppSchema,
+        context::{Auth, credential_from_headers},
+        errors::RequestId,
+    },
+    state::AppState,
+};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone)]
+struct Http {
+    state: AppState,
+    schema: AppSchema,
+}
+
+pub fn router(state: AppState, schema: AppSchema) -> Router {
+    let config = state.config.clone();
+    let routes = Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .with_state(Http { state, schema });
+
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            // The path only: a query string is never logged.
+            let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %request.method(), path = request.uri().path(), request_id)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .option_layer(cors(&config.cors_origins));
+    // Innermost, so its own 408 response is a plain axum body.
+    routes
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout(),
+        ))
+        .layer(layers)
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<&str> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.contains(&"*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("x-api-key"),
+                REQUEST_ID,
+            ])
+            .expose_headers([REQUEST_ID])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+fn request_id(headers: &HeaderMap) -> RequestId {
+    RequestId(
+        headers
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_string(),
+    )
+}
+
+fn client(http: &Http, peer: SocketAddr, headers: &HeaderMap) -> ClientInfo {
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    ClientInfo::from_peer(peer.ip(), forwarded, &http.state.config.trusted_proxies)
+}
+
+async fn graphql(
+    State(http): State<Http>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let request = request
+        .into_inner()
+        .data(request_id(&headers))
+        .data(client(&http, peer, &headers))
+        .data(Auth::from_credential(credential_from_headers(&headers)));
+    http.schema.execute(request).await.into()
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Organizer GraphiQL")
+            .finish(),
+    )
+}
+
+/// Subscriptions over `graphql-transport-ws` or the legacy `graphql-ws`. The credential
+/// comes in the `connection_init` payload; a bad one refuses the connection.
+async fn graphql_ws(
+    State(http): State<Http>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let client = client(&http, peer, &headers);
+    let request_id = request_id(&headers);
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let state = http.state.clone();
+            GraphQLWebSocket::new(socket, http.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let mut data = Data::default();
+                    let auth = match credential_from_init(&payload) {
+                        Some(credential) => Auth::resolved(
+                            auth::authenticate(&state, &credential)
+                                .await
+                                .map_err(|err| async_graphql::Error::new(err.to_string()))?,
+                        ),
+                        None => Auth::from_credential(None),
+                    };
+                    data.insert(auth);
+                    data.insert(client);
+                    data.insert(request_id);
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// The credential in a `connection_init` payload: `authorization`, `Authorization`,
+/// `headers.Authorization` or `token`, with or without `Bearer `.
+pub fn credential_from_init(payload: &serde_json::Value) -> Option<String> {
+    let candidates = [
+        payload.get("authorization"),
+        payload.get("Authorization"),
+        payload
+            .get("headers")
+            .and_then(|h| h.get("Authorization").or_else(|| h.get("authorization"))),
+        payload.get("token"),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .map(|v| {
+            v.trim()
+                .strip_prefix("Bearer ")
+                .unwrap_or(v.trim())
+                .trim()
+                .to_string()
+        })
+        .find(|v| !v.is_empty())
+}
+
+async fn health() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers.
+async fn ready(State(http): State<Http>) -> impl IntoResponse {
+    match http.state.db.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": "ok" })),
+        ),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "unavailable" })),
+            )
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Organizer: a GraphQL backend that sorts people's files into folders, cleans up
+//! duplicates and undoes either. `main.rs` is a thin shell over this library so that the
+//! tests boot exactly what production boots (`startup::Application`).
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

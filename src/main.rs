@@ -1,0 +1,27 @@
+//! The `organizer` binary: parse the command line, set up logging, hand over to the library.
+
+use clap::Parser;
+use organizer::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // A missing .env is normal; a broken one is worth knowing about.
+    if let Err(err) = dotenvy::dotenv()
+        && !err.not_found()
+    {
+        eprintln!("warning: could not read .env: {err}");
+    }
+    let cli = Cli::parse();
+    organizer::telemetry::init();
+    match cli.command {
+        Command::Serve(config) => {
+            let app = organizer::startup::Application::build(config).await?;
+            app.run_until_stopped().await
+        }
+        Command::Migrate(args) => organizer::db::migrate_command(&args).await,
+        Command::Schema => {
+            print!("{}", organizer::graphql::sdl());
+            Ok(())
+        }
+    }
+}

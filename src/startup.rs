@@ -1,0 +1,147 @@
+//! `Application`: builds everything `serve` runs (database, migrations, keys, schema,
+//! router, listener) so that tests boot exactly what production boots.
+
+use std::{future::Future, net::SocketAddr, path::Path, sync::Arc};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::{
+    auth::{jwt::JwtKeys, rate_limit::RateLimiter, secrets},
+    config::Config,
+    db, graphql, http,
+    state::AppState,
+};
+
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Box<Config>) -> anyhow::Result<Self> {
+        tracing::info!(version = env!("CARGO_PKG_VERSION"), config = ?config, "starting organizer");
+        let (db, backend) = db::connect(&config.database).await?;
+        db::migrate(&db).await?;
+        let secret = jwt_secret(&config)?;
+        let state = AppState {
+            db,
+            backend,
+            keys: Arc::new(JwtKeys::new(secret.as_bytes())),
+            limiter: Arc::new(RateLimiter::in_process()),
+            config: Arc::new(*config),
+        };
+        let schema = graphql::build(state.clone());
+        let router = http::router(state.clone(), schema);
+        let listener = TcpListener::bind(&state.config.bind)
+            .await
+            .with_context(|| format!("could not listen on {}", state.config.bind))?;
+        let address = listener.local_addr()?;
+        tracing::info!(%address, database = backend.name(), rate_limits = state.limiter.backend_name(), "listening; GraphiQL at http://{address}/graphql");
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server error")
+    }
+}
+
+/// `JWT_SECRET`, or the secret kept in the data folder, generated on first start.
+fn jwt_secret(config: &Config) -> anyhow::Result<String> {
+    if let Some(secret) = &config.jwt_secret {
+        anyhow::ensure!(
+            secret.len() >= MIN_JWT_SECRET_LEN,
+            "JWT_SECRET must be at least {MIN_JWT_SECRET_LEN} characters"
+        );
+        return Ok(secret.clone());
+    }
+    let path = config.database.data_dir.join("jwt_secret");
+    if path.exists() {
+        let secret = std::fs::read_to_string(&path)
+            .with_context(|| format!("could not read {}", path.display()))?
+            .trim()
+            .to_string();
+        anyhow::ensure!(
+            secret.len() >= MIN_JWT_SECRET_LEN,
+            "{} must hold at least {MIN_JWT_SECRET_LEN} characters",
+            path.display()
+        );
+        return Ok(secret);
+    }
+    let secret = secrets::random_alphanumeric(64);
+    write_private(&path, &secret)?;
+    tracing::warn!(path = %path.display(), "generated a new JWT secret; set JWT_SECRET to share one between processes");
+    Ok(secret)
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("could not create {}", parent.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("could not create {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,21 @@
+//! `AppState`: everything a request or a job needs, built once at start-up and cheap to
+//! clone (every field is shared).
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::{jwt::JwtKeys, rate_limit::RateLimiter},
+    config::Config,
+    db::Backend,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub backend: Backend,
+    pub keys: Arc<JwtKeys>,
+    pub limiter: Arc<RateLimiter>,
+    pub config: Arc<Config>,
+}
