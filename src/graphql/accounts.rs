@@ -1,12 +1,14 @@
 //! Accounts over GraphQL: `me`, `signup`, `login`, `refreshToken`, `logout`.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, ResultExt, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::users;
 
 use crate::{
     auth::accounts::{self, Session},
-    graphql::{context, scalars::BigInt},
+    graphql::{
+        context,
+        scalars::{BigInt, DateTime},
+    },
 };
 
 /// An account.
@@ -25,8 +27,8 @@ pub struct User {
     pub storage_used_bytes: BigInt,
     pub is_active: bool,
     pub is_verified: bool,
-    pub created_at: DateTime<Utc>,
-    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime,
+    pub last_login_at: Option<DateTime>,
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -56,8 +58,8 @@ impl From<users::Model> for User {
             storage_used_bytes: BigInt(user.storage_used_bytes),
             is_active: user.is_active,
             is_verified: user.is_verified,
-            created_at: user.created_at,
-            last_login_at: user.last_login_at,
+            created_at: user.created_at.into(),
+            last_login_at: user.last_login_at.map(Into::into),
         }
     }
 }

@@ -1,12 +1,11 @@
 //! API keys over GraphQL: `apiKeys`, `createApiKey`, `revokeApiKey`.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, ResultExt, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::api_keys as key_entity;
 
 use crate::{
     auth::api_keys,
-    graphql::{context, ids::parse_id},
+    graphql::{context, ids::parse_id, scalars::DateTime},
 };
 
 /// A key for scripts: send it as `Authorization: Bearer <secret>` or `X-API-Key: <secret>`.
@@ -16,9 +15,9 @@ pub struct ApiKey {
     pub name: String,
     /// The first characters of the secret, to tell keys apart.
     pub prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime,
+    pub last_used_at: Option<DateTime>,
+    pub expires_at: Option<DateTime>,
 }
 
 impl From<key_entity::Model> for ApiKey {
@@ -27,9 +26,9 @@ impl From<key_entity::Model> for ApiKey {
             id: ID(key.id.to_string()),
             name: key.name,
             prefix: key.prefix,
-            created_at: key.created_at,
-            last_used_at: key.last_used_at,
-            expires_at: key.expires_at,
+            created_at: key.created_at.into(),
+            last_used_at: key.last_used_at.map(Into::into),
+            expires_at: key.expires_at.map(Into::into),
         }
     }
 }
@@ -46,7 +45,7 @@ pub struct CreateApiKeyInput {
     /// A label for people, up to 100 characters.
     pub name: String,
     /// When the key stops working; never, if absent.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime>,
 }
 
 #[derive(Default)]
@@ -80,7 +79,7 @@ impl ApiKeyMutation {
             &context::state(ctx).db,
             caller.user_id(),
             &input.name,
-            input.expires_at,
+            input.expires_at.map(|at| at.0),
         )
         .await
         .extend()?;

@@ -6,7 +6,7 @@
 //!   it is `BAD_USER_INPUT`;
 //! * an over-long query is refused before it is parsed.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::{
     Request, Response, ServerError, ServerResult,
@@ -27,12 +27,16 @@ impl ExtensionFactory for ErrorPolicy {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(ErrorPolicyExtension {
             max_query_bytes: self.max_query_bytes,
+            request_id: Mutex::new(None),
         })
     }
 }
 
+/// Created per request. The request id is taken from the request's data while it is
+/// prepared, because the `request` hook runs before that data is attached.
 struct ErrorPolicyExtension {
     max_query_bytes: usize,
+    request_id: Mutex<Option<String>>,
 }
 
 #[async_trait::async_trait]
@@ -43,6 +47,9 @@ impl Extension for ErrorPolicyExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        if let Some(id) = request.data.get(&std::any::TypeId::of::<RequestId>()).and_then(|d| d.downcast_ref::<RequestId>()) {
+            *self.request_id.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.0.clone());
+        }
         if request.query.len() > self.max_query_bytes {
             let mut error = ServerError::new(
                 format!("query is longer than {} bytes", self.max_query_bytes),
@@ -59,9 +66,10 @@ impl Extension for ErrorPolicyExtension {
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        let request_id = ctx.data_opt::<RequestId>().map(|id| id.0.as_str());
+        let request_id = self.request_id.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let request_id = request_id.or_else(|| ctx.data_opt::<RequestId>().map(|id| id.0.clone()));
         for error in &mut response.errors {
-            finish_error(error, request_id);
+            finish_error(error, request_id.as_deref());
         }
         response
     }

@@ -1,0 +1,155 @@
+//! Query limits, introspection switches and rate limits.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_code, error_code, spawn_app, spawn_app_with};
+
+/// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery` with
+/// descriptions and deprecated input values, `TypeRef` nested nine levels).
+const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name }
+    mutationType { name }
+    subscriptionType { name }
+    types { ...FullType }
+    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL
+  fields(includeDeprecated: true) {
+    name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+  }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type {
+  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType {
+  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
+}
+"#;
+
+#[tokio::test]
+async fn graphiqls_introspection_query_passes_the_limits() {
+    let app = spawn_app().await;
+    let body = app.gql(None, INTROSPECTION, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let types = body["data"]["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "User"));
+}
+
+#[tokio::test]
+async fn introspection_and_suggestions_can_be_turned_off() {
+    let app = spawn_app_with(|c| c.disable_introspection = true).await;
+    let body = app.gql(None, "{ __schema { types { name } } }", json!({})).await;
+    assert!(body["data"].is_null() || body["data"]["__schema"].is_null(), "{body}");
+    let typo = app.gql(None, "{ apiKey { id } }", json!({})).await;
+    assert_code(&typo, "BAD_USER_INPUT");
+    assert!(!typo.to_string().contains("Did you mean"), "{typo}");
+
+    let open = spawn_app().await;
+    let typo = open.gql(None, "{ apiKey { id } }", json!({})).await;
+    assert!(typo.to_string().contains("Did you mean"), "{typo}");
+}
+
+#[tokio::test]
+async fn too_deep_or_too_long_queries_are_refused() {
+    let app = spawn_app().await;
+    let mut deep = String::from("kind");
+    for _ in 0..30 {
+        deep = format!("ofType {{ {deep} }}");
+    }
+    let query = format!("{{ __schema {{ types {{ {deep} }} }} }}");
+    let body = app.gql(None, &query, json!({})).await;
+    assert_code(&body, "BAD_USER_INPUT");
+    assert!(body["data"].is_null());
+
+    let long = format!("{{ __typename }} #{}", "x".repeat(40 * 1024));
+    let body = app.gql(None, &long, json!({})).await;
+    assert_code(&body, "BAD_USER_INPUT");
+}
+
+async fn login_attempt(app: &crate::helpers::TestApp, login: &str, xff: Option<&str>) -> Value {
+    let mut request = app.http.post(app.url("/graphql")).json(&json!({
+        "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        "variables": { "i": { "login": login, "password": "wrong-password" } }
+    }));
+    if let Some(xff) = xff {
+        request = request.header("X-Forwarded-For", xff);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn login_is_rate_limited_per_account_with_retry_after() {
+    let app = spawn_app_with(|c| c.auth_rate_limit_per_account = 3).await;
+    let ada = app.signup("ada").await;
+    for _ in 0..3 {
+        assert_code(&login_attempt(&app, "ada", None).await, "UNAUTHENTICATED");
+    }
+    let limited = login_attempt(&app, "ada", None).await;
+    assert_code(&limited, "RATE_LIMITED");
+    let retry_after = limited["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap();
+    assert!((1..=60).contains(&retry_after), "{limited}");
+    // Even the right password waits: the limit is on attempts, not failures.
+    assert_code(&app.login("ada", &ada.password).await, "RATE_LIMITED");
+    // Another account is not affected.
+    assert_code(&login_attempt(&app, "bob", None).await, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn aliases_cannot_multiply_attempts() {
+    let app = spawn_app_with(|c| c.auth_rate_limit_per_ip = 3).await;
+    let aliases: String = (0..6)
+        .map(|i| format!("a{i}: login(input: {{ login: \"user{i}\", password: \"wrong-password\" }}) {{ accessToken }} "))
+        .collect();
+    let body = app.gql(None, &format!("mutation {{ {aliases} }}"), json!({})).await;
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.iter().filter(|c| **c == "RATE_LIMITED").count(), 3, "{body}");
+    assert_eq!(codes.iter().filter(|c| **c == "UNAUTHENTICATED").count(), 3, "{body}");
+}
+
+#[tokio::test]
+async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+    let untrusted = spawn_app_with(|c| c.auth_rate_limit_per_ip = 2).await;
+    for i in 0..2 {
+        let body = login_attempt(&untrusted, &format!("u{i}"), Some(&format!("198.51.100.{i}"))).await;
+        assert_code(&body, "UNAUTHENTICATED");
+    }
+    // A spoofed header from an untrusted peer does not buy a fresh budget.
+    assert_code(&login_attempt(&untrusted, "u9", Some("198.51.100.99")).await, "RATE_LIMITED");
+
+    let behind_proxy = spawn_app_with(|c| {
+        c.auth_rate_limit_per_ip = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    for i in 0..5 {
+        let body = login_attempt(&behind_proxy, &format!("u{i}"), Some(&format!("198.51.100.{i}"))).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn signup_is_rate_limited_per_client() {
+    let app = spawn_app_with(|c| c.auth_rate_limit_per_ip = 2).await;
+    app.signup("one").await;
+    app.signup("two").await;
+    let third = app
+        .gql(
+            None,
+            "mutation($i: SignupInput!) { signup(input: $i) { accessToken } }",
+            json!({ "i": { "email": "three@example.com", "username": "three", "password": "long enough pw" } }),
+        )
+        .await;
+    assert_code(&third, "RATE_LIMITED");
+}

@@ -1,0 +1,10 @@
+//! Integration tests: each test boots the real server (`startup::Application`) on a random
+//! port with a fresh database — a SQLite file in a temporary folder, or a new PostgreSQL
+//! database when `TEST_DATABASE_URL` is set — and talks HTTP to it.
+
+mod accounts;
+mod api_keys;
+mod helpers;
+mod http_surface;
+mod limits;
+mod schema;
