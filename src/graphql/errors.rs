@@ -47,7 +47,11 @@ impl Extension for ErrorPolicyExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        if let Some(id) = request.data.get(&std::any::TypeId::of::<RequestId>()).and_then(|d| d.downcast_ref::<RequestId>()) {
+        if let Some(id) = request
+            .data
+            .get(&std::any::TypeId::of::<RequestId>())
+            .and_then(|d| d.downcast_ref::<RequestId>())
+        {
             *self.request_id.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.0.clone());
         }
         if request.query.len() > self.max_query_bytes {
@@ -66,7 +70,11 @@ impl Extension for ErrorPolicyExtension {
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        let request_id = self.request_id.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let request_id = self
+            .request_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let request_id = request_id.or_else(|| ctx.data_opt::<RequestId>().map(|id| id.0.clone()));
         for error in &mut response.errors {
             finish_error(error, request_id.as_deref());

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use crate::helpers::{TEST_JWT_SECRET, assert_code, error_message, spawn_app};
 
-const REFRESH: &str = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }";
+const REFRESH: &str =
+    "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }";
 
 #[tokio::test]
 async fn signup_signs_in_and_me_shows_the_new_account() {
@@ -72,7 +73,10 @@ async fn wrong_password_and_unknown_account_get_the_same_answer() {
         assert!(body["data"].is_null(), "{body}");
     }
     assert_eq!(error_message(&wrong_password), error_message(&unknown_user));
-    assert_eq!(error_message(&wrong_password), error_message(&unknown_email));
+    assert_eq!(
+        error_message(&wrong_password),
+        error_message(&unknown_email)
+    );
 }
 
 #[tokio::test]
@@ -82,7 +86,12 @@ async fn signup_validation_names_the_offending_field() {
         ("not-an-email", "valid_name", "long enough pw", "email"),
         ("a@example.com", "x", "long enough pw", "username"),
         ("a@example.com", "has space", "long enough pw", "username"),
-        ("a@example.com", &"y".repeat(33), "long enough pw", "username"),
+        (
+            "a@example.com",
+            &"y".repeat(33),
+            "long enough pw",
+            "username",
+        ),
         ("a@example.com", "valid_name", "short", "password"),
         ("a@example.com", "valid_name", &"p".repeat(129), "password"),
     ];
@@ -98,7 +107,14 @@ async fn signup_validation_names_the_offending_field() {
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
     }
     // Nothing was created along the way.
-    assert_eq!(users::Entity::find().all(&app.state.db).await.unwrap().len(), 0);
+    assert_eq!(
+        users::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -115,7 +131,14 @@ async fn taken_email_or_username_is_a_conflict_whatever_the_case() {
             .await;
         assert_code(&body, "CONFLICT");
     }
-    assert_eq!(users::Entity::find().all(&app.state.db).await.unwrap().len(), 1);
+    assert_eq!(
+        users::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -123,14 +146,23 @@ async fn refresh_rotates_the_token_and_reuse_revokes_the_whole_family() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
 
-    let first = app.gql(None, REFRESH, json!({ "t": ada.refresh_token })).await;
-    let second_token = first["data"]["refreshToken"]["refreshToken"].as_str().expect("rotated").to_string();
+    let first = app
+        .gql(None, REFRESH, json!({ "t": ada.refresh_token }))
+        .await;
+    let second_token = first["data"]["refreshToken"]["refreshToken"]
+        .as_str()
+        .expect("rotated")
+        .to_string();
     assert_ne!(second_token, ada.refresh_token);
-    let access = first["data"]["refreshToken"]["accessToken"].as_str().unwrap();
+    let access = first["data"]["refreshToken"]["accessToken"]
+        .as_str()
+        .unwrap();
     assert_eq!(app.me(access).await["data"]["me"]["id"], ada.id.as_str());
 
     // The first token was rotated: presenting it again is reuse.
-    let reuse = app.gql(None, REFRESH, json!({ "t": ada.refresh_token })).await;
+    let reuse = app
+        .gql(None, REFRESH, json!({ "t": ada.refresh_token }))
+        .await;
     assert_code(&reuse, "UNAUTHENTICATED");
     // ... which revoked its successor too.
     let after = app.gql(None, REFRESH, json!({ "t": second_token })).await;
@@ -140,13 +172,18 @@ async fn refresh_rotates_the_token_and_reuse_revokes_the_whole_family() {
     let again = app.login("ada", &ada.password).await;
     let fresh = again["data"]["login"]["refreshToken"].as_str().unwrap();
     let ok = app.gql(None, REFRESH, json!({ "t": fresh })).await;
-    assert!(ok["data"]["refreshToken"]["accessToken"].is_string(), "{ok}");
+    assert!(
+        ok["data"]["refreshToken"]["accessToken"].is_string(),
+        "{ok}"
+    );
 }
 
 #[tokio::test]
 async fn unknown_refresh_token_is_unauthenticated() {
     let app = spawn_app().await;
-    let body = app.gql(None, REFRESH, json!({ "t": "made-up-token" })).await;
+    let body = app
+        .gql(None, REFRESH, json!({ "t": "made-up-token" }))
+        .await;
     assert_code(&body, "UNAUTHENTICATED");
 }
 
@@ -155,10 +192,18 @@ async fn logout_ends_the_session() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
     let logout = "mutation($t: String!) { logout(refreshToken: $t) }";
-    let body = app.gql(None, logout, json!({ "t": ada.refresh_token })).await;
+    let body = app
+        .gql(None, logout, json!({ "t": ada.refresh_token }))
+        .await;
     assert_eq!(body["data"]["logout"], true, "{body}");
-    assert_code(&app.gql(None, REFRESH, json!({ "t": ada.refresh_token })).await, "UNAUTHENTICATED");
-    let again = app.gql(None, logout, json!({ "t": ada.refresh_token })).await;
+    assert_code(
+        &app.gql(None, REFRESH, json!({ "t": ada.refresh_token }))
+            .await,
+        "UNAUTHENTICATED",
+    );
+    let again = app
+        .gql(None, logout, json!({ "t": ada.refresh_token }))
+        .await;
     assert_eq!(again["data"]["logout"], false);
 }
 
@@ -166,17 +211,27 @@ async fn logout_ends_the_session() {
 async fn me_needs_a_valid_access_token() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
-    assert_code(&app.gql(None, "{ me { id } }", json!({})).await, "UNAUTHENTICATED");
+    assert_code(
+        &app.gql(None, "{ me { id } }", json!({})).await,
+        "UNAUTHENTICATED",
+    );
 
     let forged = forge(&ada.id, "HS256", b"some-other-secret-some-other-secret", 0);
     let expired = forge(&ada.id, "HS256", TEST_JWT_SECRET.as_bytes(), -7200);
     let other_alg = forge(&ada.id, "HS384", TEST_JWT_SECRET.as_bytes(), 0);
     let none_alg = {
-        let parts: Vec<String> = forge(&ada.id, "HS256", TEST_JWT_SECRET.as_bytes(), 0).split('.').map(String::from).collect();
+        let parts: Vec<String> = forge(&ada.id, "HS256", TEST_JWT_SECRET.as_bytes(), 0)
+            .split('.')
+            .map(String::from)
+            .collect();
         format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), parts[1])
     };
     let valid_control = forge(&ada.id, "HS256", TEST_JWT_SECRET.as_bytes(), 0);
-    assert_eq!(app.me(&valid_control).await["data"]["me"]["id"], ada.id.as_str(), "the forging helper works");
+    assert_eq!(
+        app.me(&valid_control).await["data"]["me"]["id"],
+        ada.id.as_str(),
+        "the forging helper works"
+    );
 
     for (what, token) in [
         ("garbage", "not-a-token".to_string()),
@@ -208,7 +263,11 @@ async fn a_disabled_account_cannot_log_in_and_its_tokens_stop_working() {
     assert_code(&app.login("ada", &ada.password).await, "FORBIDDEN");
     assert_code(&app.login("ada", "wrong-password").await, "UNAUTHENTICATED");
     assert_code(&app.me(&ada.access_token).await, "UNAUTHENTICATED");
-    assert_code(&app.gql(None, REFRESH, json!({ "t": ada.refresh_token })).await, "UNAUTHENTICATED");
+    assert_code(
+        &app.gql(None, REFRESH, json!({ "t": ada.refresh_token }))
+            .await,
+        "UNAUTHENTICATED",
+    );
 }
 
 #[tokio::test]
@@ -216,7 +275,10 @@ async fn accounts_and_tokens_survive_a_restart() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
     let app = app.restart().await;
-    assert_eq!(app.me(&ada.access_token).await["data"]["me"]["id"], ada.id.as_str());
+    assert_eq!(
+        app.me(&ada.access_token).await["data"]["me"]["id"],
+        ada.id.as_str()
+    );
     let body = app.login("ada", &ada.password).await;
     assert_eq!(body["data"]["login"]["user"]["id"], ada.id.as_str());
 }
@@ -235,7 +297,11 @@ fn forge(user: &str, alg: &str, secret: &[u8], offset: i64) -> String {
         "jti": uuid::Uuid::now_v7(), "typ": "access"
     });
     let header = json!({ "alg": alg, "typ": "JWT" });
-    let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
     let signature = match alg {
         "HS384" => {
             let mut mac = hmac::Hmac::<sha2::Sha384>::new_from_slice(secret).unwrap();

@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-use organizer::{config::Config, startup::Application, state::AppState};
+use organizer::{config::Config, db::Backend, startup::Application, state::AppState};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -33,7 +33,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Boots the app with the test defaults, changed by `customize`.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
-    organizer::telemetry::init();
+    organizer::telemetry::init_for_tests();
     let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = Config::from_env();
     config.database.data_dir = data_dir.path().to_path_buf();
@@ -46,11 +46,23 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     config.trusted_proxies = vec![];
     config.disable_introspection = false;
     customize(&mut config);
-    start(config, data_dir).await
+    let app = start(config, data_dir).await;
+    let expected = if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    assert_eq!(
+        app.state.backend, expected,
+        "tests run on the database they were asked for"
+    );
+    app
 }
 
 async fn start(config: Config, data_dir: Arc<TempDir>) -> TestApp {
-    let app = Application::build(Box::new(config.clone())).await.expect("app builds");
+    let app = Application::build(Box::new(config.clone()))
+        .await
+        .expect("app builds");
     let address = app.local_addr();
     let state = app.state().clone();
     let (tx, rx) = oneshot::channel();
@@ -74,9 +86,13 @@ async fn start(config: Config, data_dir: Arc<TempDir>) -> TestApp {
 
 /// With `TEST_DATABASE_URL` (a PostgreSQL server URL), a new empty database per test.
 async fn fresh_postgres_database() -> Option<String> {
-    let base = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    let base = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let name = format!("organizer_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = Database::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+    let admin = Database::connect(&base)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
     admin
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await
@@ -86,7 +102,9 @@ async fn fresh_postgres_database() -> Option<String> {
         Some((url, query)) => (url, format!("?{query}")),
         None => (base.as_str(), String::new()),
     };
-    let server = without_query.rsplit_once('/').map_or(without_query, |(server, _)| server);
+    let server = without_query
+        .rsplit_once('/')
+        .map_or(without_query, |(server, _)| server);
     Some(format!("{server}/{name}{query}"))
 }
 
@@ -127,7 +145,9 @@ impl TestApp {
     }
 
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        self.post_graphql(token, json!({ "query": query, "variables": variables })).await.1
+        self.post_graphql(token, json!({ "query": query, "variables": variables }))
+            .await
+            .1
     }
 
     pub async fn signup(&self, username: &str) -> Account {
@@ -160,17 +180,24 @@ impl TestApp {
     }
 
     pub async fn me(&self, token: &str) -> Value {
-        self.gql(Some(token), "{ me { id email username } }", json!({})).await
+        self.gql(Some(token), "{ me { id email username } }", json!({}))
+            .await
     }
 }
 
 /// The `extensions.code` of the first error, or "" when there is none.
 pub fn error_code(body: &Value) -> String {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("").to_string()
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 pub fn error_message(body: &Value) -> String {
-    body["errors"][0]["message"].as_str().unwrap_or("").to_string()
+    body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 #[track_caller]

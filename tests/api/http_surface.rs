@@ -12,7 +12,10 @@ async fn health_and_ready_answer_while_the_database_is_up() {
     assert_eq!(health.status(), 200);
     let ready = app.http.get(app.url("/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
-    assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["database"], "ok");
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.unwrap()["database"],
+        "ok"
+    );
 }
 
 #[tokio::test]
@@ -24,7 +27,11 @@ async fn without_a_database_ready_is_503_and_errors_hide_the_cause() {
     let ready = app.http.get(app.url("/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     let health = app.http.get(app.url("/health")).send().await.unwrap();
-    assert_eq!(health.status(), 200, "liveness does not depend on the database");
+    assert_eq!(
+        health.status(),
+        200,
+        "liveness does not depend on the database"
+    );
 
     let response = app
         .http
@@ -34,13 +41,22 @@ async fn without_a_database_ready_is_503_and_errors_hide_the_cause() {
         .send()
         .await
         .unwrap();
-    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let body: serde_json::Value = response.json().await.unwrap();
     assert_code(&body, "INTERNAL_SERVER_ERROR");
-    assert_eq!(body["errors"][0]["extensions"]["requestId"], request_id.as_str(), "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"],
+        request_id.as_str(),
+        "{body}"
+    );
     assert_eq!(body["errors"][0]["message"], "internal server error");
     let text = body.to_string().to_lowercase();
-    for leak in ["pool", "sqlx", "sqlite", "postgres", "database", "/tmp", "closed"] {
+    for leak in [
+        "pool", "sqlx", "sqlite", "postgres", "database", "/tmp", "closed",
+    ] {
         assert!(!text.contains(leak), "{leak} leaked: {body}");
     }
 }
@@ -50,10 +66,18 @@ async fn graphiql_is_served_with_subscriptions_wired_to_the_websocket() {
     let app = spawn_app().await;
     let response = app.http.get(app.url("/graphql")).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = response.text().await.unwrap();
     assert!(html.contains("GraphiQL"));
-    assert!(html.contains("/graphql/ws"), "subscription endpoint wired in");
+    assert!(
+        html.contains("/graphql/ws"),
+        "subscription endpoint wired in"
+    );
 }
 
 #[tokio::test]
@@ -62,7 +86,13 @@ async fn every_response_carries_a_request_id() {
     let generated = app.http.get(app.url("/health")).send().await.unwrap();
     let id = generated.headers()["x-request-id"].to_str().unwrap();
     uuid::Uuid::parse_str(id).expect("a generated request id is a UUID");
-    let echoed = app.http.get(app.url("/health")).header("x-request-id", "trace-me-123").send().await.unwrap();
+    let echoed = app
+        .http
+        .get(app.url("/health"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "trace-me-123");
 }
 
@@ -74,13 +104,24 @@ async fn cors_allows_configured_origins_only() {
             .request(reqwest::Method::OPTIONS, app.url("/graphql"))
             .header("Origin", origin)
             .header("Access-Control-Request-Method", "POST")
-            .header("Access-Control-Request-Headers", "authorization,content-type")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,content-type",
+            )
             .send()
     };
     let allowed = preflight("https://app.example.com").await.unwrap();
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
     let refused = preflight("https://evil.example.net").await.unwrap();
-    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -119,10 +160,15 @@ async fn oversized_bodies_are_refused() {
 async fn batched_requests_are_refused() {
     let app = spawn_app().await;
     let (status, _) = app
-        .post_graphql(None, json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]))
+        .post_graphql(
+            None,
+            json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]),
+        )
         .await;
     assert_eq!(status, 400);
-    let (single, body) = app.post_graphql(None, json!({ "query": "{ __typename }" })).await;
+    let (single, body) = app
+        .post_graphql(None, json!({ "query": "{ __typename }" }))
+        .await;
     assert_eq!(single, 200);
     assert_eq!(body["data"]["__typename"], "Query");
 }
@@ -135,7 +181,11 @@ async fn malformed_queries_are_bad_user_input() {
     let unknown_field = app.gql(None, "{ nope }", json!({})).await;
     assert_code(&unknown_field, "BAD_USER_INPUT");
     let wrong_type = app
-        .gql(None, "mutation($t: String!) { logout(refreshToken: $t) }", json!({ "t": 42 }))
+        .gql(
+            None,
+            "mutation($t: String!) { logout(refreshToken: $t) }",
+            json!({ "t": 42 }),
+        )
         .await;
     assert_code(&wrong_type, "BAD_USER_INPUT");
 }

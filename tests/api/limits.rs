@@ -45,8 +45,13 @@ async fn graphiqls_introspection_query_passes_the_limits() {
 #[tokio::test]
 async fn introspection_and_suggestions_can_be_turned_off() {
     let app = spawn_app_with(|c| c.disable_introspection = true).await;
-    let body = app.gql(None, "{ __schema { types { name } } }", json!({})).await;
-    assert!(body["data"].is_null() || body["data"]["__schema"].is_null(), "{body}");
+    let body = app
+        .gql(None, "{ __schema { types { name } } }", json!({}))
+        .await;
+    assert!(
+        body["data"].is_null() || body["data"]["__schema"].is_null(),
+        "{body}"
+    );
     let typo = app.gql(None, "{ apiKey { id } }", json!({})).await;
     assert_code(&typo, "BAD_USER_INPUT");
     assert!(!typo.to_string().contains("Did you mean"), "{typo}");
@@ -93,7 +98,9 @@ async fn login_is_rate_limited_per_account_with_retry_after() {
     }
     let limited = login_attempt(&app, "ada", None).await;
     assert_code(&limited, "RATE_LIMITED");
-    let retry_after = limited["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap();
+    let retry_after = limited["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap();
     assert!((1..=60).contains(&retry_after), "{limited}");
     // Even the right password waits: the limit is on attempts, not failures.
     assert_code(&app.login("ada", &ada.password).await, "RATE_LIMITED");
@@ -107,26 +114,44 @@ async fn aliases_cannot_multiply_attempts() {
     let aliases: String = (0..6)
         .map(|i| format!("a{i}: login(input: {{ login: \"user{i}\", password: \"wrong-password\" }}) {{ accessToken }} "))
         .collect();
-    let body = app.gql(None, &format!("mutation {{ {aliases} }}"), json!({})).await;
+    let body = app
+        .gql(None, &format!("mutation {{ {aliases} }}"), json!({}))
+        .await;
     let codes: Vec<&str> = body["errors"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["extensions"]["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes.iter().filter(|c| **c == "RATE_LIMITED").count(), 3, "{body}");
-    assert_eq!(codes.iter().filter(|c| **c == "UNAUTHENTICATED").count(), 3, "{body}");
+    assert_eq!(
+        codes.iter().filter(|c| **c == "RATE_LIMITED").count(),
+        3,
+        "{body}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == "UNAUTHENTICATED").count(),
+        3,
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
     let untrusted = spawn_app_with(|c| c.auth_rate_limit_per_ip = 2).await;
     for i in 0..2 {
-        let body = login_attempt(&untrusted, &format!("u{i}"), Some(&format!("198.51.100.{i}"))).await;
+        let body = login_attempt(
+            &untrusted,
+            &format!("u{i}"),
+            Some(&format!("198.51.100.{i}")),
+        )
+        .await;
         assert_code(&body, "UNAUTHENTICATED");
     }
     // A spoofed header from an untrusted peer does not buy a fresh budget.
-    assert_code(&login_attempt(&untrusted, "u9", Some("198.51.100.99")).await, "RATE_LIMITED");
+    assert_code(
+        &login_attempt(&untrusted, "u9", Some("198.51.100.99")).await,
+        "RATE_LIMITED",
+    );
 
     let behind_proxy = spawn_app_with(|c| {
         c.auth_rate_limit_per_ip = 2;
@@ -134,7 +159,12 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
     })
     .await;
     for i in 0..5 {
-        let body = login_attempt(&behind_proxy, &format!("u{i}"), Some(&format!("198.51.100.{i}"))).await;
+        let body = login_attempt(
+            &behind_proxy,
+            &format!("u{i}"),
+            Some(&format!("198.51.100.{i}")),
+        )
+        .await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
     }
 }
