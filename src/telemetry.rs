@@ -2,12 +2,25 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber; a second call (as in tests) is a no-op.
+fn filter() -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn")
+    })
+}
+
+/// Installs the global subscriber, logging to stderr.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter())
         .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// For tests: logs go to the test harness, which shows them only for failing tests.
+/// A second call is a no-op.
+pub fn init_for_tests() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_test_writer()
         .try_init();
 }
