@@ -1,6 +1,8 @@
 //! The HTTP surface: routes, and the tower-http layers around them (request id, tracing,
 //! CORS, compression, body limit, timeout).
 
+mod graphiql;
+
 use std::{net::SocketAddr, time::Duration};
 
 use async_graphql::{Data, http::ALL_WEBSOCKET_PROTOCOLS};
@@ -9,7 +11,7 @@ use axum::{
     Json, Router,
     extract::{ConnectInfo, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde_json::json;
@@ -44,7 +46,8 @@ struct Http {
 pub fn router(state: AppState, schema: AppSchema) -> Router {
     let config = state.config.clone();
     let routes = Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(graphiql::page).post(graphql))
+        .route("/graphql/assets/{name}", get(graphiql::asset))
         .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -126,16 +129,6 @@ async fn graphql(
         .data(client(&http, peer, &headers))
         .data(Auth::from_credential(credential_from_headers(&headers)));
     http.schema.execute(request).await.into()
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Organizer GraphiQL")
-            .finish(),
-    )
 }
 
 /// Subscriptions over `graphql-transport-ws` or the legacy `graphql-ws`. The credential
