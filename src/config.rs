@@ -99,7 +99,8 @@ pub struct Config {
     #[arg(long, env = "AUTH_RATE_LIMIT_PER_IP", default_value_t = 30)]
     pub auth_rate_limit_per_ip: u32,
 
-    /// Attempts per minute at login and refreshToken for one account.
+    /// Attempts per minute at signup, login and refreshToken for one account (email, login
+    /// name or session).
     #[arg(long, env = "AUTH_RATE_LIMIT_PER_ACCOUNT", default_value_t = 10)]
     pub auth_rate_limit_per_account: u32,
 

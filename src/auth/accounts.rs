@@ -56,6 +56,13 @@ pub async fn signup(
         )
         .await?;
     let email = validation::email(&input.email)?;
+    state
+        .limiter
+        .hit(
+            &format!("signup:account:{email}"),
+            limits.auth_rate_limit_per_account,
+        )
+        .await?;
     let username = validation::username(&input.username)?;
     validation::password(&input.password)?;
     let full_name = validation::optional_text("fullName", input.full_name.as_deref(), 200)?;
