@@ -82,6 +82,16 @@ pub struct Config {
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Where users' files live: `fs:///absolute/path`, `memory://` (lost on exit), or
+    /// `s3://bucket?endpoint=…&region=…` (with the `s3` build feature). Default: `fs` under
+    /// `<data-dir>/storage`.
+    #[arg(long, env = "STORAGE_URL")]
+    pub storage_url: Option<String>,
+
+    /// Largest accepted upload request (all files of one `uploadFiles`), in bytes.
+    #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 1024 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+
     /// Number of in-process workers that run operations (0: API only).
     #[arg(long, env = "WORKERS", default_value_t = 2)]
     pub workers: usize,
@@ -146,6 +156,8 @@ impl std::fmt::Debug for Config {
                     .unwrap_or("<from data dir>"),
             )
             .field("cors_origins", &self.cors_origins)
+            .field("storage_url", &self.storage_url.as_deref().map(redact_url))
+            .field("max_upload_bytes", &self.max_upload_bytes)
             .field("workers", &self.workers)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("disable_introspection", &self.disable_introspection)

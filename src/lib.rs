@@ -5,9 +5,15 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod engine;
 pub mod error;
+pub mod files;
 pub mod graphql;
 pub mod http;
+pub mod jobs;
+pub mod operations;
+pub mod rules;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;

@@ -10,7 +10,9 @@ use crate::{
     auth::{jwt::JwtKeys, rate_limit::RateLimiter, secrets},
     config::Config,
     db, graphql, http,
+    jobs::{bus::ProgressBus, queue::JobQueue, worker},
     state::AppState,
+    storage::Storage,
 };
 
 pub const MIN_JWT_SECRET_LEN: usize = 32;
@@ -27,20 +29,37 @@ impl Application {
         let (db, backend) = db::connect(&config.database).await?;
         db::migrate(&db).await?;
         let secret = jwt_secret(&config)?;
+        let storage = Storage::from_url(config.storage_url.as_deref(), &config.database.data_dir)?;
         let state = AppState {
             db,
             backend,
             keys: Arc::new(JwtKeys::new(secret.as_bytes())),
             limiter: Arc::new(RateLimiter::in_process()),
             config: Arc::new(*config),
+            storage,
+            queue: JobQueue::in_process(),
+            bus: ProgressBus::in_process(),
         };
+        if state.config.workers > 0 {
+            worker::spawn_workers(&state, state.config.workers);
+            worker::requeue_unfinished(&state).await?;
+        }
         let schema = graphql::build(state.clone());
         let router = http::router(state.clone(), schema);
         let listener = TcpListener::bind(&state.config.bind)
             .await
             .with_context(|| format!("could not listen on {}", state.config.bind))?;
         let address = listener.local_addr()?;
-        tracing::info!(%address, database = backend.name(), rate_limits = state.limiter.backend_name(), "listening; GraphiQL at http://{address}/graphql");
+        tracing::info!(
+            %address,
+            database = backend.name(),
+            storage = state.storage.description(),
+            queue = state.queue.backend_name(),
+            bus = state.bus.backend_name(),
+            rate_limits = state.limiter.backend_name(),
+            workers = state.config.workers,
+            "listening; GraphiQL at http://{address}/graphql"
+        );
         Ok(Self {
             listener,
             router,

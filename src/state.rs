@@ -9,6 +9,8 @@ use crate::{
     auth::{jwt::JwtKeys, rate_limit::RateLimiter},
     config::Config,
     db::Backend,
+    jobs::{bus::ProgressBus, queue::JobQueue},
+    storage::Storage,
 };
 
 #[derive(Clone)]
@@ -18,4 +20,7 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     pub limiter: Arc<RateLimiter>,
     pub config: Arc<Config>,
+    pub storage: Storage,
+    pub queue: JobQueue,
+    pub bus: ProgressBus,
 }

@@ -1,0 +1,255 @@
+//! Reading operations and their records, always through the caller's id.
+
+use entity::{file_records, operations};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use crate::{
+    engine::{OpStatus, OpType, RecordStatus},
+    error::AppResult,
+    operations::find_owned,
+    state::AppState,
+};
+
+/// Page size: what was asked for, at most 100, 20 when not given.
+pub fn page_size(first: Option<i32>) -> u64 {
+    first.map_or(20, |n| n.clamp(0, 100) as u64)
+}
+
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next: bool,
+    pub total: u64,
+}
+
+pub async fn get(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+) -> AppResult<Option<operations::Model>> {
+    match find_owned(&state.db, user_id, id).await {
+        Ok(op) => Ok(Some(op)),
+        Err(crate::error::AppError::NotFound(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Newest first; the cursor is the id of the last operation seen (ids are time-ordered).
+pub async fn list(
+    state: &AppState,
+    user_id: Uuid,
+    first: u64,
+    after: Option<Uuid>,
+    status: Option<OpStatus>,
+    op_type: Option<OpType>,
+) -> AppResult<Page<operations::Model>> {
+    let mut filter = Condition::all().add(operations::Column::UserId.eq(user_id));
+    if let Some(status) = status {
+        filter = filter.add(operations::Column::Status.eq(status.as_str()));
+    }
+    if let Some(op_type) = op_type {
+        filter = filter.add(operations::Column::OperationType.eq(op_type.as_str()));
+    }
+    let total = operations::Entity::find()
+        .filter(filter.clone())
+        .count(&state.db)
+        .await?;
+    if let Some(after) = after {
+        filter = filter.add(operations::Column::Id.lt(after));
+    }
+    let mut items = operations::Entity::find()
+        .filter(filter)
+        .order_by_desc(operations::Column::Id)
+        .limit(first + 1)
+        .all(&state.db)
+        .await?;
+    let has_next = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Page {
+        items,
+        has_next,
+        total,
+    })
+}
+
+/// In record order; the cursor is the record's `seq`.
+pub async fn records(
+    state: &AppState,
+    user_id: Uuid,
+    operation_id: Uuid,
+    first: u64,
+    after: Option<i64>,
+    category: Option<String>,
+    duplicates_only: bool,
+) -> AppResult<Page<file_records::Model>> {
+    find_owned(&state.db, user_id, operation_id).await?;
+    let mut filter = Condition::all().add(file_records::Column::OperationId.eq(operation_id));
+    if let Some(category) = category {
+        filter = filter.add(file_records::Column::Category.eq(category));
+    }
+    if duplicates_only {
+        filter = filter.add(file_records::Column::IsDuplicate.eq(true));
+    }
+    let total = file_records::Entity::find()
+        .filter(filter.clone())
+        .count(&state.db)
+        .await?;
+    if let Some(after) = after {
+        filter = filter.add(file_records::Column::Seq.gt(after));
+    }
+    let mut items = file_records::Entity::find()
+        .filter(filter)
+        .order_by_asc(file_records::Column::Seq)
+        .limit(first + 1)
+        .all(&state.db)
+        .await?;
+    let has_next = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Page {
+        items,
+        has_next,
+        total,
+    })
+}
+
+pub struct Group {
+    pub hash: String,
+    pub size: i64,
+    pub files: Vec<file_records::Model>,
+}
+
+/// Duplicate groups of a cleanup, by hash; the cursor is the hash.
+pub async fn duplicate_groups(
+    state: &AppState,
+    user_id: Uuid,
+    operation_id: Uuid,
+    first: u64,
+    after: Option<String>,
+) -> AppResult<Page<Group>> {
+    find_owned(&state.db, user_id, operation_id).await?;
+    let base = file_records::Entity::find()
+        .filter(file_records::Column::OperationId.eq(operation_id))
+        .filter(file_records::Column::FileHash.is_not_null());
+    let hashes = || {
+        base.clone()
+            .select_only()
+            .column(file_records::Column::FileHash)
+            .group_by(file_records::Column::FileHash)
+            .having(Expr::col(file_records::Column::Id).count().gt(1))
+    };
+    let total = hashes().count(&state.db).await?;
+    let mut page = hashes();
+    if let Some(after) = after {
+        page = page.filter(file_records::Column::FileHash.gt(after));
+    }
+    let mut keys: Vec<Option<String>> = page
+        .order_by_asc(file_records::Column::FileHash)
+        .limit(first + 1)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let has_next = keys.len() as u64 > first;
+    keys.truncate(first as usize);
+    let keys: Vec<String> = keys.into_iter().flatten().collect();
+    let rows = base
+        .filter(file_records::Column::FileHash.is_in(keys.clone()))
+        .order_by_asc(file_records::Column::Seq)
+        .all(&state.db)
+        .await?;
+    let items = keys
+        .into_iter()
+        .map(|hash| {
+            let files: Vec<_> = rows
+                .iter()
+                .filter(|r| r.file_hash.as_deref() == Some(hash.as_str()))
+                .cloned()
+                .collect();
+            Group {
+                size: files.first().map_or(0, |f| f.file_size_bytes),
+                hash,
+                files,
+            }
+        })
+        .collect();
+    Ok(Page {
+        items,
+        has_next,
+        total,
+    })
+}
+
+#[derive(FromQueryResult)]
+pub struct CategoryCount {
+    pub category: Option<String>,
+    pub files: i64,
+    pub bytes: Option<i64>,
+}
+
+#[derive(FromQueryResult)]
+pub struct ReasonCount {
+    pub error: Option<String>,
+    pub files: i64,
+}
+
+#[derive(FromQueryResult)]
+pub struct StatusCount {
+    pub status: String,
+    pub files: i64,
+}
+
+pub struct Report {
+    pub operation: operations::Model,
+    pub categories: Vec<CategoryCount>,
+    pub skipped: Vec<ReasonCount>,
+    pub statuses: Vec<StatusCount>,
+}
+
+pub async fn report(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<Report> {
+    let operation = find_owned(&state.db, user_id, id).await?;
+    let records = || file_records::Entity::find().filter(file_records::Column::OperationId.eq(id));
+    let categories = records()
+        .select_only()
+        .column(file_records::Column::Category)
+        .column_as(file_records::Column::Id.count(), "files")
+        .column_as(
+            Expr::col(file_records::Column::FileSizeBytes)
+                .sum()
+                .cast_as("BIGINT"),
+            "bytes",
+        )
+        .filter(file_records::Column::Category.is_not_null())
+        .group_by(file_records::Column::Category)
+        .order_by_asc(file_records::Column::Category)
+        .into_model::<CategoryCount>()
+        .all(&state.db)
+        .await?;
+    let skipped = records()
+        .select_only()
+        .column(file_records::Column::Error)
+        .column_as(file_records::Column::Id.count(), "files")
+        .filter(file_records::Column::Status.eq(RecordStatus::Skipped.as_str()))
+        .group_by(file_records::Column::Error)
+        .order_by_asc(file_records::Column::Error)
+        .into_model::<ReasonCount>()
+        .all(&state.db)
+        .await?;
+    let statuses = records()
+        .select_only()
+        .column(file_records::Column::Status)
+        .column_as(file_records::Column::Id.count(), "files")
+        .group_by(file_records::Column::Status)
+        .order_by_asc(file_records::Column::Status)
+        .into_model::<StatusCount>()
+        .all(&state.db)
+        .await?;
+    Ok(Report {
+        operation,
+        categories,
+        skipped,
+        statuses,
+    })
+}

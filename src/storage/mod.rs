@@ -1,0 +1,465 @@
+//! Storage through Apache OpenDAL. This is the only module that builds an `Operator`
+//! (OpenDAL's builder API changes between releases). Each user owns the namespace
+//! `users/<user-id>/`; every path that reaches this module is already clean
+//! (`paths::normalize`) and relative to that namespace.
+//!
+//! No write or move here ever replaces an existing file: a destination name is first
+//! *claimed* by creating an empty file with `if_not_exists` (a conditional write the
+//! backends we support all have), and only then is the data renamed or copied over that
+//! placeholder, which is ours.
+
+pub mod paths;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt, TryStreamExt};
+use opendal::{EntryMode, ErrorKind, Metadata, Operator};
+use uuid::Uuid;
+
+/// A file or folder of a user's space, by its clean relative path.
+#[derive(Clone, Debug)]
+pub struct FileMeta {
+    pub path: String,
+    pub is_dir: bool,
+    pub size: u64,
+    pub modified: Option<DateTime<Utc>>,
+}
+
+/// The configured backend. Cheap to clone.
+#[derive(Clone)]
+pub struct Storage {
+    op: Operator,
+    description: String,
+    /// For the `fs` backend: the folder, to keep symlinks from leading out of a namespace.
+    fs_root: Option<PathBuf>,
+}
+
+impl Storage {
+    /// `fs:///absolute/path`, `memory://`, or (with the `s3` feature)
+    /// `s3://bucket?endpoint=…&region=…`. Without a URL: `fs` under `<data_dir>/storage`.
+    pub fn from_url(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
+        let url = url.map(str::trim).filter(|u| !u.is_empty());
+        let (scheme, rest) = match url {
+            None => ("fs", ""),
+            Some(url) => url
+                .split_once("://")
+                .context("STORAGE_URL must look like fs:///path, memory:// or s3://bucket")?,
+        };
+        match scheme {
+            "fs" => {
+                let root = if url.is_none() {
+                    data_dir.join("storage")
+                } else {
+                    PathBuf::from(rest)
+                };
+                if url.is_some() && !root.is_absolute() {
+                    bail!(
+                        "STORAGE_URL fs:// needs an absolute path, as in fs:///srv/organizer/storage"
+                    );
+                }
+                std::fs::create_dir_all(&root).with_context(|| {
+                    format!("could not create the storage folder {}", root.display())
+                })?;
+                let root = root.canonicalize()?;
+                let builder = opendal::services::Fs::default().root(&root.to_string_lossy());
+                let op = Operator::new(builder)?;
+                Ok(Self {
+                    op,
+                    description: format!("fs:{}", root.display()),
+                    fs_root: Some(root),
+                })
+            }
+            "memory" => {
+                let op = Operator::new(opendal::services::Memory::default())?;
+                Ok(Self {
+                    op,
+                    description: "memory".into(),
+                    fs_root: None,
+                })
+            }
+            #[cfg(feature = "s3")]
+            "s3" => {
+                let (bucket, query) = rest.split_once('?').unwrap_or((rest, ""));
+                let mut builder =
+                    opendal::services::S3::default().bucket(bucket.trim_end_matches('/'));
+                for pair in query.split('&').filter(|p| !p.is_empty()) {
+                    match pair.split_once('=') {
+                        Some(("endpoint", v)) => builder = builder.endpoint(v),
+                        Some(("region", v)) => builder = builder.region(v),
+                        Some(("root", v)) => builder = builder.root(v),
+                        _ => bail!(
+                            "unknown STORAGE_URL parameter {pair:?} (known: endpoint, region, root)"
+                        ),
+                    }
+                }
+                let op = Operator::new(builder)?.layer(opendal::layers::RetryLayer::new());
+                Ok(Self {
+                    op,
+                    description: format!("s3:{bucket}"),
+                    fs_root: None,
+                })
+            }
+            other => bail!(
+                "unsupported STORAGE_URL scheme {other:?}: use fs://, memory:// or s3:// (s3 needs the `s3` cargo feature)"
+            ),
+        }
+    }
+
+    /// A readable name of the backend, for logs and `serverStatus`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The namespace of one user.
+    pub fn space(&self, user_id: Uuid) -> UserSpace {
+        UserSpace {
+            op: self.op.clone(),
+            prefix: format!("users/{user_id}"),
+            fs_root: self
+                .fs_root
+                .as_ref()
+                .map(|root| root.join("users").join(user_id.to_string())),
+        }
+    }
+}
+
+/// One user's namespace. Paths in and out are relative to it.
+#[derive(Clone)]
+pub struct UserSpace {
+    op: Operator,
+    prefix: String,
+    fs_root: Option<PathBuf>,
+}
+
+/// How many storage calls a scan or a batch of moves keeps in flight.
+pub const IN_FLIGHT: usize = 16;
+
+fn to_utc(meta: &Metadata) -> Option<DateTime<Utc>> {
+    let ts = meta.last_modified()?.into_inner();
+    DateTime::from_timestamp_millis(ts.as_millisecond())
+}
+
+impl UserSpace {
+    fn abs(&self, rel: &str) -> String {
+        paths::join(&self.prefix, rel)
+    }
+
+    fn abs_dir(&self, rel: &str) -> String {
+        format!("{}/", self.abs(rel))
+    }
+
+    fn rel<'a>(&self, abs: &'a str) -> &'a str {
+        abs.strip_prefix(&self.prefix)
+            .unwrap_or(abs)
+            .trim_matches('/')
+    }
+
+    /// On `fs`, refuses a path whose existing part resolves (through a symlink) outside
+    /// the namespace. Other backends have no symlinks.
+    fn ensure_contained(&self, rel: &str) -> anyhow::Result<()> {
+        let Some(root) = &self.fs_root else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(root)?;
+        let root = root.canonicalize()?;
+        let mut probe = root.join(rel);
+        loop {
+            match probe.canonicalize() {
+                Ok(real) if real.starts_with(&root) => return Ok(()),
+                Ok(_) => bail!("path leads outside the user's space through a symbolic link"),
+                Err(_) => match probe.parent() {
+                    Some(parent) => probe = parent.to_path_buf(),
+                    None => return Ok(()),
+                },
+            }
+        }
+    }
+
+    /// A file or folder, or `None` if nothing is there (or it is a symlink out of the space).
+    pub async fn stat(&self, rel: &str) -> anyhow::Result<Option<FileMeta>> {
+        if self.ensure_contained(rel).is_err() {
+            return Ok(None);
+        }
+        if rel.is_empty() {
+            return Ok(Some(FileMeta {
+                path: String::new(),
+                is_dir: true,
+                size: 0,
+                modified: None,
+            }));
+        }
+        match self.op.stat(&self.abs(rel)).await {
+            Ok(meta) if meta.mode() == EntryMode::FILE => Ok(Some(FileMeta {
+                path: rel.to_string(),
+                is_dir: false,
+                size: meta.content_length(),
+                modified: to_utc(&meta),
+            })),
+            Ok(meta) if meta.mode() == EntryMode::DIR => Ok(Some(self.dir_meta(rel))),
+            Ok(_) => Ok(None),
+            Err(err) if err.kind() == ErrorKind::NotFound => {
+                // Object stores have no folders, only prefixes: a folder exists if it has content.
+                let children = self.op.list_with(&self.abs_dir(rel)).limit(1).await;
+                match children {
+                    Ok(entries) if !entries.is_empty() => Ok(Some(self.dir_meta(rel))),
+                    _ => Ok(None),
+                }
+            }
+            Err(err) => Err(err).with_context(|| format!("stat {rel}")),
+        }
+    }
+
+    fn dir_meta(&self, rel: &str) -> FileMeta {
+        FileMeta {
+            path: rel.to_string(),
+            is_dir: true,
+            size: 0,
+            modified: None,
+        }
+    }
+
+    /// Size and time of a listed entry, asking the backend when the lister left them out.
+    async fn complete(&self, path: String, meta: Metadata) -> anyhow::Result<Option<FileMeta>> {
+        if meta.last_modified().is_some() {
+            return Ok(Some(FileMeta {
+                is_dir: false,
+                size: meta.content_length(),
+                modified: to_utc(&meta),
+                path,
+            }));
+        }
+        match self.op.stat(&self.abs(&path)).await {
+            Ok(meta) if meta.mode() == EntryMode::FILE => Ok(Some(FileMeta {
+                is_dir: false,
+                size: meta.content_length(),
+                modified: to_utc(&meta),
+                path,
+            })),
+            Ok(_) => Ok(None),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None), // gone since listed
+            Err(err) => Err(err).with_context(|| format!("stat {path}")),
+        }
+    }
+
+    /// Direct children of a folder (files with size and time), in no particular order.
+    pub async fn list_dir(&self, rel: &str) -> anyhow::Result<Vec<FileMeta>> {
+        self.ensure_contained(rel)?;
+        let dir = self.abs_dir(rel);
+        let entries = match self.op.list(&dir).await {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(err).context("list folder"),
+        };
+        let mut out = Vec::new();
+        let mut pending = Vec::new();
+        for entry in entries {
+            let path = self.rel(entry.path()).to_string();
+            if path.is_empty() || path == rel {
+                continue; // the folder itself
+            }
+            match entry.metadata().mode() {
+                EntryMode::DIR => out.push(self.dir_meta(&path)),
+                EntryMode::FILE => pending.push((path, entry.metadata().clone())),
+                _ => {} // symlinks and other oddities are not followed
+            }
+        }
+        let files: Vec<Option<FileMeta>> = futures::stream::iter(pending)
+            .map(|(path, meta)| self.complete(path, meta))
+            .buffered(IN_FLIGHT)
+            .try_collect()
+            .await?;
+        out.extend(files.into_iter().flatten());
+        Ok(out)
+    }
+
+    /// Every file under a folder, recursively, as a stream: memory stays flat however
+    /// many files there are. Symlinks are never followed.
+    pub fn walk<'a>(&'a self, rel: &'a str) -> impl Stream<Item = anyhow::Result<FileMeta>> + 'a {
+        let listing = futures::stream::once(async move {
+            self.ensure_contained(rel)?;
+            self.op
+                .lister_with(&self.abs_dir(rel))
+                .recursive(true)
+                .await
+                .context("list folder")
+        });
+        listing
+            .map_ok(|lister| lister.map_err(anyhow::Error::from))
+            .try_flatten()
+            .try_filter_map(move |entry| async move {
+                if entry.metadata().mode() != EntryMode::FILE {
+                    return Ok(None);
+                }
+                Ok(Some((
+                    self.rel(entry.path()).to_string(),
+                    entry.metadata().clone(),
+                )))
+            })
+            .map_ok(move |(path, meta)| self.complete(path, meta))
+            .try_buffered(IN_FLIGHT)
+            .try_filter_map(|file| async move { Ok(file) })
+    }
+
+    /// The first `len` bytes of a file (fewer if it is shorter).
+    pub async fn read_head(&self, rel: &str, len: u64) -> anyhow::Result<Vec<u8>> {
+        let buffer = self.op.read_with(&self.abs(rel)).range(0..len).await;
+        match buffer {
+            Ok(buffer) => Ok(buffer.to_vec()),
+            Err(err) if err.kind() == ErrorKind::RangeNotSatisfied => Ok(Vec::new()),
+            Err(err) => Err(err).with_context(|| format!("read {rel}")),
+        }
+    }
+
+    /// Streams a file's content in chunks of about `chunk` bytes.
+    pub async fn chunks(
+        &self,
+        rel: &str,
+        chunk: usize,
+    ) -> anyhow::Result<impl Stream<Item = anyhow::Result<bytes::Bytes>>> {
+        let reader = self
+            .op
+            .reader_with(&self.abs(rel))
+            .chunk(chunk)
+            .await
+            .with_context(|| format!("open {rel}"))?;
+        let stream = reader.into_bytes_stream(..).await?;
+        Ok(stream.map_err(anyhow::Error::from))
+    }
+
+    /// Creates an empty file at `rel` unless something is already there. `true` if we did.
+    pub async fn claim(&self, rel: &str) -> anyhow::Result<bool> {
+        self.ensure_contained(paths::parent(rel))?;
+        match self
+            .op
+            .write_with(&self.abs(rel), Vec::<u8>::new())
+            .if_not_exists(true)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    ErrorKind::ConditionNotMatch | ErrorKind::AlreadyExists
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(err).with_context(|| format!("create {rel}")),
+        }
+    }
+
+    /// Claims `wanted`, or the first free `wanted (n).ext`, and returns the claimed path.
+    pub async fn claim_free_name(&self, wanted: &str) -> anyhow::Result<String> {
+        if self.claim(wanted).await? {
+            return Ok(wanted.to_string());
+        }
+        for n in 1..10_000 {
+            let candidate = paths::numbered(wanted, n);
+            if self.claim(&candidate).await? {
+                return Ok(candidate);
+            }
+        }
+        bail!("no free name for {wanted}")
+    }
+
+    /// Moves a file onto a destination this process claimed (an empty placeholder), by
+    /// rename where the backend has it, else by copy, size check and delete.
+    pub async fn move_onto_claimed(
+        &self,
+        from: &str,
+        to: &str,
+        expected_size: u64,
+    ) -> anyhow::Result<()> {
+        self.ensure_contained(from)?;
+        let (from_abs, to_abs) = (self.abs(from), self.abs(to));
+        let capability = self.op.info().capability();
+        if capability.rename {
+            return self
+                .op
+                .rename(&from_abs, &to_abs)
+                .await
+                .with_context(|| format!("move {from} to {to}"));
+        }
+        self.op
+            .copy(&from_abs, &to_abs)
+            .await
+            .with_context(|| format!("copy {from} to {to}"))?;
+        let copied = self.op.stat(&to_abs).await?.content_length();
+        if copied != expected_size {
+            bail!("copy of {from} has {copied} bytes, expected {expected_size}");
+        }
+        self.op
+            .delete(&from_abs)
+            .await
+            .with_context(|| format!("delete {from} after copying"))
+    }
+
+    /// Removes a placeholder we claimed but did not use.
+    pub async fn release(&self, rel: &str) {
+        if let Ok(meta) = self.op.stat(&self.abs(rel)).await
+            && meta.content_length() == 0
+        {
+            let _ = self.op.delete(&self.abs(rel)).await;
+        }
+    }
+
+    /// Writes a new file under a free name near `wanted`; returns its path and size.
+    pub async fn write_new<S>(&self, wanted: &str, mut content: S) -> anyhow::Result<(String, u64)>
+    where
+        S: Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
+    {
+        let path = self.claim_free_name(wanted).await?;
+        let result: anyhow::Result<u64> = async {
+            let mut writer = self.op.writer(&self.abs(&path)).await?;
+            let mut written = 0u64;
+            while let Some(chunk) = content.next().await {
+                let chunk = chunk?;
+                written += chunk.len() as u64;
+                writer.write(chunk).await?;
+            }
+            writer.close().await?;
+            Ok(written)
+        }
+        .await;
+        match result {
+            Ok(size) => Ok((path, size)),
+            Err(err) => {
+                let _ = self.op.delete(&self.abs(&path)).await;
+                Err(err.context(format!("write {path}")))
+            }
+        }
+    }
+
+    pub async fn delete(&self, rel: &str) -> anyhow::Result<()> {
+        self.ensure_contained(rel)?;
+        self.op
+            .delete(&self.abs(rel))
+            .await
+            .with_context(|| format!("delete {rel}"))
+    }
+
+    pub async fn create_dir(&self, rel: &str) -> anyhow::Result<()> {
+        self.ensure_contained(rel)?;
+        self.op
+            .create_dir(&self.abs_dir(rel))
+            .await
+            .with_context(|| format!("create folder {rel}"))
+    }
+
+    /// Deletes a folder and everything under it.
+    pub async fn remove_all(&self, rel: &str) -> anyhow::Result<()> {
+        self.ensure_contained(rel)?;
+        match self
+            .op
+            .delete_with(&self.abs_dir(rel))
+            .recursive(true)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err).with_context(|| format!("delete {rel}")),
+        }
+    }
+}
