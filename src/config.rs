@@ -92,6 +92,11 @@ pub struct Config {
     #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 1024 * 1024 * 1024)]
     pub max_upload_bytes: usize,
 
+    /// Testing aid, hidden: a worker stops dead, as if killed, once this many files of a
+    /// run have been claimed (written ahead) but before they move.
+    #[arg(long, env = "ORGANIZER_FAULT_STOP_AFTER_FILES", hide = true)]
+    pub fault_stop_after_files: Option<u64>,
+
     /// Number of in-process workers that run operations (0: API only).
     #[arg(long, env = "WORKERS", default_value_t = 2)]
     pub workers: usize,

@@ -59,6 +59,7 @@ pub async fn apply(state: &AppState, tracker: &mut Tracker, mode: Mode) -> Resul
     let op = tracker.op.clone();
     let space = state.storage.space(op.user_id);
     let newest_first = matches!(mode, Mode::Rollback { .. });
+    let mut claimed_total = 0u64;
     loop {
         let cancelled = tracker.cancel_requested().await?;
         let mut query = file_records::Entity::find()
@@ -104,6 +105,10 @@ pub async fn apply(state: &AppState, tracker: &mut Tracker, mode: Mode) -> Resul
             }
         }
         txn.commit().await?;
+        claimed_total += prepared.iter().filter(|(_, p)| matches!(p, Prepared::Move { .. })).count() as u64;
+        if state.config.fault_stop_after_files.is_some_and(|n| claimed_total >= n) {
+            return Err(Failure::SimulatedCrash);
+        }
 
         let outcomes: Vec<(file_records::Model, Outcome)> = futures::stream::iter(prepared)
             .map(|(record, prepared)| {

@@ -162,6 +162,11 @@ pub async fn run(state: &AppState, operation_id: Uuid) -> anyhow::Result<()> {
     tracing::Span::current().record("user_id", tracing::field::display(op.user_id));
     let mut tracker = Tracker::new(state, op);
     let outcome = execute(state, &mut tracker).await;
+    if matches!(outcome, Err(Failure::SimulatedCrash)) {
+        // Like a killed process: the operation stays `running`, its records as they are.
+        tracing::warn!(%operation_id, "fault injected: worker stopped mid-operation");
+        return Ok(());
+    }
     let cancelled = tracker.cancel_requested().await.unwrap_or(false);
     summarize(&mut tracker).await?;
     match outcome {
@@ -172,6 +177,7 @@ pub async fn run(state: &AppState, operation_id: Uuid) -> anyhow::Result<()> {
         }
         Ok(()) => tracker.finish(OpStatus::Completed, None).await,
         Err(Failure::User(message)) => tracker.finish(OpStatus::Failed, Some(message)).await,
+        Err(Failure::SimulatedCrash) => Ok(()),
         Err(Failure::Internal(err)) => {
             tracing::error!(error = %format!("{err:#}"), "operation failed");
             let message =
@@ -181,10 +187,12 @@ pub async fn run(state: &AppState, operation_id: Uuid) -> anyhow::Result<()> {
     }
 }
 
-/// Why a run failed: something the user can act on, or an internal error (logged, not shown).
+/// Why a run failed: something the user can act on, an internal error (logged, not
+/// shown), or the injected fault that imitates a killed worker.
 pub enum Failure {
     User(String),
     Internal(anyhow::Error),
+    SimulatedCrash,
 }
 
 impl From<anyhow::Error> for Failure {

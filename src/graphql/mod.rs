@@ -3,20 +3,38 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod connection;
 pub mod context;
 pub mod errors;
+pub mod files;
 pub mod ids;
+pub mod operations;
+pub mod rules;
 pub mod scalars;
+pub mod server;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
-pub struct Query(accounts::AccountQuery, api_keys::ApiKeyQuery);
+pub struct Query(
+    accounts::AccountQuery,
+    operations::OperationQuery,
+    files::FileQuery,
+    rules::RuleQuery,
+    api_keys::ApiKeyQuery,
+    server::ServerQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(accounts::AccountMutation, api_keys::ApiKeyMutation);
+pub struct Mutation(
+    accounts::AccountMutation,
+    api_keys::ApiKeyMutation,
+    operations::OperationMutation,
+    files::FileMutation,
+    rules::RuleMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -19,7 +19,6 @@ use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -61,7 +60,10 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
             tracing::info_span!("http", method = %request.method(), path = request.uri().path(), request_id)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            BodyLimits { body: config.max_body_bytes, upload: config.max_upload_bytes },
+            limit_body,
+        ))
         .layer(CompressionLayer::new())
         .option_layer(cors(&config.cors_origins));
     // Innermost, so its own 408 response is a plain axum body.
@@ -71,6 +73,34 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
             config.request_timeout(),
         ))
         .layer(layers)
+}
+
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    body: usize,
+    upload: usize,
+}
+
+/// Bounds request bodies: uploads (`multipart/form-data`) by `MAX_UPLOAD_BYTES`, anything
+/// else by `MAX_BODY_BYTES`. A declared length over the bound is refused at once (413);
+/// an undeclared one is cut off when it passes the bound.
+async fn limit_body(State(limits): State<BodyLimits>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_upload = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/"));
+    let limit = if is_upload { limits.upload } else { limits.body };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+    }
+    let request = request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {

@@ -45,6 +45,9 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     config.cors_origins = vec![];
     config.trusted_proxies = vec![];
     config.disable_introspection = false;
+    config.storage_url = None;
+    config.fault_stop_after_files = None;
+    config.workers = 2;
     customize(&mut config);
     let app = start(config, data_dir).await;
     let expected = if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
@@ -203,4 +206,115 @@ pub fn error_message(body: &Value) -> String {
 #[track_caller]
 pub fn assert_code(body: &Value, code: &str) {
     assert_eq!(error_code(body), code, "expected {code}, got {body}");
+}
+
+/// Real files in the user's storage folder (the `fs` backend under the test's data dir).
+pub fn user_dir(app: &TestApp, account: &Account) -> std::path::PathBuf {
+    app.data_dir.path().join("storage").join("users").join(&account.id)
+}
+
+/// Writes files (creating folders) under `root`.
+pub fn write_tree(root: &std::path::Path, files: &[(&str, &[u8])]) {
+    for (path, content) in files {
+        let full = root.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, content).unwrap();
+    }
+}
+
+/// Every file under `root` (relative path → SHA-256 of its content).
+pub fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    use sha2::Digest;
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                let digest = sha2::Sha256::digest(std::fs::read(&path).unwrap());
+                out.insert(rel, digest.iter().map(|b| format!("{b:02x}")).collect());
+            }
+        }
+    }
+    out
+}
+
+pub const OPERATION_FIELDS: &str = "id type status phase rootPath dryRun filesTotal filesScanned filesProcessed filesSkipped duplicatesFound spaceSavedBytes errorMessage createdAt startedAt completedAt rollbackOf planOf";
+
+impl TestApp {
+    /// `startOperation`; returns the whole response.
+    pub async fn start_operation(&self, token: &str, kind: &str, root: &str, dry_run: bool, options: Value) -> Value {
+        self.gql(
+            Some(token),
+            &format!("mutation($i: StartOperationInput!) {{ startOperation(input: $i) {{ {OPERATION_FIELDS} }} }}"),
+            json!({ "i": { "type": kind, "rootPath": root, "dryRun": dry_run, "options": options } }),
+        )
+        .await
+    }
+
+    /// Starts an operation and waits for it to end; returns the final operation.
+    pub async fn run_operation(&self, token: &str, kind: &str, root: &str, dry_run: bool, options: Value) -> Value {
+        let body = self.start_operation(token, kind, root, dry_run, options).await;
+        let id = body["data"]["startOperation"]["id"].as_str().unwrap_or_else(|| panic!("start failed: {body}")).to_string();
+        self.wait_operation(token, &id).await
+    }
+
+    pub async fn operation(&self, token: &str, id: &str) -> Value {
+        let body = self
+            .gql(Some(token), &format!("query($id: ID!) {{ operation(id: $id) {{ {OPERATION_FIELDS} }} }}"), json!({ "id": id }))
+            .await;
+        body["data"]["operation"].clone()
+    }
+
+    /// Polls until the operation is COMPLETED, FAILED or CANCELLED (60 s at most).
+    pub async fn wait_operation(&self, token: &str, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let op = self.operation(token, id).await;
+            if matches!(op["status"].as_str(), Some("COMPLETED" | "FAILED" | "CANCELLED")) {
+                return op;
+            }
+            assert!(std::time::Instant::now() < deadline, "operation {id} did not end: {op}");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// A mutation taking an operation id, e.g. `rollbackOperation`; returns the response.
+    pub async fn op_mutation(&self, token: &str, field: &str, arg: &str, id: &str) -> Value {
+        self.gql(
+            Some(token),
+            &format!("mutation($id: ID!) {{ {field}({arg}: $id) {{ {OPERATION_FIELDS} }} }}"),
+            json!({ "id": id }),
+        )
+        .await
+    }
+
+    /// Every record of an operation, in order.
+    pub async fn records(&self, token: &str, id: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let body = self
+                .gql(
+                    Some(token),
+                    "query($id: ID!, $after: String) { fileRecords(operationId: $id, first: 100, after: $after) {
+                        totalCount pageInfo { hasNextPage }
+                        edges { cursor node { id originalPath newPath fileName fileSizeBytes fileHash category isDuplicate status errorMessage } } } }",
+                    json!({ "id": id, "after": after }),
+                )
+                .await;
+            let conn = &body["data"]["fileRecords"];
+            let edges = conn["edges"].as_array().unwrap_or_else(|| panic!("{body}"));
+            out.extend(edges.iter().map(|e| e["node"].clone()));
+            if conn["pageInfo"]["hasNextPage"] != true {
+                return out;
+            }
+            after = edges.last().map(|e| e["cursor"].as_str().unwrap().to_string());
+        }
+    }
 }

@@ -7,4 +7,7 @@ mod api_keys;
 mod helpers;
 mod http_surface;
 mod limits;
+mod files;
+mod operations;
+mod isolation;
 mod schema;
