@@ -105,8 +105,15 @@ pub async fn apply(state: &AppState, tracker: &mut Tracker, mode: Mode) -> Resul
             }
         }
         txn.commit().await?;
-        claimed_total += prepared.iter().filter(|(_, p)| matches!(p, Prepared::Move { .. })).count() as u64;
-        if state.config.fault_stop_after_files.is_some_and(|n| claimed_total >= n) {
+        claimed_total += prepared
+            .iter()
+            .filter(|(_, p)| matches!(p, Prepared::Move { .. }))
+            .count() as u64;
+        if state
+            .config
+            .fault_stop_after_files
+            .is_some_and(|n| claimed_total >= n)
+        {
             return Err(Failure::SimulatedCrash);
         }
 

@@ -211,7 +211,7 @@ pub async fn organize(
             continue;
         }
         let head = if categorizer.wants_head(&name) {
-            Some(space.read_head(&file.path, HEAD_BYTES).await?)
+            Some(space.read_head(&file.path, file.size, HEAD_BYTES).await?)
         } else {
             None
         };
@@ -283,13 +283,19 @@ async fn free_target(
 
 /// Full SHA-256 of a file, read in large chunks and hashed on the blocking pool.
 pub async fn sha256(space: &UserSpace, path: &str) -> anyhow::Result<String> {
-    hash_prefix(space, path, None).await
+    hash_prefix(space, path, 0, None).await
 }
 
-async fn hash_prefix(space: &UserSpace, path: &str, limit: Option<u64>) -> anyhow::Result<String> {
+/// SHA-256 of the first `limit` bytes of a file of `size` bytes, or of all of it.
+async fn hash_prefix(
+    space: &UserSpace,
+    path: &str,
+    size: u64,
+    limit: Option<u64>,
+) -> anyhow::Result<String> {
     let mut hasher = Sha256::new();
     if let Some(limit) = limit {
-        let head = space.read_head(path, limit).await?;
+        let head = space.read_head(path, size, limit).await?;
         hasher = tokio::task::spawn_blocking(move || {
             hasher.update(&head);
             hasher
@@ -443,7 +449,7 @@ async fn hash_all(
 ) -> anyhow::Result<Vec<Candidate>> {
     futures::stream::iter(files)
         .map(|file| async move {
-            let hash = hash_prefix(space, &file.path, limit).await?;
+            let hash = hash_prefix(space, &file.path, file.size, limit).await?;
             Ok::<_, anyhow::Error>(Candidate {
                 file,
                 hash: Some(hash),

@@ -44,15 +44,32 @@ pub struct FileQuery;
 #[Object]
 impl FileQuery {
     /// The entries of a folder of your storage (its root by default): folders first, then by name.
-    async fn files(&self, ctx: &Context<'_>, path: Option<String>, first: Option<i32>, after: Option<String>) -> Result<Conn<FileEntry>> {
+    async fn files(
+        &self,
+        ctx: &Context<'_>,
+        path: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<FileEntry>> {
         let caller = context::caller(ctx).await?;
-        let (page, categorizer) = files::list(context::state(ctx), caller.user_id(), path.as_deref(), page_size(first), after.as_deref())
-            .await
-            .extend()?;
-        Ok(connection(page, after.is_some(), files::cursor_of, |meta| {
-            let category = files::category_of(&categorizer, &meta);
-            entry(meta, category)
-        }))
+        let (page, categorizer) = files::list(
+            context::state(ctx),
+            caller.user_id(),
+            path.as_deref(),
+            page_size(first),
+            after.as_deref(),
+        )
+        .await
+        .extend()?;
+        Ok(connection(
+            page,
+            after.is_some(),
+            files::cursor_of,
+            |meta| {
+                let category = files::category_of(&categorizer, &meta);
+                entry(meta, category)
+            },
+        ))
     }
 }
 
@@ -63,15 +80,32 @@ pub struct FileMutation;
 impl FileMutation {
     /// Uploads files into a folder of your storage (GraphQL multipart request; works with
     /// `curl -F`). A name that is taken gets ` (1)`, ` (2)`, …: nothing is overwritten.
-    async fn upload_files(&self, ctx: &Context<'_>, path: String, files: Vec<Upload>) -> Result<Vec<FileEntry>> {
+    async fn upload_files(
+        &self,
+        ctx: &Context<'_>,
+        path: String,
+        files: Vec<Upload>,
+    ) -> Result<Vec<FileEntry>> {
         let caller = context::caller(ctx).await?;
         let mut incoming = Vec::with_capacity(files.len());
         for upload in files {
-            let value = upload.value(ctx).map_err(|_| AppError::bad_input("files", "an upload is missing from the request")).extend()?;
-            let size = value.size().map_err(|err| AppError::Internal(err.into())).extend()?;
-            incoming.push(Incoming { file_name: value.filename.clone(), size, content: value.content });
+            let value = upload
+                .value(ctx)
+                .map_err(|_| AppError::bad_input("files", "an upload is missing from the request"))
+                .extend()?;
+            let size = value
+                .size()
+                .map_err(|err| AppError::Internal(err.into()))
+                .extend()?;
+            incoming.push(Incoming {
+                file_name: value.filename.clone(),
+                size,
+                content: value.content,
+            });
         }
-        let stored = files::upload(context::state(ctx), caller.user_id(), &path, incoming).await.extend()?;
+        let stored = files::upload(context::state(ctx), caller.user_id(), &path, incoming)
+            .await
+            .extend()?;
         Ok(stored.into_iter().map(|meta| entry(meta, None)).collect())
     }
 }

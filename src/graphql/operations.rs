@@ -242,7 +242,12 @@ impl DuplicateGroup {
     }
     /// The copy that stays where it is.
     async fn kept(&self) -> Option<FileRecord> {
-        self.0.files.iter().find(|f| !f.is_duplicate).cloned().map(FileRecord)
+        self.0
+            .files
+            .iter()
+            .find(|f| !f.is_duplicate)
+            .cloned()
+            .map(FileRecord)
     }
     async fn files(&self) -> Vec<FileRecord> {
         self.0.files.iter().cloned().map(FileRecord).collect()
@@ -314,7 +319,10 @@ fn options_of(input: Option<OperationOptionsInput>) -> Result<Options, crate::er
     let input = input.unwrap_or_default();
     let settle = input.settle_seconds.unwrap_or(0);
     if settle < 0 {
-        return Err(crate::error::AppError::bad_input("settleSeconds", "settleSeconds must not be negative"));
+        return Err(crate::error::AppError::bad_input(
+            "settleSeconds",
+            "settleSeconds must not be negative",
+        ));
     }
     Ok(Options {
         keep: match input.keep.unwrap_or(KeepPolicy::Oldest) {
@@ -349,8 +357,12 @@ impl OperationQuery {
     /// One of your operations; null when there is none with this id (or it is not yours).
     async fn operation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Operation>> {
         let caller = context::caller(ctx).await?;
-        let Ok(id) = Uuid::parse_str(id.as_str()) else { return Ok(None) };
-        let op = queries::get(context::state(ctx), caller.user_id(), id).await.extend()?;
+        let Ok(id) = Uuid::parse_str(id.as_str()) else {
+            return Ok(None);
+        };
+        let op = queries::get(context::state(ctx), caller.user_id(), id)
+            .await
+            .extend()?;
         Ok(op.map(Operation))
     }
 
@@ -375,7 +387,12 @@ impl OperationQuery {
         )
         .await
         .extend()?;
-        Ok(connection(page, after.is_some(), |op| op.id.to_string(), Operation))
+        Ok(connection(
+            page,
+            after.is_some(),
+            |op| op.id.to_string(),
+            Operation,
+        ))
     }
 
     /// The files an operation looked at, in the order it took them.
@@ -402,26 +419,55 @@ impl OperationQuery {
         )
         .await
         .extend()?;
-        Ok(connection(page, after.is_some(), |r| r.seq.to_string(), FileRecord))
+        Ok(connection(
+            page,
+            after.is_some(),
+            |r| r.seq.to_string(),
+            FileRecord,
+        ))
     }
 
     /// The groups of identical files a duplicate cleanup found.
-    async fn duplicate_groups(&self, ctx: &Context<'_>, operation_id: ID, first: Option<i32>, after: Option<String>) -> Result<Conn<DuplicateGroup>> {
+    async fn duplicate_groups(
+        &self,
+        ctx: &Context<'_>,
+        operation_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<DuplicateGroup>> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("operationId", &operation_id).extend()?;
         let has_previous = after.is_some();
-        let page = queries::duplicate_groups(context::state(ctx), caller.user_id(), id, queries::page_size(first), after)
-            .await
-            .extend()?;
-        Ok(connection(page, has_previous, |g| g.hash.clone(), DuplicateGroup))
+        let page = queries::duplicate_groups(
+            context::state(ctx),
+            caller.user_id(),
+            id,
+            queries::page_size(first),
+            after,
+        )
+        .await
+        .extend()?;
+        Ok(connection(
+            page,
+            has_previous,
+            |g| g.hash.clone(),
+            DuplicateGroup,
+        ))
     }
 
     /// Per-category counts and bytes, duplicates, space saved, and why files were skipped.
     async fn operation_report(&self, ctx: &Context<'_>, id: ID) -> Result<OperationReport> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
-        let report = queries::report(context::state(ctx), caller.user_id(), id).await.extend()?;
-        let failed = report.statuses.iter().filter(|s| s.status == RecordStatus::Failed.as_str()).map(|s| s.files).sum::<i64>();
+        let report = queries::report(context::state(ctx), caller.user_id(), id)
+            .await
+            .extend()?;
+        let failed = report
+            .statuses
+            .iter()
+            .filter(|s| s.status == RecordStatus::Failed.as_str())
+            .map(|s| s.files)
+            .sum::<i64>();
         Ok(OperationReport {
             duplicates_found: count(report.operation.duplicates_found),
             space_saved_bytes: BigInt(report.operation.space_saved_bytes),
@@ -429,17 +475,27 @@ impl OperationQuery {
             categories: report
                 .categories
                 .into_iter()
-                .map(|c| CategoryStat { category: c.category.unwrap_or_default(), files: count(c.files), bytes: BigInt(c.bytes.unwrap_or(0)) })
+                .map(|c| CategoryStat {
+                    category: c.category.unwrap_or_default(),
+                    files: count(c.files),
+                    bytes: BigInt(c.bytes.unwrap_or(0)),
+                })
                 .collect(),
             skipped: report
                 .skipped
                 .into_iter()
-                .map(|s| SkipReason { reason: s.error.unwrap_or_else(|| "no reason recorded".into()), files: count(s.files) })
+                .map(|s| SkipReason {
+                    reason: s.error.unwrap_or_else(|| "no reason recorded".into()),
+                    files: count(s.files),
+                })
                 .collect(),
             statuses: report
                 .statuses
                 .into_iter()
-                .map(|s| StatusCount { status: record_status(&s.status), files: count(s.files) })
+                .map(|s| StatusCount {
+                    status: record_status(&s.status),
+                    files: count(s.files),
+                })
                 .collect(),
             operation: Operation(report.operation),
         })
@@ -452,7 +508,11 @@ pub struct OperationMutation;
 #[Object]
 impl OperationMutation {
     /// Starts an organize or a duplicate cleanup of a folder (a dry run only plans).
-    async fn start_operation(&self, ctx: &Context<'_>, input: StartOperationInput) -> Result<Operation> {
+    async fn start_operation(
+        &self,
+        ctx: &Context<'_>,
+        input: StartOperationInput,
+    ) -> Result<Operation> {
         let caller = context::caller(ctx).await?;
         let options = options_of(input.options).extend()?;
         let input = commands::StartInput {
@@ -461,21 +521,33 @@ impl OperationMutation {
             dry_run: input.dry_run,
             options,
         };
-        Ok(Operation(commands::start(context::state(ctx), caller.user_id(), input).await.extend()?))
+        Ok(Operation(
+            commands::start(context::state(ctx), caller.user_id(), input)
+                .await
+                .extend()?,
+        ))
     }
 
     /// Stops an operation: a pending one at once, a running one before its next files.
     async fn cancel_operation(&self, ctx: &Context<'_>, id: ID) -> Result<Operation> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
-        Ok(Operation(commands::cancel(context::state(ctx), caller.user_id(), id).await.extend()?))
+        Ok(Operation(
+            commands::cancel(context::state(ctx), caller.user_id(), id)
+                .await
+                .extend()?,
+        ))
     }
 
     /// Undoes a finished operation file by file; returns the new ROLLBACK operation.
     async fn rollback_operation(&self, ctx: &Context<'_>, id: ID) -> Result<Operation> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
-        Ok(Operation(commands::rollback(context::state(ctx), caller.user_id(), id).await.extend()?))
+        Ok(Operation(
+            commands::rollback(context::state(ctx), caller.user_id(), id)
+                .await
+                .extend()?,
+        ))
     }
 
     /// Carries out exactly what a dry run planned, as a new operation; files changed since
@@ -483,13 +555,21 @@ impl OperationMutation {
     async fn apply_plan(&self, ctx: &Context<'_>, id: ID) -> Result<Operation> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
-        Ok(Operation(commands::apply_plan(context::state(ctx), caller.user_id(), id).await.extend()?))
+        Ok(Operation(
+            commands::apply_plan(context::state(ctx), caller.user_id(), id)
+                .await
+                .extend()?,
+        ))
     }
 
     /// Deletes a cleanup's trashed duplicates for good (it can no longer be rolled back).
     async fn purge_trash(&self, ctx: &Context<'_>, operation_id: ID) -> Result<Operation> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("operationId", &operation_id).extend()?;
-        Ok(Operation(commands::purge_trash(context::state(ctx), caller.user_id(), id).await.extend()?))
+        Ok(Operation(
+            commands::purge_trash(context::state(ctx), caller.user_id(), id)
+                .await
+                .extend()?,
+        ))
     }
 }

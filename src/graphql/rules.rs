@@ -88,7 +88,9 @@ impl RuleQuery {
     /// Your category rules, highest priority first.
     async fn category_rules(&self, ctx: &Context<'_>) -> Result<Vec<CategoryRule>> {
         let caller = context::caller(ctx).await?;
-        let rules = rules::list(&context::state(ctx).db, caller.user_id()).await.extend()?;
+        let rules = rules::list(&context::state(ctx).db, caller.user_id())
+            .await
+            .extend()?;
         Ok(rules.into_iter().map(Into::into).collect())
     }
 }
@@ -98,21 +100,42 @@ pub struct RuleMutation;
 
 #[Object]
 impl RuleMutation {
-    async fn create_category_rule(&self, ctx: &Context<'_>, input: CategoryRuleInput) -> Result<CategoryRule> {
+    async fn create_category_rule(
+        &self,
+        ctx: &Context<'_>,
+        input: CategoryRuleInput,
+    ) -> Result<CategoryRule> {
         let caller = context::caller(ctx).await?;
-        Ok(rules::create(&context::state(ctx).db, caller.user_id(), input.into()).await.extend()?.into())
+        Ok(
+            rules::create(&context::state(ctx).db, caller.user_id(), input.into())
+                .await
+                .extend()?
+                .into(),
+        )
     }
 
-    async fn update_category_rule(&self, ctx: &Context<'_>, id: ID, input: CategoryRuleInput) -> Result<CategoryRule> {
+    async fn update_category_rule(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: CategoryRuleInput,
+    ) -> Result<CategoryRule> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
-        Ok(rules::update(&context::state(ctx).db, caller.user_id(), id, input.into()).await.extend()?.into())
+        Ok(
+            rules::update(&context::state(ctx).db, caller.user_id(), id, input.into())
+                .await
+                .extend()?
+                .into(),
+        )
     }
 
     async fn delete_category_rule(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
-        rules::delete(&context::state(ctx).db, caller.user_id(), id).await.extend()?;
+        rules::delete(&context::state(ctx).db, caller.user_id(), id)
+            .await
+            .extend()?;
         Ok(true)
     }
 }

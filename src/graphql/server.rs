@@ -35,7 +35,13 @@ impl ServerQuery {
             .await
             .map_err(AppError::from)
             .extend()?;
-        let storage = state.storage.description().split(':').next().unwrap_or("unknown").to_string();
+        let storage = state
+            .storage
+            .description()
+            .split(':')
+            .next()
+            .unwrap_or("unknown")
+            .to_string();
         Ok(ServerStatus {
             version: env!("CARGO_PKG_VERSION").into(),
             database: state.backend.name().into(),

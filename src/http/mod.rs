@@ -84,13 +84,21 @@ struct BodyLimits {
 /// Bounds request bodies: uploads (`multipart/form-data`) by `MAX_UPLOAD_BYTES`, anything
 /// else by `MAX_BODY_BYTES`. A declared length over the bound is refused at once (413);
 /// an undeclared one is cut off when it passes the bound.
-async fn limit_body(State(limits): State<BodyLimits>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn limit_body(
+    State(limits): State<BodyLimits>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let is_upload = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/"));
-    let limit = if is_upload { limits.upload } else { limits.body };
+    let limit = if is_upload {
+        limits.upload
+    } else {
+        limits.body
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -99,7 +107,8 @@ async fn limit_body(State(limits): State<BodyLimits>, request: axum::extract::Re
     if declared.is_some_and(|len| len > limit as u64) {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     }
-    let request = request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
     next.run(request).await
 }
 

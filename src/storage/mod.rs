@@ -125,6 +125,45 @@ impl Storage {
     }
 }
 
+/// A local folder's files and subfolders, without following symlinks. Names that are
+/// not UTF-8 cannot be addressed through the API and are left out.
+fn read_dir_no_follow(dir: &Path, rel: &str) -> anyhow::Result<Vec<FileMeta>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err).context("list folder"),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.context("list folder")?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let path = paths::join(rel, &name);
+        if kind.is_dir() {
+            out.push(FileMeta {
+                path,
+                is_dir: true,
+                size: 0,
+                modified: None,
+            });
+        } else if kind.is_file() {
+            let Ok(meta) = entry.metadata() else { continue }; // gone since listed
+            let modified = meta.modified().ok().map(DateTime::<Utc>::from);
+            out.push(FileMeta {
+                path,
+                is_dir: false,
+                size: meta.len(),
+                modified,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// One user's namespace. Paths in and out are relative to it.
 #[derive(Clone)]
 pub struct UserSpace {
@@ -244,8 +283,17 @@ impl UserSpace {
     }
 
     /// Direct children of a folder (files with size and time), in no particular order.
+    /// Symlinks are left out: they are never followed.
+    ///
+    /// On `fs` this reads the folder directly (`read_dir` without following links, on
+    /// the blocking pool): OpenDAL's listing resolves symlinks, and is several times
+    /// slower on local disks. Everything else goes through OpenDAL.
     pub async fn list_dir(&self, rel: &str) -> anyhow::Result<Vec<FileMeta>> {
         self.ensure_contained(rel)?;
+        if let Some(root) = &self.fs_root {
+            let (dir, rel) = (root.join(rel), rel.to_string());
+            return tokio::task::spawn_blocking(move || read_dir_no_follow(&dir, &rel)).await?;
+        }
         let dir = self.abs_dir(rel);
         let entries = match self.op.list(&dir).await {
             Ok(entries) => entries,
@@ -255,14 +303,14 @@ impl UserSpace {
         let mut out = Vec::new();
         let mut pending = Vec::new();
         for entry in entries {
-            let path = self.rel(entry.path()).to_string();
-            if path.is_empty() || path == rel {
-                continue; // the folder itself
+            if entry.path() == dir {
+                continue; // a listing starts with the folder itself
             }
+            let path = self.rel(entry.path()).to_string();
             match entry.metadata().mode() {
                 EntryMode::DIR => out.push(self.dir_meta(&path)),
                 EntryMode::FILE => pending.push((path, entry.metadata().clone())),
-                _ => {} // symlinks and other oddities are not followed
+                _ => {}
             }
         }
         let files: Vec<Option<FileMeta>> = futures::stream::iter(pending)
@@ -274,42 +322,54 @@ impl UserSpace {
         Ok(out)
     }
 
-    /// Every file under a folder, recursively, as a stream: memory stays flat however
-    /// many files there are. Symlinks are never followed.
+    /// Every file under a folder, recursively, as a stream: one folder is listed at a
+    /// time, so memory holds the folders still to visit and one folder's entries, never
+    /// the whole tree.
     pub fn walk<'a>(&'a self, rel: &'a str) -> impl Stream<Item = anyhow::Result<FileMeta>> + 'a {
-        let listing = futures::stream::once(async move {
-            self.ensure_contained(rel)?;
-            self.op
-                .lister_with(&self.abs_dir(rel))
-                .recursive(true)
-                .await
-                .context("list folder")
-        });
-        listing
-            .map_ok(|lister| lister.map_err(anyhow::Error::from))
-            .try_flatten()
-            .try_filter_map(move |entry| async move {
-                if entry.metadata().mode() != EntryMode::FILE {
-                    return Ok(None);
+        struct Walk {
+            folders: Vec<String>,
+            files: std::collections::VecDeque<FileMeta>,
+        }
+        let start = Walk {
+            folders: vec![rel.to_string()],
+            files: Default::default(),
+        };
+        futures::stream::try_unfold(start, move |mut walk| async move {
+            loop {
+                if let Some(file) = walk.files.pop_front() {
+                    return Ok(Some((file, walk)));
                 }
-                Ok(Some((
-                    self.rel(entry.path()).to_string(),
-                    entry.metadata().clone(),
-                )))
-            })
-            .map_ok(move |(path, meta)| self.complete(path, meta))
-            .try_buffered(IN_FLIGHT)
-            .try_filter_map(|file| async move { Ok(file) })
+                let Some(folder) = walk.folders.pop() else {
+                    return Ok(None);
+                };
+                for entry in self.list_dir(&folder).await? {
+                    if entry.is_dir {
+                        walk.folders.push(entry.path);
+                    } else {
+                        walk.files.push_back(entry);
+                    }
+                }
+            }
+        })
     }
 
-    /// The first `len` bytes of a file (fewer if it is shorter).
-    pub async fn read_head(&self, rel: &str, len: u64) -> anyhow::Result<Vec<u8>> {
-        let buffer = self.op.read_with(&self.abs(rel)).range(0..len).await;
-        match buffer {
-            Ok(buffer) => Ok(buffer.to_vec()),
-            Err(err) if err.kind() == ErrorKind::RangeNotSatisfied => Ok(Vec::new()),
-            Err(err) => Err(err).with_context(|| format!("read {rel}")),
+    /// The first `len` bytes of a file of `size` bytes (all of it when it is shorter).
+    /// Fails if the file no longer has that many bytes.
+    pub async fn read_head(&self, rel: &str, size: u64, len: u64) -> anyhow::Result<Vec<u8>> {
+        let want = size.min(len);
+        if want == 0 {
+            return Ok(Vec::new());
         }
+        let buffer = self
+            .op
+            .read_with(&self.abs(rel))
+            .range(0..want)
+            .await
+            .with_context(|| format!("read {rel}"))?;
+        if buffer.len() as u64 != want {
+            bail!("{rel} changed while it was read");
+        }
+        Ok(buffer.to_vec())
     }
 
     /// Streams a file's content in chunks of about `chunk` bytes.

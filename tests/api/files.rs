@@ -12,14 +12,28 @@ async fn upload(app: &TestApp, token: &str, path: &str, files: &[(&str, &[u8])])
         "query": "mutation($path: String!, $files: [Upload!]!) { uploadFiles(path: $path, files: $files) { path name isDir sizeBytes modifiedAt } }",
         "variables": { "path": path, "files": vec![Value::Null; files.len()] }
     });
-    let map: serde_json::Map<String, Value> = (0..files.len()).map(|i| (i.to_string(), json!([format!("variables.files.{i}")]))).collect();
+    let map: serde_json::Map<String, Value> = (0..files.len())
+        .map(|i| (i.to_string(), json!([format!("variables.files.{i}")])))
+        .collect();
     let mut form = reqwest::multipart::Form::new()
         .text("operations", operations.to_string())
         .text("map", Value::Object(map).to_string());
     for (i, (name, content)) in files.iter().enumerate() {
-        form = form.part(i.to_string(), reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string()));
+        form = form.part(
+            i.to_string(),
+            reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string()),
+        );
     }
-    app.http.post(app.url("/graphql")).bearer_auth(token).multipart(form).send().await.unwrap().json().await.unwrap()
+    app.http
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn list(app: &TestApp, token: &str, path: &str) -> Value {
@@ -35,37 +49,85 @@ async fn list(app: &TestApp, token: &str, path: &str) -> Value {
 async fn uploads_land_in_storage_count_against_usage_and_never_overwrite() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
-    let body = upload(&app, &ada.access_token, "photos/2024", &[("beach.jpg", b"sand and sea"), ("notes Ü.txt", b"hello")]).await;
-    let stored = body["data"]["uploadFiles"].as_array().unwrap_or_else(|| panic!("{body}"));
+    let body = upload(
+        &app,
+        &ada.access_token,
+        "photos/2024",
+        &[("beach.jpg", b"sand and sea"), ("notes Ü.txt", b"hello")],
+    )
+    .await;
+    let stored = body["data"]["uploadFiles"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[0]["path"], "photos/2024/beach.jpg");
     assert_eq!(stored[0]["sizeBytes"], 12);
     let root = user_dir(&app, &ada);
-    assert_eq!(std::fs::read(root.join("photos/2024/beach.jpg")).unwrap(), b"sand and sea");
+    assert_eq!(
+        std::fs::read(root.join("photos/2024/beach.jpg")).unwrap(),
+        b"sand and sea"
+    );
 
-    let again = upload(&app, &ada.access_token, "photos/2024", &[("beach.jpg", b"another beach")]).await;
-    assert_eq!(again["data"]["uploadFiles"][0]["path"], "photos/2024/beach (1).jpg", "{again}");
-    assert_eq!(std::fs::read(root.join("photos/2024/beach.jpg")).unwrap(), b"sand and sea");
+    let again = upload(
+        &app,
+        &ada.access_token,
+        "photos/2024",
+        &[("beach.jpg", b"another beach")],
+    )
+    .await;
+    assert_eq!(
+        again["data"]["uploadFiles"][0]["path"], "photos/2024/beach (1).jpg",
+        "{again}"
+    );
+    assert_eq!(
+        std::fs::read(root.join("photos/2024/beach.jpg")).unwrap(),
+        b"sand and sea"
+    );
 
-    let me = app.gql(Some(&ada.access_token), "{ me { storageUsedBytes } }", json!({})).await;
+    let me = app
+        .gql(
+            Some(&ada.access_token),
+            "{ me { storageUsedBytes } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(me["data"]["me"]["storageUsedBytes"], 12 + 5 + 13);
 
     let listing = list(&app, &ada.access_token, "photos/2024").await;
-    let names: Vec<&str> = listing["data"]["files"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = listing["data"]["files"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["beach (1).jpg", "beach.jpg", "notes Ü.txt"]);
-    assert_eq!(listing["data"]["files"]["edges"][1]["node"]["category"], "Images");
+    assert_eq!(
+        listing["data"]["files"]["edges"][1]["node"]["category"],
+        "Images"
+    );
     let top = list(&app, &ada.access_token, "").await;
-    assert_eq!(top["data"]["files"]["edges"][0]["node"]["isDir"], true, "{top}");
+    assert_eq!(
+        top["data"]["files"]["edges"][0]["node"]["isDir"], true,
+        "{top}"
+    );
 }
 
 #[tokio::test]
 async fn listing_pages_with_cursors() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
-    let files: Vec<(String, Vec<u8>)> = (0..7).map(|i| (format!("f{i}.txt"), vec![b'x'; i])).collect();
-    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
+    let files: Vec<(String, Vec<u8>)> = (0..7)
+        .map(|i| (format!("f{i}.txt"), vec![b'x'; i]))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .collect();
     write_tree(&user_dir(&app, &ada).join("dir"), &refs);
-    write_tree(&user_dir(&app, &ada).join("dir/sub"), &[("inner.txt", b"i")]);
+    write_tree(
+        &user_dir(&app, &ada).join("dir/sub"),
+        &[("inner.txt", b"i")],
+    );
     let mut names = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -82,21 +144,36 @@ async fn listing_pages_with_cursors() {
             break;
         }
     }
-    assert_eq!(names, ["sub", "f0.txt", "f1.txt", "f2.txt", "f3.txt", "f4.txt", "f5.txt", "f6.txt"]);
+    assert_eq!(
+        names,
+        [
+            "sub", "f0.txt", "f1.txt", "f2.txt", "f3.txt", "f4.txt", "f5.txt", "f6.txt"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn uploads_past_the_quota_are_refused_and_nothing_is_written() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
-    let user = users::Entity::find_by_id(uuid::Uuid::parse_str(&ada.id).unwrap()).one(&app.state.db).await.unwrap().unwrap();
+    let user = users::Entity::find_by_id(uuid::Uuid::parse_str(&ada.id).unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
     let mut active: users::ActiveModel = user.into();
     active.storage_quota_gb = Set(0);
     active.update(&app.state.db).await.unwrap();
     let body = upload(&app, &ada.access_token, "in", &[("a.bin", b"some bytes")]).await;
     assert_code(&body, "QUOTA_EXCEEDED");
     assert!(!user_dir(&app, &ada).join("in/a.bin").exists());
-    let me = app.gql(Some(&ada.access_token), "{ me { storageUsedBytes } }", json!({})).await;
+    let me = app
+        .gql(
+            Some(&ada.access_token),
+            "{ me { storageUsedBytes } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(me["data"]["me"]["storageUsedBytes"], 0);
 }
 
@@ -105,19 +182,39 @@ async fn path_attacks_are_refused_everywhere() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
     let t = &ada.access_token;
-    for path in ["..", "../..", "a/../../etc", "/../etc", "a\\b", "a\u{0}b", &"x".repeat(300)] {
+    for path in [
+        "..",
+        "../..",
+        "a/../../etc",
+        "/../etc",
+        "a\\b",
+        "a\u{0}b",
+        &"x".repeat(300),
+    ] {
         assert_code(&list(&app, t, path).await, "BAD_USER_INPUT");
-        assert_code(&upload(&app, t, path, &[("a.txt", b"x")]).await, "BAD_USER_INPUT");
+        assert_code(
+            &upload(&app, t, path, &[("a.txt", b"x")]).await,
+            "BAD_USER_INPUT",
+        );
     }
     for name in ["../evil.txt", "..", "a/b.txt", "back\\slash.txt"] {
         let body = upload(&app, t, "ok", &[(name, b"x")]).await;
         assert_code(&body, "BAD_USER_INPUT");
     }
-    assert_code(&upload(&app, t, ".trash", &[("a.txt", b"x")]).await, "BAD_USER_INPUT");
+    assert_code(
+        &upload(&app, t, ".trash", &[("a.txt", b"x")]).await,
+        "BAD_USER_INPUT",
+    );
     // Nothing escaped into the storage root or beyond.
     let storage = app.data_dir.path().join("storage");
-    let outside: Vec<_> = std::fs::read_dir(&storage).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(outside, ["users"], "{outside:?}");
+    let outside: Vec<_> = std::fs::read_dir(&storage)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(outside.iter().all(|name| name == "users"), "{outside:?}");
+    assert!(
+        !app.data_dir.path().join("etc").exists() && !app.data_dir.path().join("evil.txt").exists()
+    );
 }
 
 #[cfg(unix)]
@@ -130,16 +227,33 @@ async fn symlinks_never_lead_out_of_the_namespace() {
     write_tree(&secret_dir, &[("secret.txt", b"server secret")]);
     write_tree(&root, &[("mine/a.jpg", b"mine")]);
     std::os::unix::fs::symlink(&secret_dir, root.join("mine/link")).unwrap();
-    std::os::unix::fs::symlink(secret_dir.join("secret.txt"), root.join("mine/secret-link.txt")).unwrap();
+    std::os::unix::fs::symlink(
+        secret_dir.join("secret.txt"),
+        root.join("mine/secret-link.txt"),
+    )
+    .unwrap();
 
     let through = list(&app, &ada.access_token, "mine/link").await;
-    assert!(through["data"].is_null() || through["data"]["files"]["totalCount"] == 0, "{through}");
+    assert!(
+        through["data"].is_null() || through["data"]["files"]["totalCount"] == 0,
+        "{through}"
+    );
     assert!(!through.to_string().contains("secret.txt"));
-    let root_via_link = app.start_operation(&ada.access_token, "ORGANIZE", "mine/link", false, json!({})).await;
+    let root_via_link = app
+        .start_operation(&ada.access_token, "ORGANIZE", "mine/link", false, json!({}))
+        .await;
     assert_code(&root_via_link, "BAD_USER_INPUT");
 
-    let op = app.run_operation(&ada.access_token, "ORGANIZE", "mine", false, json!({})).await;
+    let op = app
+        .run_operation(&ada.access_token, "ORGANIZE", "mine", false, json!({}))
+        .await;
     assert_eq!(op["status"], "COMPLETED", "{op}");
-    assert_eq!(op["filesProcessed"], 1, "symlinks are not followed or moved: {op}");
-    assert_eq!(std::fs::read(secret_dir.join("secret.txt")).unwrap(), b"server secret");
+    assert_eq!(
+        op["filesProcessed"], 1,
+        "symlinks are not followed or moved: {op}"
+    );
+    assert_eq!(
+        std::fs::read(secret_dir.join("secret.txt")).unwrap(),
+        b"server secret"
+    );
 }

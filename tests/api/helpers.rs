@@ -210,7 +210,11 @@ pub fn assert_code(body: &Value, code: &str) {
 
 /// Real files in the user's storage folder (the `fs` backend under the test's data dir).
 pub fn user_dir(app: &TestApp, account: &Account) -> std::path::PathBuf {
-    app.data_dir.path().join("storage").join("users").join(&account.id)
+    app.data_dir
+        .path()
+        .join("storage")
+        .join("users")
+        .join(&account.id)
 }
 
 /// Writes files (creating folders) under `root`.
@@ -228,14 +232,20 @@ pub fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, St
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries {
             let entry = entry.unwrap();
             let path = entry.path();
             if entry.file_type().unwrap().is_dir() {
                 stack.push(path);
             } else {
-                let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 let digest = sha2::Sha256::digest(std::fs::read(&path).unwrap());
                 out.insert(rel, digest.iter().map(|b| format!("{b:02x}")).collect());
             }
@@ -248,7 +258,14 @@ pub const OPERATION_FIELDS: &str = "id type status phase rootPath dryRun filesTo
 
 impl TestApp {
     /// `startOperation`; returns the whole response.
-    pub async fn start_operation(&self, token: &str, kind: &str, root: &str, dry_run: bool, options: Value) -> Value {
+    pub async fn start_operation(
+        &self,
+        token: &str,
+        kind: &str,
+        root: &str,
+        dry_run: bool,
+        options: Value,
+    ) -> Value {
         self.gql(
             Some(token),
             &format!("mutation($i: StartOperationInput!) {{ startOperation(input: $i) {{ {OPERATION_FIELDS} }} }}"),
@@ -258,15 +275,31 @@ impl TestApp {
     }
 
     /// Starts an operation and waits for it to end; returns the final operation.
-    pub async fn run_operation(&self, token: &str, kind: &str, root: &str, dry_run: bool, options: Value) -> Value {
-        let body = self.start_operation(token, kind, root, dry_run, options).await;
-        let id = body["data"]["startOperation"]["id"].as_str().unwrap_or_else(|| panic!("start failed: {body}")).to_string();
+    pub async fn run_operation(
+        &self,
+        token: &str,
+        kind: &str,
+        root: &str,
+        dry_run: bool,
+        options: Value,
+    ) -> Value {
+        let body = self
+            .start_operation(token, kind, root, dry_run, options)
+            .await;
+        let id = body["data"]["startOperation"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("start failed: {body}"))
+            .to_string();
         self.wait_operation(token, &id).await
     }
 
     pub async fn operation(&self, token: &str, id: &str) -> Value {
         let body = self
-            .gql(Some(token), &format!("query($id: ID!) {{ operation(id: $id) {{ {OPERATION_FIELDS} }} }}"), json!({ "id": id }))
+            .gql(
+                Some(token),
+                &format!("query($id: ID!) {{ operation(id: $id) {{ {OPERATION_FIELDS} }} }}"),
+                json!({ "id": id }),
+            )
             .await;
         body["data"]["operation"].clone()
     }
@@ -276,10 +309,16 @@ impl TestApp {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             let op = self.operation(token, id).await;
-            if matches!(op["status"].as_str(), Some("COMPLETED" | "FAILED" | "CANCELLED")) {
+            if matches!(
+                op["status"].as_str(),
+                Some("COMPLETED" | "FAILED" | "CANCELLED")
+            ) {
                 return op;
             }
-            assert!(std::time::Instant::now() < deadline, "operation {id} did not end: {op}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "operation {id} did not end: {op}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
     }
@@ -314,7 +353,9 @@ impl TestApp {
             if conn["pageInfo"]["hasNextPage"] != true {
                 return out;
             }
-            after = edges.last().map(|e| e["cursor"].as_str().unwrap().to_string());
+            after = edges
+                .last()
+                .map(|e| e["cursor"].as_str().unwrap().to_string());
         }
     }
 }

@@ -9,40 +9,90 @@ async fn another_users_operation_is_not_found_everywhere() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
     let bob = app.signup("bob").await;
-    write_tree(&user_dir(&app, &ada), &[("private/a.jpg", b"ada's photo"), ("private/b.jpg", b"ada's photo")]);
-    let op = app.run_operation(&ada.access_token, "DUPLICATE_CLEANUP", "private", false, json!({})).await;
+    write_tree(
+        &user_dir(&app, &ada),
+        &[
+            ("private/a.jpg", b"ada's photo"),
+            ("private/b.jpg", b"ada's photo"),
+        ],
+    );
+    let op = app
+        .run_operation(
+            &ada.access_token,
+            "DUPLICATE_CLEANUP",
+            "private",
+            false,
+            json!({}),
+        )
+        .await;
     let id = op["id"].as_str().unwrap();
     let made_up = uuid::Uuid::now_v7().to_string();
 
     assert!(app.operation(&bob.access_token, id).await.is_null());
-    for (field, arg) in [("cancelOperation", "id"), ("rollbackOperation", "id"), ("applyPlan", "id"), ("purgeTrash", "operationId")] {
+    for (field, arg) in [
+        ("cancelOperation", "id"),
+        ("rollbackOperation", "id"),
+        ("applyPlan", "id"),
+        ("purgeTrash", "operationId"),
+    ] {
         let theirs = app.op_mutation(&bob.access_token, field, arg, id).await;
-        let nobody = app.op_mutation(&bob.access_token, field, arg, &made_up).await;
+        let nobody = app
+            .op_mutation(&bob.access_token, field, arg, &made_up)
+            .await;
         assert_code(&theirs, "NOT_FOUND");
-        assert_eq!(theirs["errors"][0]["message"], nobody["errors"][0]["message"], "{field}");
+        assert_eq!(
+            theirs["errors"][0]["message"], nobody["errors"][0]["message"],
+            "{field}"
+        );
     }
     for query in [
         "query($id: ID!) { fileRecords(operationId: $id) { totalCount } }",
         "query($id: ID!) { duplicateGroups(operationId: $id) { totalCount } }",
         "query($id: ID!) { operationReport(id: $id) { duplicatesFound } }",
     ] {
-        assert_code(&app.gql(Some(&bob.access_token), query, json!({ "id": id })).await, "NOT_FOUND");
+        assert_code(
+            &app.gql(Some(&bob.access_token), query, json!({ "id": id }))
+                .await,
+            "NOT_FOUND",
+        );
     }
-    let listed = app.gql(Some(&bob.access_token), "{ operations { totalCount } }", json!({})).await;
+    let listed = app
+        .gql(
+            Some(&bob.access_token),
+            "{ operations { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(listed["data"]["operations"]["totalCount"], 0);
-    let files = app.gql(Some(&bob.access_token), "{ files { totalCount } }", json!({})).await;
+    let files = app
+        .gql(
+            Some(&bob.access_token),
+            "{ files { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(files["data"]["files"]["totalCount"], 0, "{files}");
-    let their_folder = app.start_operation(&bob.access_token, "ORGANIZE", "private", false, json!({})).await;
+    let their_folder = app
+        .start_operation(&bob.access_token, "ORGANIZE", "private", false, json!({}))
+        .await;
     assert_code(&their_folder, "BAD_USER_INPUT");
     // Ada's things are as she left them.
-    assert_eq!(app.operation(&ada.access_token, id).await["status"], "COMPLETED");
+    assert_eq!(
+        app.operation(&ada.access_token, id).await["status"],
+        "COMPLETED"
+    );
     assert!(user_dir(&app, &ada).join("private/a.jpg").exists());
 }
 
 #[tokio::test]
 async fn operations_need_a_signed_in_caller() {
     let app = spawn_app().await;
-    for query in ["{ operations { totalCount } }", "{ files { totalCount } }", "{ categoryRules { id } }", "{ serverStatus { version } }"] {
+    for query in [
+        "{ operations { totalCount } }",
+        "{ files { totalCount } }",
+        "{ categoryRules { id } }",
+        "{ serverStatus { version } }",
+    ] {
         assert_code(&app.gql(None, query, json!({})).await, "UNAUTHENTICATED");
     }
 }

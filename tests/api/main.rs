@@ -4,10 +4,10 @@
 
 mod accounts;
 mod api_keys;
+mod files;
 mod helpers;
 mod http_surface;
-mod limits;
-mod files;
-mod operations;
 mod isolation;
+mod limits;
+mod operations;
 mod schema;
