@@ -270,6 +270,8 @@ async fn execute(state: &AppState, tracker: &mut Tracker) -> Result<(), Failure>
             }
         }
     }
+    // The plan is whole: from here on, the total (and so a percentage) is known.
+    summarize(tracker).await?;
     if op.is_dry_run || tracker.cancel_requested().await? {
         return Ok(());
     }

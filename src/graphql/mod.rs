@@ -12,8 +12,9 @@ pub mod operations;
 pub mod rules;
 pub mod scalars;
 pub mod server;
+pub mod subscriptions;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use crate::state::AppState;
 
@@ -36,7 +37,7 @@ pub struct Mutation(
     rules::RuleMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, subscriptions::Subscription>;
 
 /// Deep enough for GraphiQL's introspection query (TypeRef nests `ofType` many levels),
 /// shallow enough to stop abuse; our types have no cycles worth walking deeper.
@@ -44,15 +45,19 @@ pub const MAX_DEPTH: usize = 24;
 pub const MAX_COMPLEXITY: usize = 2_000;
 pub const MAX_QUERY_BYTES: usize = 32 * 1024;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(64)
-        .limit_directives(16)
-        .extension(errors::ErrorPolicy {
-            max_query_bytes: MAX_QUERY_BYTES,
-        })
+fn builder() -> SchemaBuilder<Query, Mutation, subscriptions::Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscriptions::Subscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(64)
+    .limit_directives(16)
+    .extension(errors::ErrorPolicy {
+        max_query_bytes: MAX_QUERY_BYTES,
+    })
 }
 
 /// The schema the server runs, with the app state in its data.

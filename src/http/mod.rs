@@ -2,11 +2,12 @@
 //! CORS, compression, body limit, timeout).
 
 mod graphiql;
+mod ws;
 
 use std::{net::SocketAddr, time::Duration};
 
-use async_graphql::{Data, http::ALL_WEBSOCKET_PROTOCOLS};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse};
 use axum::{
     Json, Router,
     extract::{ConnectInfo, State, WebSocketUpgrade},
@@ -25,7 +26,7 @@ use tower_http::{
 };
 
 use crate::{
-    auth::{self, ClientInfo},
+    auth::ClientInfo,
     graphql::{
         AppSchema,
         context::{Auth, credential_from_headers},
@@ -170,8 +171,7 @@ async fn graphql(
     http.schema.execute(request).await.into()
 }
 
-/// Subscriptions over `graphql-transport-ws` or the legacy `graphql-ws`. The credential
-/// comes in the `connection_init` payload; a bad one refuses the connection.
+/// Subscriptions; see `ws.rs`.
 async fn graphql_ws(
     State(http): State<Http>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -179,55 +179,19 @@ async fn graphql_ws(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let client = client(&http, peer, &headers);
-    let request_id = request_id(&headers);
+    let connection = ws::Connection {
+        client: client(&http, peer, &headers),
+        request_id: request_id(&headers),
+        legacy: ws::is_legacy(&headers),
+        protocol,
+        schema: http.schema,
+        state: http.state,
+    };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let state = http.state.clone();
-            GraphQLWebSocket::new(socket, http.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let mut data = Data::default();
-                    let auth = match credential_from_init(&payload) {
-                        Some(credential) => Auth::resolved(
-                            auth::authenticate(&state, &credential)
-                                .await
-                                .map_err(|err| async_graphql::Error::new(err.to_string()))?,
-                        ),
-                        None => Auth::from_credential(None),
-                    };
-                    data.insert(auth);
-                    data.insert(client);
-                    data.insert(request_id);
-                    Ok(data)
-                })
-                .serve()
-        })
-}
-
-/// The credential in a `connection_init` payload: `authorization`, `Authorization`,
-/// `headers.Authorization` or `token`, with or without `Bearer `.
-pub fn credential_from_init(payload: &serde_json::Value) -> Option<String> {
-    let candidates = [
-        payload.get("authorization"),
-        payload.get("Authorization"),
-        payload
-            .get("headers")
-            .and_then(|h| h.get("Authorization").or_else(|| h.get("authorization"))),
-        payload.get("token"),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str())
-        .map(|v| {
-            v.trim()
-                .strip_prefix("Bearer ")
-                .unwrap_or(v.trim())
-                .trim()
-                .to_string()
-        })
-        .find(|v| !v.is_empty())
+        .max_message_size(ws::MAX_MESSAGE_BYTES)
+        .max_frame_size(ws::MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| ws::serve(socket, connection))
 }
 
 async fn health() -> impl IntoResponse {

@@ -1,0 +1,197 @@
+//! Live progress: `operationProgress(id)` and `operationEvents`.
+//!
+//! A subscriber joins the progress bus *before* reading the snapshot from the database,
+//! so no event can fall between the two. The bus drops events for a receiver that falls
+//! behind (it never slows a worker); a lagging subscriber re-reads the operation from the
+//! database instead, so it skips intermediate states but never misses the end.
+
+use async_graphql::{Context, ID, Result, ResultExt, SimpleObject, Subscription};
+use futures::{Stream, StreamExt};
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+use uuid::Uuid;
+
+use crate::{
+    engine::runner::event_of,
+    error::AppError,
+    graphql::{
+        context,
+        operations::{OperationPhase, OperationStatus, phase_of, status_of},
+        scalars::{BigInt, DateTime},
+    },
+    jobs::bus::ProgressEvent,
+    operations::queries,
+    state::AppState,
+};
+
+/// Where an operation stands.
+#[derive(SimpleObject, Clone)]
+pub struct OperationProgress {
+    pub operation_id: ID,
+    pub status: OperationStatus,
+    pub phase: OperationPhase,
+    /// Files to act on; null until known.
+    pub files_total: Option<i32>,
+    pub files_scanned: i32,
+    pub files_processed: i32,
+    pub files_skipped: i32,
+    pub duplicates_found: i32,
+    pub space_saved_bytes: BigInt,
+    /// 0–100, null until the total is known; never goes down.
+    pub percent: Option<f64>,
+    pub message: Option<String>,
+    pub updated_at: DateTime,
+}
+
+fn count(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Turns events into `OperationProgress`, keeping `percent` monotonic per subscriber.
+#[derive(Default)]
+struct Shaper {
+    best_percent: Option<f64>,
+}
+
+impl Shaper {
+    fn shape(&mut self, event: &ProgressEvent) -> OperationProgress {
+        let status = status_of(&event.status);
+        let raw = match (status, event.files_total) {
+            (OperationStatus::Completed, _) => Some(100.0),
+            (_, Some(total)) if total > 0 => Some(
+                ((event.files_processed + event.files_skipped) as f64 / total as f64 * 100.0)
+                    .clamp(0.0, 100.0),
+            ),
+            (_, Some(_)) => Some(0.0),
+            (_, None) => None,
+        };
+        let percent = match (raw, self.best_percent) {
+            (Some(now), Some(best)) => Some(now.max(best)),
+            (now, best) => now.or(best),
+        };
+        self.best_percent = percent;
+        OperationProgress {
+            operation_id: ID(event.operation_id.to_string()),
+            status,
+            phase: phase_of(&event.phase),
+            files_total: event.files_total.map(count),
+            files_scanned: count(event.files_scanned),
+            files_processed: count(event.files_processed),
+            files_skipped: count(event.files_skipped),
+            duplicates_found: count(event.duplicates_found),
+            space_saved_bytes: BigInt(event.space_saved_bytes),
+            percent: percent.map(|p| (p * 10.0).round() / 10.0),
+            message: event.message.clone(),
+            updated_at: event.updated_at.into(),
+        }
+    }
+}
+
+async fn snapshot(state: &AppState, user_id: Uuid, id: Uuid) -> Option<ProgressEvent> {
+    match queries::get(state, user_id, id).await {
+        Ok(Some(op)) => Some(event_of(&op, None)),
+        Ok(None) => None,
+        Err(err) => {
+            tracing::error!(error = %err, operation_id = %id, "could not read an operation for a subscriber");
+            None
+        }
+    }
+}
+
+struct Follow {
+    state: AppState,
+    user_id: Uuid,
+    id: Uuid,
+    rx: Receiver<ProgressEvent>,
+    shaper: Shaper,
+    first: Option<ProgressEvent>,
+    done: bool,
+}
+
+/// The snapshot, then this operation's events, ending right after the terminal one.
+fn follow(follow: Follow) -> impl Stream<Item = OperationProgress> {
+    futures::stream::unfold(follow, |mut f| async move {
+        if f.done {
+            return None;
+        }
+        let event = match f.first.take() {
+            Some(first) => first,
+            None => loop {
+                match f.rx.recv().await {
+                    Ok(event) if event.operation_id == f.id => break event,
+                    Ok(_) => continue,
+                    // Fell behind: skip to the current state.
+                    Err(RecvError::Lagged(_)) => match snapshot(&f.state, f.user_id, f.id).await {
+                        Some(event) => break event,
+                        None => return None,
+                    },
+                    Err(RecvError::Closed) => return None,
+                }
+            },
+        };
+        f.done = event.is_terminal();
+        let shaped = f.shaper.shape(&event);
+        Some((shaped, f))
+    })
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// One of your operations: its current state first, then every change (at most about
+    /// ten a second), ending right after it completes, fails or is cancelled.
+    async fn operation_progress(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<impl Stream<Item = OperationProgress> + use<>> {
+        let caller = context::caller(ctx).await?;
+        let state = context::state(ctx).clone();
+        let not_found = || AppError::NotFound("operation");
+        let id = Uuid::parse_str(id.as_str())
+            .map_err(|_| not_found())
+            .extend()?;
+        let rx = state.bus.subscribe();
+        let first = snapshot(&state, caller.user_id(), id)
+            .await
+            .ok_or_else(not_found)
+            .extend()?;
+        Ok(follow(Follow {
+            state,
+            user_id: caller.user_id(),
+            id,
+            rx,
+            shaper: Shaper::default(),
+            first: Some(first),
+            done: false,
+        }))
+    }
+
+    /// Every change to any of your operations, including ones started after subscribing.
+    async fn operation_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = OperationProgress> + use<>> {
+        let caller = context::caller(ctx).await?;
+        let user_id = caller.user_id();
+        let rx = context::state(ctx).bus.subscribe();
+        let events = futures::stream::unfold(rx, move |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(event) if event.user_id == user_id => return Some((event, rx)),
+                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        });
+        let mut shapers: std::collections::HashMap<Uuid, Shaper> = std::collections::HashMap::new();
+        Ok(events.map(move |event| {
+            let shaped = shapers.entry(event.operation_id).or_default().shape(&event);
+            if event.is_terminal() {
+                shapers.remove(&event.operation_id);
+            }
+            shaped
+        }))
+    }
+}
