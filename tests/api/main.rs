@@ -11,3 +11,4 @@ mod isolation;
 mod limits;
 mod operations;
 mod schema;
+mod subscriptions;

@@ -1,0 +1,496 @@
+//! Live progress over a real WebSocket: both protocols, auth, isolation, many listeners,
+//! stalled listeners, and the per-connection bounds.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+
+use crate::helpers::{Account, TestApp, spawn_app, spawn_app_with, user_dir, write_tree};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const PROGRESS: &str = "subscription($id: ID!) { operationProgress(id: $id) { operationId status phase filesTotal filesScanned filesProcessed filesSkipped duplicatesFound spaceSavedBytes percent message updatedAt } }";
+
+enum Event {
+    Message(Value),
+    Closed(Option<u16>),
+}
+
+struct Client {
+    socket: Socket,
+    legacy: bool,
+}
+
+impl Client {
+    async fn connect(app: &TestApp, legacy: bool) -> Self {
+        let mut request = format!("ws://{}/graphql/ws", app.address)
+            .into_client_request()
+            .unwrap();
+        let protocol = if legacy {
+            "graphql-ws"
+        } else {
+            "graphql-transport-ws"
+        };
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+        let (socket, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects");
+        assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
+        Self { socket, legacy }
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.socket
+            .send(tungstenite::Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next protocol message (pings and keep-alives skipped), or the close.
+    async fn next(&mut self) -> Event {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(60), self.socket.next())
+                .await
+                .expect("a message within 60 s");
+            match frame {
+                Some(Ok(tungstenite::Message::Text(text))) => {
+                    let value: Value = serde_json::from_str(&text).unwrap();
+                    if value["type"] == "ka" || value["type"] == "ping" || value["type"] == "pong" {
+                        continue;
+                    }
+                    return Event::Message(value);
+                }
+                Some(Ok(tungstenite::Message::Close(frame))) => {
+                    return Event::Closed(frame.map(|f| u16::from(f.code)));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Event::Closed(None),
+            }
+        }
+    }
+
+    async fn message(&mut self) -> Value {
+        match self.next().await {
+            Event::Message(value) => value,
+            Event::Closed(code) => panic!("socket closed ({code:?})"),
+        }
+    }
+
+    async fn init(&mut self, payload: Value) -> Event {
+        self.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        self.next().await
+    }
+
+    async fn init_with(&mut self, account: &Account) {
+        match self
+            .init(json!({ "Authorization": format!("Bearer {}", account.access_token) }))
+            .await
+        {
+            Event::Message(ack) => assert_eq!(ack["type"], "connection_ack", "{ack}"),
+            Event::Closed(code) => panic!("closed at init ({code:?})"),
+        }
+    }
+
+    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        let kind = if self.legacy { "start" } else { "subscribe" };
+        self.send(json!({ "id": id, "type": kind, "payload": { "query": query, "variables": variables } })).await;
+    }
+
+    /// Payloads of one subscription until it completes; errors are returned as payloads.
+    async fn collect(&mut self, id: &str) -> Vec<Value> {
+        let data = if self.legacy { "data" } else { "next" };
+        let mut out = Vec::new();
+        loop {
+            let message = self.message().await;
+            if message["id"] != id {
+                continue;
+            }
+            match message["type"].as_str().unwrap() {
+                t if t == data => out.push(message["payload"].clone()),
+                "error" => out.push(json!({ "errors": message["payload"] })),
+                "complete" => return out,
+                other => panic!("unexpected {other}: {message}"),
+            }
+        }
+    }
+}
+
+fn many(app: &TestApp, account: &Account, count: usize) {
+    let root = user_dir(app, account);
+    for i in 0..count {
+        write_tree(
+            &root,
+            &[(
+                &format!("big/d{}/f{i}.txt", i % 20),
+                format!("file {i}").as_bytes(),
+            )],
+        );
+    }
+}
+
+/// Checks a whole progress stream: a snapshot first, percent never falling, the terminal
+/// event last.
+fn check_stream(payloads: &[Value], final_status: &str) -> Vec<Value> {
+    let events: Vec<Value> = payloads
+        .iter()
+        .map(|p| p["data"]["operationProgress"].clone())
+        .collect();
+    assert!(events.iter().all(|e| e.is_object()), "{payloads:?}");
+    let mut best = -1.0;
+    for event in &events {
+        if let Some(percent) = event["percent"].as_f64() {
+            assert!(percent >= best, "percent went down: {events:#?}");
+            best = percent;
+        }
+    }
+    let last = events.last().unwrap();
+    assert_eq!(last["status"], final_status, "{last}");
+    assert_eq!(last["phase"], "DONE");
+    assert!(
+        events[..events.len() - 1]
+            .iter()
+            .all(|e| e["status"] != final_status),
+        "terminal only at the end"
+    );
+    events
+}
+
+async fn start(app: &TestApp, account: &Account, kind: &str, root: &str) -> String {
+    let body = app
+        .start_operation(&account.access_token, kind, root, false, json!({}))
+        .await;
+    body["data"]["startOperation"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn progress_goes_snapshot_then_live_then_terminal_then_complete() {
+    // No worker yet: the subscription is surely open before the operation starts.
+    let app = spawn_app_with(|c| c.workers = 0).await;
+    let ada = app.signup("ada").await;
+    many(&app, &ada, 600);
+    write_tree(
+        &user_dir(&app, &ada),
+        &[
+            ("big/dup1.bin", &[7u8; 5000]),
+            ("big/dup2.bin", &[7u8; 5000]),
+        ],
+    );
+
+    for kind in ["ORGANIZE", "DUPLICATE_CLEANUP", "ROLLBACK"] {
+        let id = if kind == "ROLLBACK" {
+            let organized = app.operations_of(&ada).await;
+            let body = app
+                .op_mutation(&ada.access_token, "rollbackOperation", "id", &organized)
+                .await;
+            body["data"]["rollbackOperation"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_string()
+        } else {
+            start(&app, &ada, kind, "big").await
+        };
+        let mut client = Client::connect(&app, false).await;
+        client.init_with(&ada).await;
+        client.subscribe("1", PROGRESS, json!({ "id": id })).await;
+        let first = client.message().await;
+        assert_eq!(
+            first["payload"]["data"]["operationProgress"]["status"], "PENDING",
+            "snapshot first: {first}"
+        );
+        assert!(
+            first["payload"]["data"]["operationProgress"]["percent"].is_null(),
+            "no total yet"
+        );
+        let workers = organizer::jobs::worker::spawn_workers(&app.state, 1);
+        let mut payloads = vec![first["payload"].clone()];
+        payloads.extend(client.collect("1").await);
+        let events = check_stream(&payloads, "COMPLETED");
+        assert!(
+            events.len() >= 3,
+            "{kind}: snapshot, live events and the end: {events:#?}"
+        );
+        let last = events.last().unwrap();
+        assert_eq!(last["operationId"], id.as_str());
+        assert_eq!(last["percent"], 100.0);
+        match kind {
+            "DUPLICATE_CLEANUP" => assert_eq!(last["duplicatesFound"], 1, "{last}"),
+            _ => assert!(last["filesProcessed"].as_i64().unwrap() > 0, "{last}"),
+        }
+        for worker in workers {
+            worker.abort();
+        }
+    }
+}
+
+impl TestApp {
+    /// The id of the caller's latest completed ORGANIZE.
+    async fn operations_of(&self, account: &Account) -> String {
+        let body = self
+            .gql(
+                Some(&account.access_token),
+                "{ operations(type: ORGANIZE, status: COMPLETED) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await;
+        body["data"]["operations"]["edges"][0]["node"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_string()
+    }
+}
+
+#[tokio::test]
+async fn a_finished_operation_yields_its_final_snapshot_and_completes() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    write_tree(&user_dir(&app, &ada), &[("x/a.jpg", b"a")]);
+    let op = app
+        .run_operation(&ada.access_token, "ORGANIZE", "x", false, json!({}))
+        .await;
+    for legacy in [false, true] {
+        let mut client = Client::connect(&app, legacy).await;
+        client.init_with(&ada).await;
+        client
+            .subscribe("7", PROGRESS, json!({ "id": op["id"] }))
+            .await;
+        let payloads = client.collect("7").await;
+        assert_eq!(payloads.len(), 1, "{payloads:?}");
+        let events = check_stream(&payloads, "COMPLETED");
+        assert_eq!(events[0]["filesProcessed"], 1);
+    }
+}
+
+#[tokio::test]
+async fn the_legacy_protocol_streams_progress_too() {
+    let app = spawn_app_with(|c| c.workers = 0).await;
+    let ada = app.signup("ada").await;
+    many(&app, &ada, 300);
+    let id = start(&app, &ada, "ORGANIZE", "big").await;
+    let mut client = Client::connect(&app, true).await;
+    client.init_with(&ada).await;
+    client.subscribe("a", PROGRESS, json!({ "id": id })).await;
+    let first = client.message().await;
+    assert_eq!(first["type"], "data", "{first}");
+    let _workers = organizer::jobs::worker::spawn_workers(&app.state, 1);
+    let mut payloads = vec![first["payload"].clone()];
+    payloads.extend(client.collect("a").await);
+    check_stream(&payloads, "COMPLETED");
+}
+
+#[tokio::test]
+async fn bad_tokens_close_the_socket_and_missing_ones_are_unauthenticated() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    for payload in [
+        json!({ "Authorization": "Bearer not-a-token" }),
+        json!({ "token": ada.refresh_token }),
+        json!({ "headers": { "Authorization": "Bearer org_fake_key" } }),
+    ] {
+        let mut client = Client::connect(&app, false).await;
+        match client.init(payload.clone()).await {
+            Event::Closed(code) => assert_eq!(code, Some(4403), "{payload}"),
+            Event::Message(m) => panic!("accepted a bad token: {m}"),
+        }
+        let mut legacy = Client::connect(&app, true).await;
+        match legacy.init(payload).await {
+            Event::Message(m) => assert_eq!(m["type"], "connection_error", "{m}"),
+            Event::Closed(_) => {}
+        }
+    }
+    // Every accepted form of a good credential.
+    for payload in [
+        json!({ "authorization": format!("Bearer {}", ada.access_token) }),
+        json!({ "headers": { "Authorization": format!("Bearer {}", ada.access_token) } }),
+        json!({ "token": ada.access_token }),
+    ] {
+        let mut client = Client::connect(&app, false).await;
+        match client.init(payload.clone()).await {
+            Event::Message(m) => assert_eq!(m["type"], "connection_ack", "{payload}"),
+            Event::Closed(code) => panic!("refused {payload}: {code:?}"),
+        }
+    }
+    let mut anonymous = Client::connect(&app, false).await;
+    match anonymous.init(json!({})).await {
+        Event::Message(m) => assert_eq!(m["type"], "connection_ack"),
+        Event::Closed(code) => panic!("{code:?}"),
+    }
+    anonymous
+        .subscribe(
+            "1",
+            "subscription { operationEvents { operationId } }",
+            json!({}),
+        )
+        .await;
+    let payloads = anonymous.collect("1").await;
+    assert_eq!(
+        payloads[0]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{payloads:?}"
+    );
+}
+
+#[tokio::test]
+async fn another_users_operation_is_not_found_like_a_made_up_one() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let bob = app.signup("bob").await;
+    write_tree(&user_dir(&app, &ada), &[("x/a.jpg", b"a")]);
+    let op = app
+        .run_operation(&ada.access_token, "ORGANIZE", "x", false, json!({}))
+        .await;
+    let mut client = Client::connect(&app, false).await;
+    client.init_with(&bob).await;
+    client
+        .subscribe("theirs", PROGRESS, json!({ "id": op["id"] }))
+        .await;
+    let theirs = client.collect("theirs").await;
+    client
+        .subscribe(
+            "nobody",
+            PROGRESS,
+            json!({ "id": uuid::Uuid::now_v7().to_string() }),
+        )
+        .await;
+    let nobody = client.collect("nobody").await;
+    assert_eq!(
+        theirs[0]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{theirs:?}"
+    );
+    assert_eq!(
+        theirs[0]["errors"][0]["message"],
+        nobody[0]["errors"][0]["message"]
+    );
+    assert!(!theirs[0].to_string().contains("COMPLETED"));
+}
+
+#[tokio::test]
+async fn two_hundred_listeners_all_get_the_terminal_event() {
+    let app = spawn_app_with(|c| c.workers = 0).await;
+    let ada = app.signup("ada").await;
+    many(&app, &ada, 300);
+    let id = start(&app, &ada, "ORGANIZE", "big").await;
+    let mut clients = Vec::new();
+    for n in 0..200 {
+        let mut client = Client::connect(&app, n % 2 == 1).await;
+        client.init_with(&ada).await;
+        client.subscribe("p", PROGRESS, json!({ "id": id })).await;
+        let snapshot = client.message().await;
+        assert_eq!(
+            snapshot["payload"]["data"]["operationProgress"]["status"],
+            "PENDING"
+        );
+        clients.push(client);
+    }
+    let _workers = organizer::jobs::worker::spawn_workers(&app.state, 1);
+    let finals = futures::future::join_all(clients.iter_mut().map(|c| async move {
+        let payloads = c.collect("p").await;
+        payloads.last().unwrap()["data"]["operationProgress"]["status"].clone()
+    }))
+    .await;
+    assert_eq!(finals.len(), 200);
+    assert!(finals.iter().all(|s| s == "COMPLETED"), "{finals:?}");
+}
+
+#[tokio::test]
+async fn a_stalled_listener_neither_blocks_the_job_nor_loses_the_end() {
+    let app = spawn_app_with(|c| c.workers = 0).await;
+    let ada = app.signup("ada").await;
+    many(&app, &ada, 1500);
+    let id = start(&app, &ada, "ORGANIZE", "big").await;
+    let mut stalled = Client::connect(&app, false).await;
+    stalled.init_with(&ada).await;
+    stalled.subscribe("s", PROGRESS, json!({ "id": id })).await;
+    let _workers = organizer::jobs::worker::spawn_workers(&app.state, 1);
+    // The listener reads nothing while the job runs to its end.
+    let op = app.wait_operation(&ada.access_token, &id).await;
+    assert_eq!(op["status"], "COMPLETED");
+    let payloads = stalled.collect("s").await;
+    let events = check_stream(&payloads, "COMPLETED");
+    assert_eq!(events.last().unwrap()["filesProcessed"], 1500);
+}
+
+#[tokio::test]
+async fn operation_events_sees_operations_started_after_subscribing() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let bob = app.signup("bob").await;
+    write_tree(&user_dir(&app, &ada), &[("x/a.jpg", b"a")]);
+    write_tree(&user_dir(&app, &bob), &[("y/b.jpg", b"b")]);
+    let mut client = Client::connect(&app, false).await;
+    client.init_with(&ada).await;
+    client
+        .subscribe(
+            "all",
+            "subscription { operationEvents { operationId status } }",
+            json!({}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.run_operation(&bob.access_token, "ORGANIZE", "y", false, json!({}))
+        .await;
+    let id = start(&app, &ada, "ORGANIZE", "x").await;
+    loop {
+        let message = client.message().await;
+        assert_eq!(message["type"], "next", "{message}");
+        let event = &message["payload"]["data"]["operationEvents"];
+        assert_eq!(
+            event["operationId"],
+            id.as_str(),
+            "only Ada's operations: {event}"
+        );
+        if event["status"] == "COMPLETED" {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn connections_are_bounded() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    // Too many subscriptions on one connection.
+    let mut client = Client::connect(&app, false).await;
+    client.init_with(&ada).await;
+    for n in 0..101 {
+        client
+            .subscribe(
+                &n.to_string(),
+                "subscription { operationEvents { operationId } }",
+                json!({}),
+            )
+            .await;
+    }
+    let refused = client.message().await;
+    assert_eq!(refused["id"], "100", "{refused}");
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+
+    // A message over the size bound closes the socket.
+    let mut big = Client::connect(&app, false).await;
+    big.init_with(&ada).await;
+    big.subscribe(
+        "x",
+        &format!(
+            "subscription {{ operationEvents {{ operationId }} }} #{}",
+            "x".repeat(100_000)
+        ),
+        json!({}),
+    )
+    .await;
+    assert!(matches!(big.next().await, Event::Closed(_)));
+
+    // No connection_init in time.
+    let mut silent = Client::connect(&app, false).await;
+    match silent.next().await {
+        Event::Closed(code) => assert_eq!(code, Some(4408)),
+        Event::Message(m) => panic!("{m}"),
+    }
+}
