@@ -285,6 +285,29 @@ async fn execute(state: &AppState, tracker: &mut Tracker) -> Result<(), Failure>
     };
     apply::apply(state, tracker, mode).await?;
     tracker.set_phase(Phase::Finishing).await?;
+    if let apply::Mode::Rollback { .. } = mode {
+        // Folders the undone operation created (category folders, the trash) go too,
+        // when nothing else is in them.
+        let emptied: Vec<String> = file_records::Entity::find()
+            .select_only()
+            .column(file_records::Column::OriginalPath)
+            .filter(file_records::Column::OperationId.eq(op.id))
+            .filter(file_records::Column::Status.eq(RecordStatus::Done.as_str()))
+            .into_tuple::<String>()
+            .all(&state.db)
+            .await?
+            .iter()
+            .map(|path| crate::storage::paths::parent(path).to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let (in_trash, in_root): (Vec<String>, Vec<String>) = emptied
+            .into_iter()
+            .partition(|dir| crate::storage::paths::is_within(dir, crate::engine::TRASH_DIR));
+        let space = state.storage.space(op.user_id);
+        space.prune_empty_dirs(in_root, &op.root_path).await;
+        space.prune_empty_dirs(in_trash, "").await;
+    }
     Ok(())
 }
 

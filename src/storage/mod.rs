@@ -500,6 +500,34 @@ impl UserSpace {
             .with_context(|| format!("delete {rel}"))
     }
 
+    /// Removes the given folders, and then their parents, as long as they are empty,
+    /// never going above `stop_at`. Only `fs` has folders of its own; on object stores a
+    /// folder vanishes with its last file.
+    pub async fn prune_empty_dirs(&self, dirs: Vec<String>, stop_at: &str) {
+        let Some(root) = self.fs_root.clone() else {
+            return;
+        };
+        let stop_at = stop_at.to_string();
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut dirs = dirs;
+            dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+            for dir in dirs {
+                let mut current = dir.as_str();
+                while !current.is_empty()
+                    && current != stop_at
+                    && paths::is_within(current, &stop_at)
+                {
+                    // Fails (and stops) when the folder is not empty or not a plain folder.
+                    if std::fs::remove_dir(root.join(current)).is_err() {
+                        break;
+                    }
+                    current = paths::parent(current);
+                }
+            }
+        })
+        .await;
+    }
+
     pub async fn create_dir(&self, rel: &str) -> anyhow::Result<()> {
         self.ensure_contained(rel)?;
         self.op

@@ -113,6 +113,21 @@ async fn organize_sorts_by_category_then_rollback_restores_the_exact_tree() {
         before,
         "the same paths with the same bytes"
     );
+    for folder in [
+        "inbox/Images",
+        "inbox/Audio",
+        "inbox/Archives",
+        "inbox/Other",
+    ] {
+        assert!(
+            !root.join(folder).exists(),
+            "{folder} was created by the organize and is gone again"
+        );
+    }
+    assert!(
+        root.join("inbox/Documents").exists(),
+        "it was there before, with a file still in it"
+    );
 
     // The undone records say so, and a second rollback is refused.
     let records = app
@@ -347,6 +362,10 @@ async fn duplicate_cleanup_finds_exactly_the_brute_force_groups_and_rollback_res
     let done = app.wait_operation(&ada.access_token, &rid).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(snapshot(&root), before);
+    assert!(
+        !root.join(".trash").join(id).exists(),
+        "the emptied trash folder is gone"
+    );
 }
 
 #[tokio::test]
