@@ -19,6 +19,8 @@ const client = createClient({
   url,
   webSocketImpl: WebSocket,
   connectionParams: { Authorization: `Bearer ${token}` },
+  // A refused credential (close code 4403) will not get better by retrying.
+  shouldRetry: (closeEvent) => closeEvent?.code !== 4403,
 });
 
 const query = `subscription($id: ID!) {
@@ -26,6 +28,7 @@ const query = `subscription($id: ID!) {
 }`;
 
 let failed = false;
+try {
 for await (const result of client.iterate({ query, variables: { id: operationId } })) {
   if (result.errors) {
     console.error(result.errors.map((e) => `${e.extensions?.code}: ${e.message}`).join('\n'));
@@ -35,6 +38,10 @@ for await (const result of client.iterate({ query, variables: { id: operationId 
   const p = result.data.operationProgress;
   const percent = p.percent == null ? '   ?' : `${p.percent.toFixed(0).padStart(3)}%`;
   console.log(`${percent} ${p.status.padEnd(9)} ${p.phase.padEnd(9)} scanned ${p.filesScanned} moved ${p.filesProcessed} skipped ${p.filesSkipped}`);
+}
+} catch (err) {
+  console.error(err?.code === 4403 ? 'the server refused the token (4403)' : err);
+  failed = true;
 }
 await client.dispose();
 process.exit(failed ? 1 : 0);
