@@ -2,8 +2,8 @@
 
 use entity::{file_records, operations};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -54,26 +54,16 @@ pub async fn list(
     if let Some(op_type) = op_type {
         filter = filter.add(operations::Column::OperationType.eq(op_type.as_str()));
     }
-    let total = operations::Entity::find()
-        .filter(filter.clone())
-        .count(&state.db)
-        .await?;
-    if let Some(after) = after {
-        filter = filter.add(operations::Column::Id.lt(after));
-    }
-    let mut items = operations::Entity::find()
-        .filter(filter)
-        .order_by_desc(operations::Column::Id)
-        .limit(first + 1)
-        .all(&state.db)
-        .await?;
-    let has_next = items.len() as u64 > first;
-    items.truncate(first as usize);
-    Ok(Page {
-        items,
-        has_next,
-        total,
-    })
+    let after = after.map(|id| Condition::all().add(operations::Column::Id.lt(id)));
+    page::<operations::Entity>(
+        &state.db,
+        filter,
+        after,
+        operations::Column::Id,
+        Order::Desc,
+        first,
+    )
+    .await
 }
 
 /// In record order; the cursor is the record's `seq`.
@@ -94,18 +84,42 @@ pub async fn records(
     if duplicates_only {
         filter = filter.add(file_records::Column::IsDuplicate.eq(true));
     }
-    let total = file_records::Entity::find()
-        .filter(filter.clone())
-        .count(&state.db)
-        .await?;
-    if let Some(after) = after {
-        filter = filter.add(file_records::Column::Seq.gt(after));
-    }
-    let mut items = file_records::Entity::find()
+    let after = after.map(|seq| Condition::all().add(file_records::Column::Seq.gt(seq)));
+    page::<file_records::Entity>(
+        &state.db,
+        filter,
+        after,
+        file_records::Column::Seq,
+        Order::Asc,
+        first,
+    )
+    .await
+}
+
+/// One page of rows in `order`: `filter` selects every row of the list (their number is
+/// the `totalCount`), `after` the rows past the cursor.
+async fn page<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    filter: Condition,
+    after: Option<Condition>,
+    order_by: E::Column,
+    order: Order,
+    first: u64,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let total = E::find().filter(filter.clone()).count(db).await?;
+    let filter = match after {
+        Some(after) => filter.add(after),
+        None => filter,
+    };
+    let mut items = E::find()
         .filter(filter)
-        .order_by_asc(file_records::Column::Seq)
+        .order_by(order_by, order)
         .limit(first + 1)
-        .all(&state.db)
+        .all(db)
         .await?;
     let has_next = items.len() as u64 > first;
     items.truncate(first as usize);
