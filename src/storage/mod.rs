@@ -81,6 +81,8 @@ impl Storage {
             }
             #[cfg(feature = "s3")]
             "s3" => {
+                // Object stores need OpenDAL's HTTP transport installed once per process.
+                opendal::install_default();
                 let (bucket, query) = rest.split_once('?').unwrap_or((rest, ""));
                 let mut builder =
                     opendal::services::S3::default().bucket(bucket.trim_end_matches('/'));

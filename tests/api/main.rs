@@ -10,5 +10,7 @@ mod http_surface;
 mod isolation;
 mod limits;
 mod operations;
+#[cfg(feature = "s3")]
+mod s3;
 mod schema;
 mod subscriptions;

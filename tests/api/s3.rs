@@ -1,0 +1,109 @@
+//! The same engine on an object store (`--features s3`), against the S3 server named by
+//! `TEST_S3_URL` (CI starts one; see `.ci/run`). Object stores have no rename and no
+//! folders, so moves go by claim, copy, check and delete.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+async fn upload(app: &TestApp, token: &str, path: &str, name: &str, content: &[u8]) -> Value {
+    let operations = json!({
+        "query": "mutation($p: String!, $f: [Upload!]!) { uploadFiles(path: $p, files: $f) { path sizeBytes } }",
+        "variables": { "p": path, "f": [null] }
+    });
+    let form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", json!({ "0": ["variables.f.0"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string()),
+        );
+    app.http
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn listing(app: &TestApp, token: &str, path: &str) -> Vec<(String, i64)> {
+    let body = app
+        .gql(Some(token), "query($p: String) { files(path: $p, first: 100) { edges { node { path sizeBytes isDir } } } }", json!({ "p": path }))
+        .await;
+    let mut out: Vec<(String, i64)> = body["data"]["files"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .filter(|e| e["node"]["isDir"] == false)
+        .map(|e| {
+            (
+                e["node"]["path"].as_str().unwrap().to_string(),
+                e["node"]["sizeBytes"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn object_storage_organizes_rolls_back_and_cleans_up_without_overwriting() {
+    let url = std::env::var("TEST_S3_URL")
+        .expect("TEST_S3_URL names the S3 server for the s3 tests (see .ci/run)");
+    let app = spawn_app_with(|c| c.storage_url = Some(url)).await;
+    let ada = app.signup("ada").await;
+    let t = &ada.access_token;
+    for (name, content) in [
+        ("a.jpg", &b"photo"[..]),
+        ("b.jpg", b"photo"),
+        ("c.pdf", b"%PDF doc"),
+    ] {
+        let body = upload(&app, t, "in", name, content).await;
+        assert_eq!(
+            body["data"]["uploadFiles"][0]["path"],
+            format!("in/{name}"),
+            "{body}"
+        );
+    }
+    let again = upload(&app, t, "in", "a.jpg", b"other photo").await;
+    assert_eq!(
+        again["data"]["uploadFiles"][0]["path"], "in/a (1).jpg",
+        "{again}"
+    );
+    let before = listing(&app, t, "in").await;
+
+    let op = app
+        .run_operation(t, "ORGANIZE", "in", false, json!({}))
+        .await;
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    assert_eq!(op["filesProcessed"], 4);
+    let images = listing(&app, t, "in/Images").await;
+    assert_eq!(
+        images.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        ["in/Images/a (1).jpg", "in/Images/a.jpg", "in/Images/b.jpg"]
+    );
+    assert!(
+        listing(&app, t, "in").await.is_empty(),
+        "no file left behind at the source"
+    );
+
+    let rollback = app
+        .op_mutation(t, "rollbackOperation", "id", op["id"].as_str().unwrap())
+        .await;
+    let rid = rollback["data"]["rollbackOperation"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{rollback}"))
+        .to_string();
+    assert_eq!(app.wait_operation(t, &rid).await["filesProcessed"], 4);
+    assert_eq!(listing(&app, t, "in").await, before);
+
+    let cleanup = app
+        .run_operation(t, "DUPLICATE_CLEANUP", "in", false, json!({}))
+        .await;
+    assert_eq!(cleanup["duplicatesFound"], 1, "{cleanup}");
+    assert_eq!(listing(&app, t, "in").await.len(), 3);
+}
