@@ -6,34 +6,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_code, spawn_app, user_dir, write_tree};
 
-/// A GraphQL multipart request (the spec `curl -F` speaks) uploading `files` to `path`.
 async fn upload(app: &TestApp, token: &str, path: &str, files: &[(&str, &[u8])]) -> Value {
-    let operations = json!({
-        "query": "mutation($path: String!, $files: [Upload!]!) { uploadFiles(path: $path, files: $files) { path name isDir sizeBytes modifiedAt } }",
-        "variables": { "path": path, "files": vec![Value::Null; files.len()] }
-    });
-    let map: serde_json::Map<String, Value> = (0..files.len())
-        .map(|i| (i.to_string(), json!([format!("variables.files.{i}")])))
-        .collect();
-    let mut form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text("map", Value::Object(map).to_string());
-    for (i, (name, content)) in files.iter().enumerate() {
-        form = form.part(
-            i.to_string(),
-            reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string()),
-        );
-    }
-    app.http
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.upload(token, path, files).await
 }
 
 async fn list(app: &TestApp, token: &str, path: &str) -> Value {

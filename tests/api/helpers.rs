@@ -333,6 +333,35 @@ impl TestApp {
         .await
     }
 
+    /// A GraphQL multipart request (the spec `curl -F` speaks) uploading `files` to `path`.
+    pub async fn upload(&self, token: &str, path: &str, files: &[(&str, &[u8])]) -> Value {
+        let operations = json!({
+            "query": "mutation($path: String!, $files: [Upload!]!) { uploadFiles(path: $path, files: $files) { path name isDir sizeBytes modifiedAt } }",
+            "variables": { "path": path, "files": vec![Value::Null; files.len()] }
+        });
+        let map: serde_json::Map<String, Value> = (0..files.len())
+            .map(|i| (i.to_string(), json!([format!("variables.files.{i}")])))
+            .collect();
+        let mut form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", Value::Object(map).to_string());
+        for (i, (name, content)) in files.iter().enumerate() {
+            form = form.part(
+                i.to_string(),
+                reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string()),
+            );
+        }
+        let response = self
+            .http
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        response.json().await.unwrap()
+    }
+
     /// Every record of an operation, in order.
     pub async fn records(&self, token: &str, id: &str) -> Vec<Value> {
         let mut out = Vec::new();

@@ -2,33 +2,9 @@
 //! `TEST_S3_URL` (CI starts one; see `.ci/run`). Object stores have no rename and no
 //! folders, so moves go by claim, copy, check and delete.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app_with};
-
-async fn upload(app: &TestApp, token: &str, path: &str, name: &str, content: &[u8]) -> Value {
-    let operations = json!({
-        "query": "mutation($p: String!, $f: [Upload!]!) { uploadFiles(path: $p, files: $f) { path sizeBytes } }",
-        "variables": { "p": path, "f": [null] }
-    });
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text("map", json!({ "0": ["variables.f.0"] }).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string()),
-        );
-    app.http
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
 
 async fn listing(app: &TestApp, token: &str, path: &str) -> Vec<(String, i64)> {
     let body = app
@@ -62,14 +38,14 @@ async fn object_storage_organizes_rolls_back_and_cleans_up_without_overwriting()
         ("b.jpg", b"photo"),
         ("c.pdf", b"%PDF doc"),
     ] {
-        let body = upload(&app, t, "in", name, content).await;
+        let body = app.upload(t, "in", &[(name, content)]).await;
         assert_eq!(
             body["data"]["uploadFiles"][0]["path"],
             format!("in/{name}"),
             "{body}"
         );
     }
-    let again = upload(&app, t, "in", "a.jpg", b"other photo").await;
+    let again = app.upload(t, "in", &[("a.jpg", b"other photo")]).await;
     assert_eq!(
         again["data"]["uploadFiles"][0]["path"], "in/a (1).jpg",
         "{again}"
