@@ -211,7 +211,15 @@ pub async fn organize(
             continue;
         }
         let head = if categorizer.wants_head(&name) {
-            Some(space.read_head(&file.path, file.size, HEAD_BYTES).await?)
+            match space.read_head(&file.path, file.size, HEAD_BYTES).await {
+                Ok(head) => Some(head),
+                Err(err) => {
+                    tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not read a file's first bytes");
+                    sink.push(skip(&file, None, "could not be read".into()))
+                        .await?;
+                    continue;
+                }
+            }
         } else {
             None
         };
@@ -273,7 +281,9 @@ async fn free_target(
 ) -> anyhow::Result<String> {
     let mut candidate = target.to_string();
     let mut n = 0;
-    while taken.contains(&candidate) || space.stat(&candidate).await?.is_some() {
+    // A target that cannot even be looked at (a file where a folder should be, say)
+    // counts as free here: claiming it will fail, and that file's record will say so.
+    while taken.contains(&candidate) || space.stat(&candidate).await.ok().flatten().is_some() {
         n += 1;
         candidate = paths::numbered(target, n);
     }
@@ -447,17 +457,22 @@ async fn hash_all(
     files: Vec<FileMeta>,
     limit: Option<u64>,
 ) -> anyhow::Result<Vec<Candidate>> {
-    futures::stream::iter(files)
+    let candidates = futures::stream::iter(files)
         .map(|file| async move {
-            let hash = hash_prefix(space, &file.path, file.size, limit).await?;
-            Ok::<_, anyhow::Error>(Candidate {
-                file,
-                hash: Some(hash),
-            })
+            // A file that cannot be read is left out: it is never called a duplicate.
+            match hash_prefix(space, &file.path, file.size, limit).await {
+                Ok(hash) => Some(Candidate { file, hash: Some(hash) }),
+                Err(err) => {
+                    tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not hash a file");
+                    None
+                }
+            }
         })
         .buffer_unordered(HASH_IN_FLIGHT)
-        .try_collect()
-        .await
+        .filter_map(|candidate| async move { candidate })
+        .collect::<Vec<_>>()
+        .await;
+    Ok(candidates)
 }
 
 fn group(candidates: Vec<Candidate>) -> HashMap<String, Vec<Candidate>> {

@@ -168,12 +168,16 @@ pub async fn run(state: &AppState, operation_id: Uuid) -> anyhow::Result<()> {
         return Ok(());
     }
     let cancelled = tracker.cancel_requested().await.unwrap_or(false);
-    summarize(&mut tracker).await?;
+    let failed = summarize(&mut tracker).await?;
     match outcome {
         Ok(()) if cancelled => {
             tracker
                 .finish(OpStatus::Cancelled, Some("cancelled".into()))
                 .await
+        }
+        Ok(()) if failed > 0 => {
+            let message = format!("{failed} file(s) could not be moved; their records say why");
+            tracker.finish(OpStatus::Completed, Some(message)).await
         }
         Ok(()) => tracker.finish(OpStatus::Completed, None).await,
         Err(Failure::User(message)) => tracker.finish(OpStatus::Failed, Some(message)).await,
@@ -320,7 +324,8 @@ struct Sums {
 }
 
 /// Sets the counters from the records, so they are true whatever happened on the way.
-pub async fn summarize(tracker: &mut Tracker) -> anyhow::Result<()> {
+/// Returns how many records failed.
+pub async fn summarize(tracker: &mut Tracker) -> anyhow::Result<i64> {
     let rows = sums(tracker.db(), tracker.op.id).await?;
     let count = |pred: &dyn Fn(&Sums) -> bool| {
         rows.iter()
@@ -350,7 +355,9 @@ pub async fn summarize(tracker: &mut Tracker) -> anyhow::Result<()> {
         op.space_saved_bytes = bytes(&|r| r.is_duplicate && acted(r));
     }
     op.files_total = Some(rows.iter().map(|r| r.files).sum());
-    tracker.flush(None).await
+    let failed = count(&|r| r.status == RecordStatus::Failed.as_str());
+    tracker.flush(None).await?;
+    Ok(failed)
 }
 
 async fn sums(db: &impl ConnectionTrait, operation_id: Uuid) -> anyhow::Result<Vec<Sums>> {

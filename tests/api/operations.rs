@@ -998,3 +998,57 @@ async fn progress_is_visible_while_polling_and_counters_end_true() {
         .await;
     assert_eq!(server["data"]["serverStatus"]["storage"], "fs", "{server}");
 }
+
+#[tokio::test]
+async fn a_file_that_cannot_move_is_failed_reported_and_left_in_place() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let root = user_dir(&app, &ada);
+    // A *file* named like the category folder the photo needs.
+    write_tree(
+        &root,
+        &[
+            ("f/Images", b"plain text, not a folder"),
+            ("f/x.jpg", b"photo"),
+        ],
+    );
+    let op = app
+        .run_operation(&ada.access_token, "ORGANIZE", "f", false, json!({}))
+        .await;
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    assert_eq!(
+        op["errorMessage"],
+        "1 file(s) could not be moved; their records say why"
+    );
+    let records = app
+        .records(&ada.access_token, op["id"].as_str().unwrap())
+        .await;
+    let photo = records
+        .iter()
+        .find(|r| r["originalPath"] == "f/x.jpg")
+        .unwrap();
+    assert_eq!(photo["status"], "FAILED", "{photo}");
+    assert!(
+        !photo["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains(app.data_dir.path().to_str().unwrap()),
+        "no server path: {photo}"
+    );
+    assert_eq!(
+        std::fs::read(root.join("f/x.jpg")).unwrap(),
+        b"photo",
+        "left where it was"
+    );
+    let report = app
+        .gql(
+            Some(&ada.access_token),
+            "query($id: ID!) { operationReport(id: $id) { filesFailed } }",
+            json!({ "id": op["id"] }),
+        )
+        .await;
+    assert_eq!(
+        report["data"]["operationReport"]["filesFailed"], 1,
+        "{report}"
+    );
+}
