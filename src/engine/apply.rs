@@ -16,7 +16,7 @@ use entity::file_records;
 use futures::StreamExt;
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::Expr,
+    sea_query::{CaseStatement, Expr},
 };
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ use crate::{
 };
 
 /// Records per round trip; also how often a running operation notices a cancel.
-const BATCH: u64 = 64;
+const BATCH: u64 = 128;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Mode {
@@ -98,13 +98,20 @@ pub async fn apply(state: &AppState, tracker: &mut Tracker, mode: Mode) -> Resul
             .await;
 
         // Write ahead: the claimed destinations are on record before any file moves.
-        let txn = tracker.db().begin().await?;
-        for (record, prepared) in &prepared {
-            if let Prepared::Move { to } = prepared {
-                set_record(&txn, record.id, RecordStatus::Moving, Some(to), None).await?;
-            }
-        }
-        txn.commit().await?;
+        let claimed: Vec<(Uuid, Option<String>)> = prepared
+            .iter()
+            .filter_map(|(record, prepared)| match prepared {
+                Prepared::Move { to } => Some((record.id, Some(to.clone()))),
+                Prepared::Finished(_) => None,
+            })
+            .collect();
+        set_records(
+            tracker.db(),
+            RecordStatus::Moving,
+            file_records::Column::NewPath,
+            claimed,
+        )
+        .await?;
         claimed_total += prepared
             .iter()
             .filter(|(_, p)| matches!(p, Prepared::Move { .. }))
@@ -139,42 +146,48 @@ pub async fn apply(state: &AppState, tracker: &mut Tracker, mode: Mode) -> Resul
             .collect()
             .await;
 
-        let txn = tracker.db().begin().await?;
+        let (mut done, mut skipped, mut failed) = (Vec::new(), Vec::new(), Vec::new());
         let mut reverted = Vec::new();
-        for (record, outcome) in &outcomes {
+        for (record, outcome) in outcomes {
             match outcome {
                 Outcome::Done(to) => {
-                    set_record(&txn, record.id, RecordStatus::Done, Some(to), None).await?;
                     tracker.op.files_processed += 1;
                     if record.is_duplicate {
                         tracker.op.duplicates_found += 1;
                         tracker.op.space_saved_bytes += record.file_size_bytes;
                     }
                     reverted.push(record.seq);
+                    done.push((record.id, Some(to)));
                 }
                 Outcome::Skipped(reason) => {
-                    set_record(
-                        &txn,
-                        record.id,
-                        RecordStatus::Skipped,
-                        record.new_path.as_ref(),
-                        Some(reason),
-                    )
-                    .await?;
                     tracker.op.files_skipped += 1;
+                    skipped.push((record.id, Some(reason)));
                 }
-                Outcome::Failed(error) => {
-                    set_record(
-                        &txn,
-                        record.id,
-                        RecordStatus::Failed,
-                        record.new_path.as_ref(),
-                        Some(error),
-                    )
-                    .await?;
-                }
+                Outcome::Failed(error) => failed.push((record.id, Some(error))),
             }
         }
+        let txn = tracker.db().begin().await?;
+        set_records(
+            &txn,
+            RecordStatus::Done,
+            file_records::Column::NewPath,
+            done,
+        )
+        .await?;
+        set_records(
+            &txn,
+            RecordStatus::Skipped,
+            file_records::Column::Error,
+            skipped,
+        )
+        .await?;
+        set_records(
+            &txn,
+            RecordStatus::Failed,
+            file_records::Column::Error,
+            failed,
+        )
+        .await?;
         if let Mode::Rollback { source } = mode
             && !reverted.is_empty()
         {
@@ -211,25 +224,32 @@ fn storage_error(err: &anyhow::Error) -> String {
     }
 }
 
-async fn set_record(
+/// Gives records one status and each its own value of `column`, in one statement
+/// (`CASE id WHEN … THEN … END`), so a batch costs a round trip, not one per file.
+async fn set_records(
     db: &impl sea_orm::ConnectionTrait,
-    id: Uuid,
     status: RecordStatus,
-    new_path: Option<&String>,
-    error: Option<&String>,
+    column: file_records::Column,
+    values: Vec<(Uuid, Option<String>)>,
 ) -> anyhow::Result<()> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = values.iter().map(|(id, _)| *id).collect();
+    let per_record = values
+        .into_iter()
+        .fold(CaseStatement::new(), |case, (id, value)| {
+            case.case(file_records::Column::Id.eq(id), Expr::val(value))
+        })
+        .finally(Expr::col(column));
     file_records::Entity::update_many()
         .col_expr(file_records::Column::Status, Expr::value(status.as_str()))
-        .col_expr(
-            file_records::Column::NewPath,
-            Expr::value(new_path.cloned()),
-        )
-        .col_expr(file_records::Column::Error, Expr::value(error.cloned()))
+        .col_expr(column, per_record.into())
         .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(file_records::Column::Id.eq(id))
+        .filter(file_records::Column::Id.is_in(ids))
         .exec(db)
         .await
-        .context("update file record")?;
+        .context("update file records")?;
     Ok(())
 }
 

@@ -203,19 +203,21 @@ impl UserSpace {
         let Some(root) = &self.fs_root else {
             return Ok(());
         };
-        std::fs::create_dir_all(root)?;
-        let root = root.canonicalize()?;
+        // `root` is already canonical (the storage folder is canonicalized at start and
+        // `users/<id>` are folders we create). Resolve the deepest part of the path that
+        // exists; if that is the namespace or below, nothing leads out.
         let mut probe = root.join(rel);
-        loop {
+        while probe.starts_with(root) {
             match probe.canonicalize() {
-                Ok(real) if real.starts_with(&root) => return Ok(()),
+                Ok(real) if real.starts_with(root) => return Ok(()),
                 Ok(_) => bail!("path leads outside the user's space through a symbolic link"),
                 Err(_) => match probe.parent() {
                     Some(parent) => probe = parent.to_path_buf(),
-                    None => return Ok(()),
+                    None => break,
                 },
             }
         }
+        Ok(()) // not even the namespace exists yet
     }
 
     /// A file or folder, or `None` if nothing is there (or it is a symlink out of the space).
