@@ -9,6 +9,7 @@ mod helpers;
 mod http_surface;
 mod isolation;
 mod limits;
+mod migrations;
 mod operations;
 #[cfg(feature = "s3")]
 mod s3;
