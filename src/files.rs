@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    engine::categorize::{Categorizer, OTHER},
+    engine::categorize::Categorizer,
     error::{AppError, AppResult},
     operations::queries::Page,
     state::AppState,
@@ -121,7 +121,7 @@ pub async fn list(
     folder: Option<&str>,
     first: u64,
     after: Option<&str>,
-) -> AppResult<(Page<FileMeta>, Categorizer)> {
+) -> AppResult<Page<FileMeta>> {
     let folder = paths::normalize("path", folder.unwrap_or(""))?;
     let space = state.storage.space(user_id);
     match space.stat(&folder).await? {
@@ -140,14 +140,11 @@ pub async fn list(
     }
     let has_next = entries.len() as u64 > first;
     entries.truncate(first as usize);
-    Ok((
-        Page {
-            items: entries,
-            has_next,
-            total,
-        },
-        Categorizer::new(Vec::new()),
-    ))
+    Ok(Page {
+        items: entries,
+        has_next,
+        total,
+    })
 }
 
 /// The cursor of an entry in a listing: `d:<name>` for folders, `f:<name>` for files.
@@ -159,15 +156,9 @@ pub fn cursor_of(entry: &FileMeta) -> String {
     )
 }
 
-/// The category shown next to a file in listings (by name; no content is read).
-pub fn category_of(categorizer: &Categorizer, file: &FileMeta) -> Option<String> {
-    if file.is_dir {
-        return None;
-    }
-    let category = categorizer.categorize(paths::name(&file.path), file.size, None);
-    Some(if category.is_empty() {
-        OTHER.to_string()
-    } else {
-        category
-    })
+/// The category shown next to a file in listings: the built-in one, by name (no content
+/// is read, and the caller's own rules apply only when an operation runs).
+pub fn category_of(file: &FileMeta) -> Option<String> {
+    (!file.is_dir)
+        .then(|| Categorizer::new(Vec::new()).categorize(paths::name(&file.path), file.size, None))
 }

@@ -52,7 +52,7 @@ impl FileQuery {
         after: Option<String>,
     ) -> Result<Conn<FileEntry>> {
         let caller = context::caller(ctx).await?;
-        let (page, categorizer) = files::list(
+        let page = files::list(
             context::state(ctx),
             caller.user_id(),
             path.as_deref(),
@@ -66,7 +66,7 @@ impl FileQuery {
             after.is_some(),
             files::cursor_of,
             |meta| {
-                let category = files::category_of(&categorizer, &meta);
+                let category = files::category_of(&meta);
                 entry(meta, category)
             },
         ))
