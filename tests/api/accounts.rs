@@ -1,7 +1,7 @@
 //! Sign-up, login, tokens and sessions, driven over HTTP.
 
 use entity::users;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::json;
 
 use crate::helpers::{TEST_JWT_SECRET, assert_code, error_message, spawn_app};
@@ -251,14 +251,8 @@ async fn me_needs_a_valid_access_token() {
 async fn a_disabled_account_cannot_log_in_and_its_tokens_stop_working() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
-    let user = users::Entity::find_by_id(uuid::Uuid::parse_str(&ada.id).unwrap())
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut active: users::ActiveModel = user.into();
-    active.is_active = Set(false);
-    active.update(&app.state.db).await.unwrap();
+    app.update_user(&ada, |user| user.is_active = Set(false))
+        .await;
 
     assert_code(&app.login("ada", &ada.password).await, "FORBIDDEN");
     assert_code(&app.login("ada", "wrong-password").await, "UNAUTHENTICATED");

@@ -1,7 +1,6 @@
 //! Uploads through the GraphQL multipart request, listings, quota, and path attacks.
 
-use entity::users;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use sea_orm::ActiveValue::Set;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_code, spawn_app, user_dir, write_tree};
@@ -130,14 +129,8 @@ async fn listing_pages_with_cursors() {
 async fn uploads_past_the_quota_are_refused_and_nothing_is_written() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
-    let user = users::Entity::find_by_id(uuid::Uuid::parse_str(&ada.id).unwrap())
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut active: users::ActiveModel = user.into();
-    active.storage_quota_gb = Set(0);
-    active.update(&app.state.db).await.unwrap();
+    app.update_user(&ada, |user| user.storage_quota_gb = Set(0))
+        .await;
     let body = upload(&app, &ada.access_token, "in", &[("a.bin", b"some bytes")]).await;
     assert_code(&body, "QUOTA_EXCEEDED");
     assert!(!user_dir(&app, &ada).join("in/a.bin").exists());

@@ -362,6 +362,34 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Changes an account's row directly (what an administrator would do).
+    pub async fn update_user(
+        &self,
+        account: &Account,
+        change: impl FnOnce(&mut entity::users::ActiveModel),
+    ) {
+        use sea_orm::{ActiveModelTrait, EntityTrait};
+        let id = uuid::Uuid::parse_str(&account.id).unwrap();
+        let user = entity::users::Entity::find_by_id(id)
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .expect("the user exists");
+        let mut active: entity::users::ActiveModel = user.into();
+        change(&mut active);
+        active.update(&self.state.db).await.unwrap();
+    }
+
+    /// The original paths of the files a cleanup keeps (its records that are not duplicates).
+    pub async fn kept_paths(&self, token: &str, operation: &Value) -> Vec<String> {
+        self.records(token, operation["id"].as_str().unwrap())
+            .await
+            .iter()
+            .filter(|r| r["isDuplicate"] == false)
+            .map(|r| r["originalPath"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// Every record of an operation, in order.
     pub async fn records(&self, token: &str, id: &str) -> Vec<Value> {
         let mut out = Vec::new();

@@ -394,14 +394,10 @@ async fn keep_policies_and_protected_paths_choose_the_survivor() {
             json!({ "keep": "NEWEST" }),
         )
         .await;
-    let kept: Vec<String> = app
-        .records(&ada.access_token, newest["id"].as_str().unwrap())
-        .await
-        .iter()
-        .filter(|r| r["isDuplicate"] == false)
-        .map(|r| r["originalPath"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(kept, ["p/keep/this.txt"]);
+    assert_eq!(
+        app.kept_paths(&ada.access_token, &newest).await,
+        ["p/keep/this.txt"]
+    );
 
     let shortest = app
         .run_operation(
@@ -412,14 +408,10 @@ async fn keep_policies_and_protected_paths_choose_the_survivor() {
             json!({ "keep": "SHORTEST_PATH" }),
         )
         .await;
-    let kept: Vec<String> = app
-        .records(&ada.access_token, shortest["id"].as_str().unwrap())
-        .await
-        .iter()
-        .filter(|r| r["isDuplicate"] == false)
-        .map(|r| r["originalPath"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(kept, ["p/short.txt"]);
+    assert_eq!(
+        app.kept_paths(&ada.access_token, &shortest).await,
+        ["p/short.txt"]
+    );
 
     let protected = app
         .run_operation(
