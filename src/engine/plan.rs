@@ -330,7 +330,7 @@ async fn hash_prefix(
 
 struct Candidate {
     file: FileMeta,
-    hash: Option<String>,
+    hash: String,
 }
 
 pub async fn duplicate_cleanup(
@@ -461,7 +461,7 @@ async fn hash_all(
         .map(|file| async move {
             // A file that cannot be read is left out: it is never called a duplicate.
             match hash_prefix(space, &file.path, file.size, limit).await {
-                Ok(hash) => Some(Candidate { file, hash: Some(hash) }),
+                Ok(hash) => Some(Candidate { file, hash }),
                 Err(err) => {
                     tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not hash a file");
                     None
@@ -479,7 +479,7 @@ fn group(candidates: Vec<Candidate>) -> HashMap<String, Vec<Candidate>> {
     let mut groups: HashMap<String, Vec<Candidate>> = HashMap::new();
     for candidate in candidates {
         groups
-            .entry(candidate.hash.clone().unwrap_or_default())
+            .entry(candidate.hash.clone())
             .or_default()
             .push(candidate);
     }
@@ -537,9 +537,12 @@ async fn copy_records(tracker: &mut Tracker, source: Uuid, reverse: bool) -> Res
                 hash: row.file_hash,
                 category: row.category,
                 is_duplicate: row.is_duplicate,
-                status: RecordStatus::parse(&row.status)
-                    .unwrap_or(RecordStatus::Planned)
-                    .min_planned(reverse),
+                // A reversed record is always to do; a copied plan keeps its skips.
+                status: if reverse {
+                    RecordStatus::Planned
+                } else {
+                    RecordStatus::parse(&row.status).unwrap_or(RecordStatus::Planned)
+                },
                 note: if reverse { None } else { row.error },
             };
             sink.push_with_seq(row.seq, record).await?;
@@ -547,11 +550,4 @@ async fn copy_records(tracker: &mut Tracker, source: Uuid, reverse: bool) -> Res
     }
     sink.flush().await?;
     Ok(())
-}
-
-impl RecordStatus {
-    /// A reversed record is always to do; a copied plan keeps its skips.
-    fn min_planned(self, reverse: bool) -> Self {
-        if reverse { RecordStatus::Planned } else { self }
-    }
 }

@@ -555,14 +555,6 @@ impl UserSpace {
         .await;
     }
 
-    pub async fn create_dir(&self, rel: &str) -> anyhow::Result<()> {
-        self.ensure_contained(rel)?;
-        self.op
-            .create_dir(&self.abs_dir(rel))
-            .await
-            .with_context(|| format!("create folder {rel}"))
-    }
-
     /// Deletes a folder and everything under it.
     pub async fn remove_all(&self, rel: &str) -> anyhow::Result<()> {
         self.ensure_contained(rel)?;
