@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     engine::categorize::Categorizer,
     error::{AppError, AppResult},
-    operations::queries::Page,
+    paging::Page,
     state::AppState,
     storage::{FileMeta, paths},
 };

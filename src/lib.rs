@@ -12,6 +12,7 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod operations;
+pub mod paging;
 pub mod rules;
 pub mod startup;
 pub mod state;

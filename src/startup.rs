@@ -10,7 +10,8 @@ use crate::{
     auth::{jwt::JwtKeys, rate_limit::RateLimiter, secrets},
     config::Config,
     db, graphql, http,
-    jobs::{bus::ProgressBus, queue::JobQueue, worker},
+    engine::worker,
+    jobs::{bus::ProgressBus, queue::JobQueue},
     state::AppState,
     storage::Storage,
 };
@@ -41,8 +42,9 @@ impl Application {
             bus: ProgressBus::in_process(),
         };
         if state.config.workers > 0 {
-            worker::spawn_workers(&state, state.config.workers);
-            worker::requeue_unfinished(&state).await?;
+            let engine = state.engine();
+            worker::spawn_workers(&engine, state.config.workers);
+            worker::requeue_unfinished(&engine).await?;
         }
         let schema = graphql::build(state.clone());
         let router = http::router(state.clone(), schema);

@@ -10,6 +10,7 @@ use crate::{
     config::Config,
     db::Backend,
     jobs::{bus::ProgressBus, queue::JobQueue},
+    engine::Engine,
     storage::Storage,
 };
 
@@ -23,4 +24,17 @@ pub struct AppState {
     pub storage: Storage,
     pub queue: JobQueue,
     pub bus: ProgressBus,
+}
+
+impl AppState {
+    /// The engine's share of the state, for workers.
+    pub fn engine(&self) -> Engine {
+        Engine {
+            db: self.db.clone(),
+            storage: self.storage.clone(),
+            bus: self.bus.clone(),
+            queue: self.queue.clone(),
+            stop_after_files: self.config.fault_stop_after_files,
+        }
+    }
 }

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::states::RecordStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "file_records")]
 pub struct Model {
@@ -19,8 +21,7 @@ pub struct Model {
     pub file_hash: Option<String>,
     pub category: Option<String>,
     pub is_duplicate: bool,
-    /// `planned`, `done`, `skipped`, `failed` or `reverted`.
-    pub status: String,
+    pub status: RecordStatus,
     pub error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

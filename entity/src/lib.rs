@@ -7,4 +7,5 @@ pub mod file_records;
 pub mod operations;
 pub mod prelude;
 pub mod refresh_tokens;
+pub mod states;
 pub mod users;

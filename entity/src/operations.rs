@@ -3,18 +3,17 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::states::{OperationStatus, OperationType, Phase};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "operations")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
-    /// `organize`, `duplicate_cleanup` or `rollback`.
-    pub operation_type: String,
-    /// `pending`, `running`, `completed`, `failed` or `cancelled`.
-    pub status: String,
-    /// `queued`, `scanning`, `hashing`, `moving`, `finishing` or `done`.
-    pub phase: String,
+    pub operation_type: OperationType,
+    pub status: OperationStatus,
+    pub phase: Phase,
     pub root_path: String,
     pub is_dry_run: bool,
     pub files_total: Option<i64>,

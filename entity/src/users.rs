@@ -16,7 +16,7 @@ pub struct Model {
     pub full_name: Option<String>,
     pub avatar_url: Option<String>,
     /// `free`, `personal`, `pro` or `business`.
-    pub subscription_tier: String,
+    pub subscription_tier: crate::states::SubscriptionTier,
     pub storage_quota_gb: i32,
     pub storage_used_bytes: i64,
     pub is_active: bool,

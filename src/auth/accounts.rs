@@ -86,7 +86,7 @@ pub async fn signup(
         password_hash: Set(password_hash),
         full_name: Set(full_name),
         avatar_url: Set(None),
-        subscription_tier: Set("free".into()),
+        subscription_tier: Set(entity::states::SubscriptionTier::Free),
         storage_quota_gb: Set(FREE_TIER_QUOTA_GB),
         storage_used_bytes: Set(0),
         is_active: Set(true),

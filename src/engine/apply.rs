@@ -12,22 +12,17 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use entity::file_records;
+use entity::{file_records, states::RecordStatus};
 use futures::StreamExt;
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::{CaseStatement, Expr},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use crate::{
-    engine::{
-        RecordStatus,
-        plan::sha256,
-        runner::{Failure, Tracker},
-    },
-    state::AppState,
-    storage::{IN_FLIGHT, UserSpace},
+    engine::{Engine, failure::Failure, hash::sha256, records, tracker::Tracker},
+    storage::{IN_FLIGHT, StorageError, UserSpace},
 };
 
 /// Records per round trip; also how often a running operation notices a cancel.
@@ -55,222 +50,166 @@ enum Prepared {
     Finished(Outcome),
 }
 
-pub async fn apply(state: &AppState, tracker: &mut Tracker, mode: Mode) -> Result<(), Failure> {
-    let op = tracker.op.clone();
-    let space = state.storage.space(op.user_id);
-    let newest_first = matches!(mode, Mode::Rollback { .. });
+type Batch = Vec<(file_records::Model, Prepared)>;
+
+pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result<(), Failure> {
+    let space = engine.storage.space(tracker.op.user_id);
     let mut claimed_total = 0u64;
     loop {
         let cancelled = tracker.cancel_requested().await?;
-        let mut query = file_records::Entity::find()
-            .filter(file_records::Column::OperationId.eq(op.id))
-            .filter(file_records::Column::Status.is_in([
-                RecordStatus::Planned.as_str(),
-                RecordStatus::Moving.as_str(),
-            ]));
-        query = if newest_first {
-            query.order_by_desc(file_records::Column::Seq)
-        } else {
-            query.order_by_asc(file_records::Column::Seq)
-        };
-        let batch = query.limit(BATCH).all(tracker.db()).await?;
+        let batch = next_batch(tracker, mode).await?;
         if batch.is_empty() {
             return Ok(());
         }
         if cancelled {
-            skip_remaining(tracker, op.id).await?;
+            let skipped = records::skip_remaining(tracker.db(), tracker.op.id).await?;
+            tracker.op.files_skipped += skipped as i64;
             return Ok(());
         }
-
-        let prepared: Vec<(file_records::Model, Prepared)> = futures::stream::iter(batch)
-            .map(|record| {
-                let space = &space;
-                async move {
-                    let prepared = prepare(space, &record, mode).await.unwrap_or_else(|err| {
-                        tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "could not prepare a move");
-                        Prepared::Finished(Outcome::Failed(storage_error(&err)))
-                    });
-                    (record, prepared)
-                }
-            })
-            .buffered(IN_FLIGHT)
-            .collect()
-            .await;
-
-        // Write ahead: the claimed destinations are on record before any file moves.
-        let claimed: Vec<(Uuid, Option<String>)> = prepared
-            .iter()
-            .filter_map(|(record, prepared)| match prepared {
-                Prepared::Move { to } => Some((record.id, Some(to.clone()))),
-                Prepared::Finished(_) => None,
-            })
-            .collect();
-        set_records(
-            tracker.db(),
-            RecordStatus::Moving,
-            file_records::Column::NewPath,
-            claimed,
-        )
-        .await?;
-        claimed_total += prepared
-            .iter()
-            .filter(|(_, p)| matches!(p, Prepared::Move { .. }))
-            .count() as u64;
-        if state
-            .config
-            .fault_stop_after_files
-            .is_some_and(|n| claimed_total >= n)
-        {
+        let prepared = prepare_batch(&space, batch, mode).await;
+        claimed_total += write_ahead(tracker.db(), &prepared).await?;
+        if engine.stop_after_files.is_some_and(|n| claimed_total >= n) {
             return Err(Failure::SimulatedCrash);
         }
-
-        let outcomes: Vec<(file_records::Model, Outcome)> = futures::stream::iter(prepared)
-            .map(|(record, prepared)| {
-                let space = &space;
-                async move {
-                    let outcome = match prepared {
-                        Prepared::Finished(outcome) => outcome,
-                        Prepared::Move { to } => match space.move_onto_claimed(&record.original_path, &to, record.file_size_bytes as u64).await {
-                            Ok(()) => Outcome::Done(to),
-                            Err(err) => {
-                                tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "move failed");
-                                space.release(&to).await;
-                                Outcome::Failed(storage_error(&err))
-                            }
-                        },
-                    };
-                    (record, outcome)
-                }
-            })
-            .buffered(IN_FLIGHT)
-            .collect()
-            .await;
-
-        let (mut done, mut skipped, mut failed) = (Vec::new(), Vec::new(), Vec::new());
-        let mut reverted = Vec::new();
-        for (record, outcome) in outcomes {
-            match outcome {
-                Outcome::Done(to) => {
-                    tracker.op.files_processed += 1;
-                    if record.is_duplicate {
-                        tracker.op.duplicates_found += 1;
-                        tracker.op.space_saved_bytes += record.file_size_bytes;
-                    }
-                    reverted.push(record.seq);
-                    done.push((record.id, Some(to)));
-                }
-                Outcome::Skipped(reason) => {
-                    tracker.op.files_skipped += 1;
-                    skipped.push((record.id, Some(reason)));
-                }
-                Outcome::Failed(error) => failed.push((record.id, Some(error))),
-            }
-        }
-        let txn = tracker.db().begin().await?;
-        set_records(
-            &txn,
-            RecordStatus::Done,
-            file_records::Column::NewPath,
-            done,
-        )
-        .await?;
-        set_records(
-            &txn,
-            RecordStatus::Skipped,
-            file_records::Column::Error,
-            skipped,
-        )
-        .await?;
-        set_records(
-            &txn,
-            RecordStatus::Failed,
-            file_records::Column::Error,
-            failed,
-        )
-        .await?;
-        if let Mode::Rollback { source } = mode
-            && !reverted.is_empty()
-        {
-            file_records::Entity::update_many()
-                .col_expr(
-                    file_records::Column::Status,
-                    Expr::value(RecordStatus::Reverted.as_str()),
-                )
-                .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(file_records::Column::OperationId.eq(source))
-                .filter(file_records::Column::Seq.is_in(reverted))
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
+        let outcomes = move_batch(&space, prepared).await;
+        record_outcomes(tracker, outcomes, mode).await?;
         tracker.tick().await?;
     }
 }
 
+/// The next records still to do (`planned`, or `moving` after a crash), in order.
+async fn next_batch(tracker: &Tracker, mode: Mode) -> anyhow::Result<Vec<file_records::Model>> {
+    let query = file_records::Entity::find()
+        .filter(file_records::Column::OperationId.eq(tracker.op.id))
+        .filter(file_records::Column::Status.is_in([RecordStatus::Planned, RecordStatus::Moving]));
+    let query = match mode {
+        Mode::Rollback { .. } => query.order_by_desc(file_records::Column::Seq),
+        Mode::Fresh | Mode::Plan => query.order_by_asc(file_records::Column::Seq),
+    };
+    query
+        .limit(BATCH)
+        .all(tracker.db())
+        .await
+        .context("read the next records to apply")
+}
+
+/// 1. Checks each file and claims its destination, many at once.
+async fn prepare_batch(space: &UserSpace, batch: Vec<file_records::Model>, mode: Mode) -> Batch {
+    futures::stream::iter(batch)
+        .map(|record| async move {
+            let prepared = prepare(space, &record, mode).await.unwrap_or_else(|err| {
+                tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "could not prepare a move");
+                Prepared::Finished(Outcome::Failed(storage_error(&err)))
+            });
+            (record, prepared)
+        })
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await
+}
+
+/// 2. Records the claimed destinations (`moving`) before any file moves. Returns how
+/// many files are about to move.
+async fn write_ahead(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Result<u64> {
+    let claimed: Vec<(Uuid, Option<String>)> = prepared
+        .iter()
+        .filter_map(|(record, prepared)| match prepared {
+            Prepared::Move { to } => Some((record.id, Some(to.clone()))),
+            Prepared::Finished(_) => None,
+        })
+        .collect();
+    let count = claimed.len() as u64;
+    records::set_status(db, RecordStatus::Moving, file_records::Column::NewPath, claimed).await?;
+    Ok(count)
+}
+
+/// 3. Moves each file onto its claimed destination, many at once.
+async fn move_batch(space: &UserSpace, prepared: Batch) -> Vec<(file_records::Model, Outcome)> {
+    futures::stream::iter(prepared)
+        .map(|(record, prepared)| async move {
+            let outcome = match prepared {
+                Prepared::Finished(outcome) => outcome,
+                Prepared::Move { to } => {
+                    let size = record.file_size_bytes.max(0) as u64;
+                    match space.move_onto_claimed(&record.original_path, &to, size).await {
+                        Ok(()) => Outcome::Done(to),
+                        Err(err) => {
+                            tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "move failed");
+                            space.release(&to).await;
+                            Outcome::Failed(storage_error(&err))
+                        }
+                    }
+                }
+            };
+            (record, outcome)
+        })
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await
+}
+
+/// 4. Records each outcome, in one transaction per batch; a rollback also marks the
+/// source records it undid as `reverted`.
+async fn record_outcomes(
+    tracker: &mut Tracker,
+    outcomes: Vec<(file_records::Model, Outcome)>,
+    mode: Mode,
+) -> anyhow::Result<()> {
+    let (mut done, mut skipped, mut failed, mut reverted) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (record, outcome) in outcomes {
+        match outcome {
+            Outcome::Done(to) => {
+                tracker.op.files_processed += 1;
+                if record.is_duplicate {
+                    tracker.op.duplicates_found += 1;
+                    tracker.op.space_saved_bytes += record.file_size_bytes;
+                }
+                reverted.push(record.seq);
+                done.push((record.id, Some(to)));
+            }
+            Outcome::Skipped(reason) => {
+                tracker.op.files_skipped += 1;
+                skipped.push((record.id, Some(reason)));
+            }
+            Outcome::Failed(error) => failed.push((record.id, Some(error))),
+        }
+    }
+    let txn = tracker.db().begin().await.context("begin a batch")?;
+    records::set_status(&txn, RecordStatus::Done, file_records::Column::NewPath, done).await?;
+    records::set_status(&txn, RecordStatus::Skipped, file_records::Column::Error, skipped).await?;
+    records::set_status(&txn, RecordStatus::Failed, file_records::Column::Error, failed).await?;
+    if let Mode::Rollback { source } = mode
+        && !reverted.is_empty()
+    {
+        file_records::Entity::update_many()
+            .col_expr(file_records::Column::Status, Expr::value(RecordStatus::Reverted))
+            .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(file_records::Column::OperationId.eq(source))
+            .filter(file_records::Column::Seq.is_in(reverted))
+            .exec(&txn)
+            .await
+            .context("mark the undone records reverted")?;
+    }
+    txn.commit().await.context("commit a batch")?;
+    Ok(())
+}
+
 /// What the client may read about a storage failure: the kind, never a server path.
 fn storage_error(err: &anyhow::Error) -> String {
-    let kind = err
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<opendal::Error>())
-        .map(|e| e.kind());
-    match kind {
-        Some(opendal::ErrorKind::NotFound) => "file not found".into(),
-        Some(opendal::ErrorKind::PermissionDenied) => "permission denied by storage".into(),
-        Some(kind) => format!("storage error: {kind}"),
-        None if err.to_string().contains("symbolic link") => {
-            "path leads outside the user's space".into()
+    for cause in err.chain() {
+        if let Some(err) = cause.downcast_ref::<StorageError>() {
+            return err.to_string();
         }
-        None => "storage error".into(),
+        if let Some(err) = cause.downcast_ref::<opendal::Error>() {
+            return match err.kind() {
+                opendal::ErrorKind::NotFound => "file not found".into(),
+                opendal::ErrorKind::PermissionDenied => "permission denied by storage".into(),
+                kind => format!("storage error: {kind}"),
+            };
+        }
     }
-}
-
-/// Gives records one status and each its own value of `column`, in one statement
-/// (`CASE id WHEN … THEN … END`), so a batch costs a round trip, not one per file.
-async fn set_records(
-    db: &impl sea_orm::ConnectionTrait,
-    status: RecordStatus,
-    column: file_records::Column,
-    values: Vec<(Uuid, Option<String>)>,
-) -> anyhow::Result<()> {
-    if values.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = values.iter().map(|(id, _)| *id).collect();
-    let per_record = values
-        .into_iter()
-        .fold(CaseStatement::new(), |case, (id, value)| {
-            case.case(file_records::Column::Id.eq(id), Expr::val(value))
-        })
-        .finally(Expr::col(column));
-    file_records::Entity::update_many()
-        .col_expr(file_records::Column::Status, Expr::value(status.as_str()))
-        .col_expr(column, per_record.into())
-        .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(file_records::Column::Id.is_in(ids))
-        .exec(db)
-        .await
-        .context("update file records")?;
-    Ok(())
-}
-
-/// On cancel, what was not started ends `skipped`, so every record has an outcome.
-async fn skip_remaining(tracker: &mut Tracker, operation_id: Uuid) -> anyhow::Result<()> {
-    let result = file_records::Entity::update_many()
-        .col_expr(
-            file_records::Column::Status,
-            Expr::value(RecordStatus::Skipped.as_str()),
-        )
-        .col_expr(
-            file_records::Column::Error,
-            Expr::value("operation cancelled before this file"),
-        )
-        .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(file_records::Column::OperationId.eq(operation_id))
-        .filter(file_records::Column::Status.eq(RecordStatus::Planned.as_str()))
-        .exec(tracker.db())
-        .await?;
-    tracker.op.files_skipped += result.rows_affected as i64;
-    Ok(())
+    "storage error".into()
 }
 
 async fn prepare(
@@ -287,7 +226,7 @@ async fn prepare(
         .stat(&record.original_path)
         .await?
         .filter(|f| !f.is_dir);
-    let resuming = record.status == RecordStatus::Moving.as_str();
+    let resuming = record.status == RecordStatus::Moving;
 
     let Some(source) = source else {
         // Gone from its source: if a dead worker already moved it, that move is done.

@@ -3,89 +3,97 @@
 //! each file and marks its row `done`, `skipped` (with a reason) or `failed`. A dry run
 //! is the plan alone; `applyPlan` and rollback are further runs over recorded rows.
 //!
-//! * `categorize` — which category a file belongs to;
-//! * `plan` — scanning a folder and writing the plan of an organize or a cleanup;
-//! * `apply` — carrying out planned rows, with the checks that keep files safe;
-//! * `runner` — one operation from start to end (or from where a dead worker left it).
+//! Reading order, top down (imports only point down this list, then to `jobs`,
+//! `storage` and `entity`):
+//! * `worker` — tasks that take queued operation ids and run them;
+//! * `run` — one operation from start to end (or from where a dead worker left it);
+//! * `organize`, `dedupe`, `copy` — writing the records (the plan) of each kind of run;
+//! * `apply` — carrying out planned records, with the checks that keep files safe;
+//! * `scan`, `hash`, `categorize`, `template` — what the planners use on each file;
+//! * `records`, `summary`, `tracker`, `failure` — record batches, counters from records,
+//!   live counters and progress, and how a run ends badly;
+//! * `options` — what an operation was started with, validated once.
 
 pub mod apply;
 pub mod categorize;
-pub mod plan;
-pub mod runner;
+pub mod copy;
+pub mod dedupe;
+pub mod failure;
+pub mod hash;
+pub mod options;
+pub mod organize;
+pub mod records;
+pub mod run;
+pub mod scan;
+pub mod summary;
+pub mod template;
+pub mod tracker;
+pub mod worker;
 
-use serde::{Deserialize, Serialize};
+use entity::{operations, states::OperationType};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+use crate::{
+    jobs::{bus::ProgressBus, queue::JobQueue},
+    storage::Storage,
+};
 
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
+pub use options::{KeepPolicy, Options};
 
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
+/// What the engine works with: built once from the application state.
+#[derive(Clone)]
+pub struct Engine {
+    pub db: DatabaseConnection,
+    pub storage: Storage,
+    pub bus: ProgressBus,
+    pub queue: JobQueue,
+    /// Test fault: stop like a killed worker once this many files were claimed.
+    pub stop_after_files: Option<u64>,
 }
 
-string_enum!(
-    /// What an operation does.
-    OpType { Organize = "organize", DuplicateCleanup = "duplicate_cleanup", Rollback = "rollback" }
-);
-string_enum!(
-    /// Where an operation is in its life.
-    OpStatus { Pending = "pending", Running = "running", Completed = "completed", Failed = "failed", Cancelled = "cancelled" }
-);
-string_enum!(
-    /// What a running operation is doing.
-    Phase { Queued = "queued", Scanning = "scanning", Hashing = "hashing", Moving = "moving", Finishing = "finishing", Done = "done" }
-);
-string_enum!(
-    /// A file record's state. `moving` is internal (shown as `PLANNED`): the destination
-    /// name is claimed and the move may be under way, which a resumed run must know.
-    RecordStatus { Planned = "planned", Moving = "moving", Done = "done", Skipped = "skipped", Failed = "failed", Reverted = "reverted" }
-);
+/// Where an operation's records come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A scan of the operation's folder (organize or duplicate cleanup).
+    Scan,
+    /// `applyPlan`: the records of this dry run.
+    PlanOf(Uuid),
+    /// A rollback: the done records of this operation, reversed.
+    RollbackOf(Uuid),
+}
 
-impl OpStatus {
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+impl Source {
+    pub fn of(op: &operations::Model) -> anyhow::Result<Self> {
+        match (op.operation_type, op.rollback_of, op.plan_of) {
+            (OperationType::Rollback, Some(source), _) => Ok(Self::RollbackOf(source)),
+            (OperationType::Rollback, None, _) => {
+                anyhow::bail!("rollback {} has no source operation", op.id)
+            }
+            (_, _, Some(plan)) => Ok(Self::PlanOf(plan)),
+            (_, _, None) => Ok(Self::Scan),
+        }
+    }
+
+    pub fn rollback_of(self) -> Option<Uuid> {
+        match self {
+            Self::RollbackOf(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn plan_of(self) -> Option<Uuid> {
+        match self {
+            Self::PlanOf(id) => Some(id),
+            _ => None,
+        }
     }
 }
 
-/// Which duplicate to keep.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KeepPolicy {
-    #[default]
-    Oldest,
-    Newest,
-    ShortestPath,
-}
-
-/// The options an operation was started with, stored in `operations.metadata`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Options {
-    pub keep: KeepPolicy,
-    /// Clean paths (relative to the namespace) whose files are always kept.
-    pub protected_paths: Vec<String>,
-    pub include_hidden: bool,
-    /// Globs matched against the path relative to the operation's root.
-    pub exclude: Vec<String>,
-    pub destination_template: Option<String>,
-    /// Organize: also record each file's SHA-256 (so rollback can verify content).
-    pub hash_files: bool,
-    pub settle_seconds: u64,
-}
-
-/// The trash folder of the namespace; never scanned.
+/// The trash folder of the namespace; never scanned, never a destination but a cleanup's.
 pub const TRASH_DIR: &str = ".trash";
 
 /// Where a cleanup puts a duplicate.
-pub fn trash_path(operation_id: uuid::Uuid, original: &str) -> String {
+pub fn trash_path(operation_id: Uuid, original: &str) -> String {
     format!("{TRASH_DIR}/{operation_id}/{original}")
 }

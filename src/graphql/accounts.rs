@@ -32,6 +32,7 @@ pub struct User {
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::states::SubscriptionTier")]
 pub enum SubscriptionTier {
     Free,
     Personal,
@@ -41,19 +42,13 @@ pub enum SubscriptionTier {
 
 impl From<users::Model> for User {
     fn from(user: users::Model) -> Self {
-        let subscription_tier = match user.subscription_tier.as_str() {
-            "personal" => SubscriptionTier::Personal,
-            "pro" => SubscriptionTier::Pro,
-            "business" => SubscriptionTier::Business,
-            _ => SubscriptionTier::Free,
-        };
         Self {
             id: ID(user.id.to_string()),
             email: user.email,
             username: user.username,
             full_name: user.full_name,
             avatar_url: user.avatar_url,
-            subscription_tier,
+            subscription_tier: user.subscription_tier.into(),
             storage_quota_gb: user.storage_quota_gb,
             storage_used_bytes: BigInt(user.storage_used_bytes),
             is_active: user.is_active,

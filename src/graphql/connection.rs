@@ -5,7 +5,7 @@ use async_graphql::{
     connection::{Connection, Edge, EmptyFields},
 };
 
-use crate::{error::AppError, operations::queries::Page};
+use crate::{error::AppError, paging::Page};
 
 #[derive(SimpleObject)]
 pub struct Total {

@@ -10,7 +10,7 @@ use crate::{
         context,
         scalars::{BigInt, DateTime},
     },
-    operations::queries::page_size,
+    paging::page_size,
     storage::{FileMeta, paths},
 };
 

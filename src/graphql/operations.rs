@@ -5,8 +5,10 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, ResultExt, S
 use entity::{file_records, operations as op_entity};
 use uuid::Uuid;
 
+use entity::states::RecordStatus;
+
 use crate::{
-    engine::{self, OpStatus, OpType, Options, RecordStatus},
+    engine::{self, Options},
     graphql::{
         connection::{Conn, connection, parse_cursor},
         context,
@@ -14,9 +16,11 @@ use crate::{
         scalars::{BigInt, DateTime},
     },
     operations::{commands, queries},
+    paging::page_size,
 };
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::states::OperationType")]
 pub enum OperationType {
     Organize,
     DuplicateCleanup,
@@ -24,6 +28,7 @@ pub enum OperationType {
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::states::OperationStatus")]
 pub enum OperationStatus {
     Pending,
     Running,
@@ -33,6 +38,7 @@ pub enum OperationStatus {
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::states::Phase")]
 pub enum OperationPhase {
     Queued,
     Scanning,
@@ -43,6 +49,7 @@ pub enum OperationPhase {
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "engine::KeepPolicy")]
 pub enum KeepPolicy {
     /// Keep the copy modified longest ago (the default).
     Oldest,
@@ -61,46 +68,16 @@ pub enum FileRecordStatus {
     Reverted,
 }
 
-impl From<OperationType> for OpType {
-    fn from(t: OperationType) -> Self {
-        match t {
-            OperationType::Organize => OpType::Organize,
-            OperationType::DuplicateCleanup => OpType::DuplicateCleanup,
-            OperationType::Rollback => OpType::Rollback,
+impl From<RecordStatus> for FileRecordStatus {
+    fn from(status: RecordStatus) -> Self {
+        match status {
+            // `moving` is internal: the file has not (for sure) moved yet.
+            RecordStatus::Planned | RecordStatus::Moving => Self::Planned,
+            RecordStatus::Done => Self::Done,
+            RecordStatus::Skipped => Self::Skipped,
+            RecordStatus::Failed => Self::Failed,
+            RecordStatus::Reverted => Self::Reverted,
         }
-    }
-}
-
-impl From<OperationStatus> for OpStatus {
-    fn from(s: OperationStatus) -> Self {
-        match s {
-            OperationStatus::Pending => OpStatus::Pending,
-            OperationStatus::Running => OpStatus::Running,
-            OperationStatus::Completed => OpStatus::Completed,
-            OperationStatus::Failed => OpStatus::Failed,
-            OperationStatus::Cancelled => OpStatus::Cancelled,
-        }
-    }
-}
-
-pub fn status_of(text: &str) -> OperationStatus {
-    match OpStatus::parse(text) {
-        Some(OpStatus::Pending) | None => OperationStatus::Pending,
-        Some(OpStatus::Running) => OperationStatus::Running,
-        Some(OpStatus::Completed) => OperationStatus::Completed,
-        Some(OpStatus::Failed) => OperationStatus::Failed,
-        Some(OpStatus::Cancelled) => OperationStatus::Cancelled,
-    }
-}
-
-pub fn phase_of(text: &str) -> OperationPhase {
-    match engine::Phase::parse(text) {
-        Some(engine::Phase::Queued) | None => OperationPhase::Queued,
-        Some(engine::Phase::Scanning) => OperationPhase::Scanning,
-        Some(engine::Phase::Hashing) => OperationPhase::Hashing,
-        Some(engine::Phase::Moving) => OperationPhase::Moving,
-        Some(engine::Phase::Finishing) => OperationPhase::Finishing,
-        Some(engine::Phase::Done) => OperationPhase::Done,
     }
 }
 
@@ -118,18 +95,14 @@ impl Operation {
     }
     #[graphql(name = "type")]
     async fn operation_type(&self) -> OperationType {
-        match OpType::parse(&self.0.operation_type) {
-            Some(OpType::DuplicateCleanup) => OperationType::DuplicateCleanup,
-            Some(OpType::Rollback) => OperationType::Rollback,
-            _ => OperationType::Organize,
-        }
+        self.0.operation_type.into()
     }
     async fn status(&self) -> OperationStatus {
-        status_of(&self.0.status)
+        self.0.status.into()
     }
     /// What a running operation is doing now.
     async fn phase(&self) -> OperationPhase {
-        phase_of(&self.0.phase)
+        self.0.phase.into()
     }
     /// The folder it works on, relative to your storage.
     async fn root_path(&self) -> &str {
@@ -220,7 +193,7 @@ impl FileRecord {
         self.0.is_duplicate
     }
     async fn status(&self) -> FileRecordStatus {
-        record_status(&self.0.status)
+        self.0.status.into()
     }
     /// Why it was skipped, or what failed.
     async fn error_message(&self) -> Option<&str> {
@@ -315,37 +288,18 @@ pub struct StartOperationInput {
     pub options: Option<OperationOptionsInput>,
 }
 
-fn options_of(input: Option<OperationOptionsInput>) -> Result<Options, crate::error::AppError> {
-    let input = input.unwrap_or_default();
-    let settle = input.settle_seconds.unwrap_or(0);
-    if settle < 0 {
-        return Err(crate::error::AppError::bad_input(
-            "settleSeconds",
-            "settleSeconds must not be negative",
-        ));
-    }
-    Ok(Options {
-        keep: match input.keep.unwrap_or(KeepPolicy::Oldest) {
-            KeepPolicy::Oldest => engine::KeepPolicy::Oldest,
-            KeepPolicy::Newest => engine::KeepPolicy::Newest,
-            KeepPolicy::ShortestPath => engine::KeepPolicy::ShortestPath,
-        },
-        protected_paths: input.protected_paths.unwrap_or_default(),
-        include_hidden: input.include_hidden.unwrap_or(false),
-        exclude: input.exclude.unwrap_or_default(),
-        destination_template: input.destination_template,
-        hash_files: input.hash_files.unwrap_or(false),
-        settle_seconds: settle as u64,
-    })
-}
-
-fn record_status(text: &str) -> FileRecordStatus {
-    match RecordStatus::parse(text) {
-        Some(RecordStatus::Done) => FileRecordStatus::Done,
-        Some(RecordStatus::Skipped) => FileRecordStatus::Skipped,
-        Some(RecordStatus::Failed) => FileRecordStatus::Failed,
-        Some(RecordStatus::Reverted) => FileRecordStatus::Reverted,
-        _ => FileRecordStatus::Planned,
+impl From<OperationOptionsInput> for Options {
+    fn from(input: OperationOptionsInput) -> Self {
+        let defaults = Options::default();
+        Self {
+            keep: input.keep.map_or(defaults.keep, Into::into),
+            protected_paths: input.protected_paths.unwrap_or_default(),
+            include_hidden: input.include_hidden.unwrap_or(defaults.include_hidden),
+            exclude: input.exclude.unwrap_or_default(),
+            destination_template: input.destination_template,
+            hash_files: input.hash_files.unwrap_or(defaults.hash_files),
+            settle_seconds: input.settle_seconds.map_or(defaults.settle_seconds, i64::from),
+        }
     }
 }
 
@@ -380,7 +334,7 @@ impl OperationQuery {
         let page = queries::list(
             context::state(ctx),
             caller.user_id(),
-            queries::page_size(first),
+            page_size(first),
             after,
             status.map(Into::into),
             operation_type.map(Into::into),
@@ -412,7 +366,7 @@ impl OperationQuery {
             context::state(ctx),
             caller.user_id(),
             id,
-            queries::page_size(first),
+            page_size(first),
             after,
             category,
             duplicates_only.unwrap_or(false),
@@ -442,7 +396,7 @@ impl OperationQuery {
             context::state(ctx),
             caller.user_id(),
             id,
-            queries::page_size(first),
+            page_size(first),
             after,
         )
         .await
@@ -465,7 +419,7 @@ impl OperationQuery {
         let failed = report
             .statuses
             .iter()
-            .filter(|s| s.status == RecordStatus::Failed.as_str())
+            .filter(|s| s.status == RecordStatus::Failed)
             .map(|s| s.files)
             .sum::<i64>();
         Ok(OperationReport {
@@ -493,7 +447,7 @@ impl OperationQuery {
                 .statuses
                 .into_iter()
                 .map(|s| StatusCount {
-                    status: record_status(&s.status),
+                    status: s.status.into(),
                     files: count(s.files),
                 })
                 .collect(),
@@ -514,12 +468,11 @@ impl OperationMutation {
         input: StartOperationInput,
     ) -> Result<Operation> {
         let caller = context::caller(ctx).await?;
-        let options = options_of(input.options).extend()?;
         let input = commands::StartInput {
             op_type: input.operation_type.into(),
             root_path: input.root_path,
             dry_run: input.dry_run,
-            options,
+            options: input.options.map(Options::from).unwrap_or_default(),
         };
         Ok(Operation(
             commands::start(context::state(ctx), caller.user_id(), input)

@@ -4,7 +4,9 @@ use async_graphql::{Context, Object, Result, ResultExt, SimpleObject};
 use entity::operations;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::{engine::OpStatus, error::AppError, graphql::context};
+use entity::states::OperationStatus;
+
+use crate::{error::AppError, graphql::context};
 
 #[derive(SimpleObject)]
 pub struct ServerStatus {
@@ -30,7 +32,7 @@ impl ServerQuery {
         context::caller(ctx).await?;
         let state = context::state(ctx);
         let pending = operations::Entity::find()
-            .filter(operations::Column::Status.eq(OpStatus::Pending.as_str()))
+            .filter(operations::Column::Status.eq(OperationStatus::Pending))
             .count(&state.db)
             .await
             .map_err(AppError::from)

@@ -11,11 +11,10 @@ use tokio::sync::broadcast::{Receiver, error::RecvError};
 use uuid::Uuid;
 
 use crate::{
-    engine::runner::event_of,
     error::AppError,
     graphql::{
         context,
-        operations::{OperationPhase, OperationStatus, phase_of, status_of},
+        operations::{OperationPhase, OperationStatus},
         scalars::{BigInt, DateTime},
     },
     jobs::bus::ProgressEvent,
@@ -54,7 +53,7 @@ struct Shaper {
 
 impl Shaper {
     fn shape(&mut self, event: &ProgressEvent) -> OperationProgress {
-        let status = status_of(&event.status);
+        let status = OperationStatus::from(event.status);
         let raw = match (status, event.files_total) {
             (OperationStatus::Completed, _) => Some(100.0),
             (_, Some(total)) if total > 0 => Some(
@@ -72,7 +71,7 @@ impl Shaper {
         OperationProgress {
             operation_id: ID(event.operation_id.to_string()),
             status,
-            phase: phase_of(&event.phase),
+            phase: event.phase.into(),
             files_total: event.files_total.map(count),
             files_scanned: count(event.files_scanned),
             files_processed: count(event.files_processed),
@@ -88,7 +87,7 @@ impl Shaper {
 
 async fn snapshot(state: &AppState, user_id: Uuid, id: Uuid) -> Option<ProgressEvent> {
     match queries::get(state, user_id, id).await {
-        Ok(Some(op)) => Some(event_of(&op, None)),
+        Ok(Some(op)) => Some(ProgressEvent::from(&op)),
         Ok(None) => None,
         Err(err) => {
             tracing::error!(error = %err, operation_id = %id, "could not read an operation for a subscriber");

@@ -3,6 +3,10 @@
 //! lags and skips events rather than slowing the publisher.
 
 use chrono::{DateTime, Utc};
+use entity::{
+    operations,
+    states::{OperationStatus, Phase},
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -12,8 +16,8 @@ use uuid::Uuid;
 pub struct ProgressEvent {
     pub operation_id: Uuid,
     pub user_id: Uuid,
-    pub status: String,
-    pub phase: String,
+    pub status: OperationStatus,
+    pub phase: Phase,
     pub files_total: Option<i64>,
     pub files_scanned: i64,
     pub files_processed: i64,
@@ -25,8 +29,33 @@ pub struct ProgressEvent {
 }
 
 impl ProgressEvent {
+    /// The event that describes an operation row, with a message for this moment (the
+    /// row's own error message otherwise).
+    pub fn of(op: &operations::Model, message: Option<String>) -> Self {
+        Self {
+            operation_id: op.id,
+            user_id: op.user_id,
+            status: op.status,
+            phase: op.phase,
+            files_total: op.files_total,
+            files_scanned: op.files_scanned,
+            files_processed: op.files_processed,
+            files_skipped: op.files_skipped,
+            duplicates_found: op.duplicates_found,
+            space_saved_bytes: op.space_saved_bytes,
+            message: message.or_else(|| op.error_message.clone()),
+            updated_at: Utc::now(),
+        }
+    }
+
     pub fn is_terminal(&self) -> bool {
-        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+        self.status.is_terminal()
+    }
+}
+
+impl From<&operations::Model> for ProgressEvent {
+    fn from(op: &operations::Model) -> Self {
+        Self::of(op, None)
     }
 }
 

@@ -1,45 +1,51 @@
 //! Starting and steering operations.
 
+use anyhow::Context;
 use chrono::Utc;
-use entity::{file_records, operations, users};
+use entity::{
+    file_records, operations,
+    states::{OperationStatus, OperationType, Phase, RecordStatus},
+    users,
+};
 use sea_orm::{
-    ActiveModelTrait,
+    ActiveEnum, ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    engine::{OpStatus, OpType, Options, Phase, RecordStatus, plan::render_template},
+    engine::{Options, Source, TRASH_DIR, trash_path},
     error::{AppError, AppResult},
+    jobs::bus::ProgressEvent,
     operations::find_owned,
     state::AppState,
     storage::paths,
 };
 
 pub struct StartInput {
-    pub op_type: OpType,
+    pub op_type: OperationType,
     pub root_path: String,
     pub dry_run: bool,
     pub options: Options,
 }
 
 /// Checks the input, records a `pending` operation and queues it.
+#[tracing::instrument(skip_all, fields(%user_id))]
 pub async fn start(
     state: &AppState,
     user_id: Uuid,
     input: StartInput,
 ) -> AppResult<operations::Model> {
-    if input.op_type == OpType::Rollback {
+    if input.op_type == OperationType::Rollback {
         return Err(AppError::bad_input(
             "type",
             "start a rollback with rollbackOperation(id)",
         ));
     }
     let root = paths::normalize("rootPath", &input.root_path)?;
-    let options = check_options(input.options)?;
+    let options = input.options.validate()?;
     let space = state.storage.space(user_id);
     match space.stat(&root).await? {
         Some(meta) if meta.is_dir => {}
@@ -51,78 +57,28 @@ pub async fn start(
         }
         None => return Err(AppError::bad_input("rootPath", "rootPath does not exist")),
     }
-    if paths::is_within(&root, crate::engine::TRASH_DIR) {
+    if paths::is_within(&root, TRASH_DIR) {
         return Err(AppError::bad_input(
             "rootPath",
             "the trash folder cannot be organized",
         ));
     }
-    create(
-        state,
-        user_id,
-        input.op_type,
-        root,
-        input.dry_run,
-        options,
-        None,
-        None,
-    )
-    .await
+    create(state, user_id, input.op_type, root, input.dry_run, options, Source::Scan).await
 }
 
-fn check_options(mut options: Options) -> AppResult<Options> {
-    for pattern in &options.exclude {
-        globset::Glob::new(pattern)
-            .map_err(|_| AppError::bad_input("exclude", format!("not a valid glob: {pattern}")))?;
-    }
-    options.protected_paths = options
-        .protected_paths
-        .iter()
-        .map(|p| paths::normalize("protectedPaths", p))
-        .collect::<AppResult<_>>()?;
-    if let Some(template) = &options.destination_template {
-        let stripped = ["{category}", "{year}", "{month}", "{ext}"]
-            .iter()
-            .fold(template.clone(), |t, p| t.replace(p, "x"));
-        if stripped.contains('{') || stripped.contains('}') {
-            return Err(AppError::bad_input(
-                "destinationTemplate",
-                "known placeholders are {category}, {year}, {month} and {ext}",
-            ));
-        }
-        let sample = render_template(template, "Images", Some(Utc::now()), "a.jpg");
-        if paths::normalize("destinationTemplate", &sample)?.is_empty() {
-            return Err(AppError::bad_input(
-                "destinationTemplate",
-                "destinationTemplate must name a folder",
-            ));
-        }
-    }
-    if options.settle_seconds > 10 * 365 * 24 * 3600 {
-        return Err(AppError::bad_input(
-            "settleSeconds",
-            "settleSeconds is too large",
-        ));
-    }
-    Ok(options)
-}
-
-#[allow(clippy::too_many_arguments)]
 async fn create(
     state: &AppState,
     user_id: Uuid,
-    op_type: OpType,
+    op_type: OperationType,
     root: String,
     dry_run: bool,
     options: Options,
-    rollback_of: Option<Uuid>,
-    plan_of: Option<Uuid>,
+    source: Source,
 ) -> AppResult<operations::Model> {
     let active = operations::Entity::find()
         .filter(operations::Column::UserId.eq(user_id))
         .filter(
-            operations::Column::Status
-                .is_in([OpStatus::Pending.as_str(), OpStatus::Running.as_str()]),
+            operations::Column::Status.is_in(OperationStatus::ACTIVE),
         )
         .all(&state.db)
         .await?;
@@ -140,9 +96,9 @@ async fn create(
     let op = operations::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
-        operation_type: Set(op_type.as_str().into()),
-        status: Set(OpStatus::Pending.as_str().into()),
-        phase: Set(Phase::Queued.as_str().into()),
+        operation_type: Set(op_type),
+        status: Set(OperationStatus::Pending),
+        phase: Set(Phase::Queued),
         root_path: Set(root),
         is_dry_run: Set(dry_run),
         files_total: Set(None),
@@ -152,11 +108,9 @@ async fn create(
         duplicates_found: Set(0),
         space_saved_bytes: Set(0),
         error_message: Set(None),
-        metadata: Set(
-            json!({ "options": serde_json::to_value(&options).map_err(anyhow::Error::from)? }),
-        ),
-        rollback_of: Set(rollback_of),
-        plan_of: Set(plan_of),
+        metadata: Set(options.to_metadata()?),
+        rollback_of: Set(source.rollback_of()),
+        plan_of: Set(source.plan_of()),
         cancel_requested: Set(false),
         trash_purged_at: Set(None),
         created_at: Set(now),
@@ -167,21 +121,19 @@ async fn create(
     .insert(&state.db)
     .await?;
     state.queue.push(op.id).await?;
-    state
-        .bus
-        .publish(crate::engine::runner::event_of(&op, None));
-    tracing::info!(operation_id = %op.id, %user_id, kind = %op.operation_type, dry_run, "operation queued");
+    state.bus.publish(ProgressEvent::from(&op));
+    tracing::info!(operation_id = %op.id, kind = ?op.operation_type, dry_run, "operation queued");
     Ok(op)
 }
 
 /// Stops an operation: a pending one at once, a running one at its next batch of files.
+#[tracing::instrument(skip_all, fields(%user_id, operation_id = %id))]
 pub async fn cancel(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<operations::Model> {
     let op = find_owned(&state.db, user_id, id).await?;
-    let status = OpStatus::parse(&op.status);
-    if status.is_some_and(OpStatus::is_terminal) {
+    if op.status.is_terminal() {
         return Err(AppError::Conflict(format!(
             "the operation already ended ({})",
-            op.status
+            op.status.to_value()
         )));
     }
     let now = Utc::now();
@@ -193,28 +145,25 @@ pub async fn cancel(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<oper
         .await?;
     // Not yet taken by a worker: it ends here.
     let stopped = operations::Entity::update_many()
-        .col_expr(
-            operations::Column::Status,
-            Expr::value(OpStatus::Cancelled.as_str()),
-        )
-        .col_expr(operations::Column::Phase, Expr::value(Phase::Done.as_str()))
+        .col_expr(operations::Column::Status, Expr::value(OperationStatus::Cancelled))
+        .col_expr(operations::Column::Phase, Expr::value(Phase::Done))
         .col_expr(operations::Column::ErrorMessage, Expr::value("cancelled"))
         .col_expr(operations::Column::CompletedAt, Expr::value(now))
         .filter(operations::Column::Id.eq(id))
-        .filter(operations::Column::Status.eq(OpStatus::Pending.as_str()))
+        .filter(operations::Column::Status.eq(OperationStatus::Pending))
         .exec(&state.db)
         .await?;
     let op = find_owned(&state.db, user_id, id).await?;
     if stopped.rows_affected == 1 {
-        state.bus.publish(crate::engine::runner::event_of(
-            &op,
-            Some("cancelled".into()),
-        ));
+        state
+            .bus
+            .publish(ProgressEvent::of(&op, Some("cancelled".into())));
     }
     Ok(op)
 }
 
 /// Starts a rollback of a finished, real (not dry-run) operation.
+#[tracing::instrument(skip_all, fields(%user_id, operation_id = %id))]
 pub async fn rollback(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<operations::Model> {
     let op = find_owned(&state.db, user_id, id).await?;
     if op.is_dry_run {
@@ -223,7 +172,7 @@ pub async fn rollback(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<op
             "a dry run moved nothing; there is nothing to roll back",
         ));
     }
-    if !OpStatus::parse(&op.status).is_some_and(OpStatus::is_terminal) {
+    if !op.status.is_terminal() {
         return Err(AppError::Conflict(
             "the operation is still running; cancel it or wait for it to end".into(),
         ));
@@ -235,8 +184,8 @@ pub async fn rollback(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<op
     }
     let earlier = operations::Entity::find()
         .filter(operations::Column::RollbackOf.eq(id))
-        .filter(operations::Column::Status.ne(OpStatus::Failed.as_str()))
-        .filter(operations::Column::Status.ne(OpStatus::Cancelled.as_str()))
+        .filter(operations::Column::Status.ne(OperationStatus::Failed))
+        .filter(operations::Column::Status.ne(OperationStatus::Cancelled))
         .count(&state.db)
         .await?;
     if earlier > 0 {
@@ -247,17 +196,17 @@ pub async fn rollback(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<op
     create(
         state,
         user_id,
-        OpType::Rollback,
+        OperationType::Rollback,
         op.root_path.clone(),
         false,
         Options::default(),
-        Some(id),
-        None,
+        Source::RollbackOf(id),
     )
     .await
 }
 
 /// Runs exactly what a dry run planned, as a new operation.
+#[tracing::instrument(skip_all, fields(%user_id, operation_id = %id))]
 pub async fn apply_plan(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<operations::Model> {
     let op = find_owned(&state.db, user_id, id).await?;
     if !op.is_dry_run {
@@ -266,52 +215,49 @@ pub async fn apply_plan(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<
             "only a dry run has a plan to apply",
         ));
     }
-    if op.status != OpStatus::Completed.as_str() {
+    if op.status != OperationStatus::Completed {
         return Err(AppError::Conflict(
             "the dry run has not completed; its plan is not whole".into(),
         ));
     }
     let applied = operations::Entity::find()
         .filter(operations::Column::PlanOf.eq(id))
-        .filter(operations::Column::Status.ne(OpStatus::Failed.as_str()))
-        .filter(operations::Column::Status.ne(OpStatus::Cancelled.as_str()))
+        .filter(operations::Column::Status.ne(OperationStatus::Failed))
+        .filter(operations::Column::Status.ne(OperationStatus::Cancelled))
         .count(&state.db)
         .await?;
     if applied > 0 {
         return Err(AppError::Conflict("this plan was already applied".into()));
     }
-    let op_type =
-        OpType::parse(&op.operation_type).ok_or_else(|| anyhow::anyhow!("bad operation type"))?;
-    let options: Options =
-        serde_json::from_value(op.metadata.get("options").cloned().unwrap_or_default())
-            .unwrap_or_default();
+    let options = Options::from_metadata(&op.metadata)
+        .with_context(|| format!("options of operation {id}"))?;
     create(
         state,
         user_id,
-        op_type,
+        op.operation_type,
         op.root_path.clone(),
         false,
         options,
-        None,
-        Some(id),
+        Source::PlanOf(id),
     )
     .await
 }
 
 /// Deletes a finished cleanup's trashed duplicates for good.
+#[tracing::instrument(skip_all, fields(%user_id, operation_id = %id))]
 pub async fn purge_trash(
     state: &AppState,
     user_id: Uuid,
     id: Uuid,
 ) -> AppResult<operations::Model> {
     let op = find_owned(&state.db, user_id, id).await?;
-    if op.operation_type != OpType::DuplicateCleanup.as_str() || op.is_dry_run {
+    if op.operation_type != OperationType::DuplicateCleanup || op.is_dry_run {
         return Err(AppError::bad_input(
             "operationId",
             "only a duplicate cleanup that ran (not a dry run) has trash",
         ));
     }
-    if !OpStatus::parse(&op.status).is_some_and(OpStatus::is_terminal) {
+    if !op.status.is_terminal() {
         return Err(AppError::Conflict("the cleanup is still running".into()));
     }
     if op.trash_purged_at.is_some() {
@@ -320,8 +266,7 @@ pub async fn purge_trash(
     let rolled_back = operations::Entity::find()
         .filter(operations::Column::RollbackOf.eq(id))
         .filter(
-            operations::Column::Status
-                .is_in([OpStatus::Pending.as_str(), OpStatus::Running.as_str()]),
+            operations::Column::Status.is_in(OperationStatus::ACTIVE),
         )
         .count(&state.db)
         .await?;
@@ -336,7 +281,7 @@ pub async fn purge_trash(
         .column(file_records::Column::NewPath)
         .column(file_records::Column::FileSizeBytes)
         .filter(file_records::Column::OperationId.eq(id))
-        .filter(file_records::Column::Status.eq(RecordStatus::Done.as_str()))
+        .filter(file_records::Column::Status.eq(RecordStatus::Done))
         .filter(file_records::Column::IsDuplicate.eq(true))
         .filter(file_records::Column::NewPath.is_not_null())
         .into_tuple()
@@ -349,7 +294,7 @@ pub async fn purge_trash(
             freed += size;
         }
     }
-    space.remove_all(&crate::engine::trash_path(id, "")).await?;
+    space.remove_all(&trash_path(id, "")).await?;
     let now = Utc::now();
     operations::Entity::update_many()
         .col_expr(operations::Column::TrashPurgedAt, Expr::value(now))

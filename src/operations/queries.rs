@@ -1,6 +1,9 @@
 //! Reading operations and their records, always through the caller's id.
 
-use entity::{file_records, operations};
+use entity::{
+    file_records, operations,
+    states::{OperationStatus, OperationType, RecordStatus},
+};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -9,22 +12,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    engine::{OpStatus, OpType, RecordStatus},
     error::AppResult,
     operations::find_owned,
+    paging::Page,
     state::AppState,
 };
 
-/// Page size: what was asked for, at most 100, 20 when not given.
-pub fn page_size(first: Option<i32>) -> u64 {
-    first.map_or(20, |n| n.clamp(0, 100) as u64)
-}
-
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub has_next: bool,
-    pub total: u64,
-}
 
 pub async fn get(
     state: &AppState,
@@ -44,15 +37,15 @@ pub async fn list(
     user_id: Uuid,
     first: u64,
     after: Option<Uuid>,
-    status: Option<OpStatus>,
-    op_type: Option<OpType>,
+    status: Option<OperationStatus>,
+    op_type: Option<OperationType>,
 ) -> AppResult<Page<operations::Model>> {
     let mut filter = Condition::all().add(operations::Column::UserId.eq(user_id));
     if let Some(status) = status {
-        filter = filter.add(operations::Column::Status.eq(status.as_str()));
+        filter = filter.add(operations::Column::Status.eq(status));
     }
     if let Some(op_type) = op_type {
-        filter = filter.add(operations::Column::OperationType.eq(op_type.as_str()));
+        filter = filter.add(operations::Column::OperationType.eq(op_type));
     }
     let after = after.map(|id| Condition::all().add(operations::Column::Id.lt(id)));
     page::<operations::Entity>(
@@ -211,7 +204,7 @@ pub struct ReasonCount {
 
 #[derive(FromQueryResult)]
 pub struct StatusCount {
-    pub status: String,
+    pub status: RecordStatus,
     pub files: i64,
 }
 
@@ -245,7 +238,7 @@ pub async fn report(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<Repo
         .select_only()
         .column(file_records::Column::Error)
         .column_as(file_records::Column::Id.count(), "files")
-        .filter(file_records::Column::Status.eq(RecordStatus::Skipped.as_str()))
+        .filter(file_records::Column::Status.eq(RecordStatus::Skipped))
         .group_by(file_records::Column::Error)
         .order_by_asc(file_records::Column::Error)
         .into_model::<ReasonCount>()

@@ -8,6 +8,7 @@
 //! backends we support all have), and only then is the data renamed or copied over that
 //! placeholder, which is ours.
 
+mod local;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,14 @@ use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt, TryStreamExt};
 use opendal::{EntryMode, ErrorKind, Metadata, Operator};
 use uuid::Uuid;
+
+/// A storage failure the engine tells apart from others (the rest stay OpenDAL or I/O
+/// errors, classified by their kind).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("path leads outside the user's space")]
+    OutsideSpace,
+}
 
 /// A file or folder of a user's space, by its clean relative path.
 #[derive(Clone, Debug)]
@@ -127,45 +136,6 @@ impl Storage {
     }
 }
 
-/// A local folder's files and subfolders, without following symlinks. Names that are
-/// not UTF-8 cannot be addressed through the API and are left out.
-fn read_dir_no_follow(dir: &Path, rel: &str) -> anyhow::Result<Vec<FileMeta>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return Err(err).context("list folder"),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.context("list folder")?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        let path = paths::join(rel, &name);
-        if kind.is_dir() {
-            out.push(FileMeta {
-                path,
-                is_dir: true,
-                size: 0,
-                modified: None,
-            });
-        } else if kind.is_file() {
-            let Ok(meta) = entry.metadata() else { continue }; // gone since listed
-            let modified = meta.modified().ok().map(DateTime::<Utc>::from);
-            out.push(FileMeta {
-                path,
-                is_dir: false,
-                size: meta.len(),
-                modified,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// One user's namespace. Paths in and out are relative to it.
 #[derive(Clone)]
 pub struct UserSpace {
@@ -200,24 +170,10 @@ impl UserSpace {
     /// On `fs`, refuses a path whose existing part resolves (through a symlink) outside
     /// the namespace. Other backends have no symlinks.
     fn ensure_contained(&self, rel: &str) -> anyhow::Result<()> {
-        let Some(root) = &self.fs_root else {
-            return Ok(());
-        };
-        // `root` is already canonical (the storage folder is canonicalized at start and
-        // `users/<id>` are folders we create). Resolve the deepest part of the path that
-        // exists; if that is the namespace or below, nothing leads out.
-        let mut probe = root.join(rel);
-        while probe.starts_with(root) {
-            match probe.canonicalize() {
-                Ok(real) if real.starts_with(root) => return Ok(()),
-                Ok(_) => bail!("path leads outside the user's space through a symbolic link"),
-                Err(_) => match probe.parent() {
-                    Some(parent) => probe = parent.to_path_buf(),
-                    None => break,
-                },
-            }
+        match &self.fs_root {
+            Some(root) if !local::is_contained(root, rel) => Err(StorageError::OutsideSpace.into()),
+            _ => Ok(()),
         }
-        Ok(()) // not even the namespace exists yet
     }
 
     /// A file or folder, or `None` if nothing is there (or it is a symlink out of the space).
@@ -296,7 +252,8 @@ impl UserSpace {
         self.ensure_contained(rel)?;
         if let Some(root) = &self.fs_root {
             let (dir, rel) = (root.join(rel), rel.to_string());
-            return tokio::task::spawn_blocking(move || read_dir_no_follow(&dir, &rel)).await?;
+            return tokio::task::spawn_blocking(move || local::read_dir_no_follow(&dir, &rel))
+                .await?;
         }
         let dir = self.abs_dir(rel);
         let entries = match self.op.list(&dir).await {
@@ -401,22 +358,9 @@ impl UserSpace {
         self.ensure_contained(paths::parent(rel))?;
         if let Some(root) = &self.fs_root {
             let path = root.join(rel);
-            return tokio::task::spawn_blocking(move || {
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                match std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)
-                {
-                    Ok(_) => Ok(true),
-                    Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-                    Err(err) => Err(err),
-                }
-            })
-            .await?
-            .with_context(|| format!("create {rel}"));
+            return tokio::task::spawn_blocking(move || local::create_new(&path))
+                .await?
+                .with_context(|| format!("create {rel}"));
         }
         match self
             .op
@@ -535,24 +479,8 @@ impl UserSpace {
             return;
         };
         let stop_at = stop_at.to_string();
-        let _ = tokio::task::spawn_blocking(move || {
-            let mut dirs = dirs;
-            dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
-            for dir in dirs {
-                let mut current = dir.as_str();
-                while !current.is_empty()
-                    && current != stop_at
-                    && paths::is_within(current, &stop_at)
-                {
-                    // Fails (and stops) when the folder is not empty or not a plain folder.
-                    if std::fs::remove_dir(root.join(current)).is_err() {
-                        break;
-                    }
-                    current = paths::parent(current);
-                }
-            }
-        })
-        .await;
+        let _ = tokio::task::spawn_blocking(move || local::prune_empty_dirs(&root, dirs, &stop_at))
+            .await;
     }
 
     /// Deletes a folder and everything under it.

@@ -210,7 +210,7 @@ async fn progress_goes_snapshot_then_live_then_terminal_then_complete() {
             first["payload"]["data"]["operationProgress"]["percent"].is_null(),
             "no total yet"
         );
-        let workers = organizer::jobs::worker::spawn_workers(&app.state, 1);
+        let workers = organizer::engine::worker::spawn_workers(&app.state.engine(), 1);
         let mut payloads = vec![first["payload"].clone()];
         payloads.extend(client.collect("1").await);
         let events = check_stream(&payloads, "COMPLETED");
@@ -280,7 +280,7 @@ async fn the_legacy_protocol_streams_progress_too() {
     client.subscribe("a", PROGRESS, json!({ "id": id })).await;
     let first = client.message().await;
     assert_eq!(first["type"], "data", "{first}");
-    let _workers = organizer::jobs::worker::spawn_workers(&app.state, 1);
+    let _workers = organizer::engine::worker::spawn_workers(&app.state.engine(), 1);
     let mut payloads = vec![first["payload"].clone()];
     payloads.extend(client.collect("a").await);
     check_stream(&payloads, "COMPLETED");
@@ -389,7 +389,7 @@ async fn two_hundred_listeners_all_get_the_terminal_event() {
         );
         clients.push(client);
     }
-    let _workers = organizer::jobs::worker::spawn_workers(&app.state, 1);
+    let _workers = organizer::engine::worker::spawn_workers(&app.state.engine(), 1);
     let finals = futures::future::join_all(clients.iter_mut().map(|c| async move {
         let payloads = c.collect("p").await;
         payloads.last().unwrap()["data"]["operationProgress"]["status"].clone()
@@ -408,7 +408,7 @@ async fn a_stalled_listener_neither_blocks_the_job_nor_loses_the_end() {
     let mut stalled = Client::connect(&app, false).await;
     stalled.init_with(&ada).await;
     stalled.subscribe("s", PROGRESS, json!({ "id": id })).await;
-    let _workers = organizer::jobs::worker::spawn_workers(&app.state, 1);
+    let _workers = organizer::engine::worker::spawn_workers(&app.state.engine(), 1);
     // The listener reads nothing while the job runs to its end.
     let op = app.wait_operation(&ada.access_token, &id).await;
     assert_eq!(op["status"], "COMPLETED");

@@ -1,25 +1,23 @@
 //! Workers: tasks that take operation ids from the queue and run them. At start-up,
 //! operations left `pending` or `running` by a process that died are queued again; the
-//! runner resumes them from their records.
+//! run resumes them from their records.
 
-use entity::operations;
+use anyhow::Context;
+use entity::{operations, states::OperationStatus};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::{
-    engine::{OpStatus, runner},
-    state::AppState,
-};
+use crate::engine::{Engine, run};
 
 /// Starts `count` workers on the current runtime.
-pub fn spawn_workers(state: &AppState, count: usize) -> Vec<JoinHandle<()>> {
+pub fn spawn_workers(engine: &Engine, count: usize) -> Vec<JoinHandle<()>> {
     (0..count)
         .map(|n| {
-            let state = state.clone();
+            let engine = engine.clone();
             tokio::spawn(async move {
-                while let Some(operation_id) = state.queue.pop().await {
-                    if let Err(err) = runner::run(&state, operation_id).await {
+                while let Some(operation_id) = engine.queue.pop().await {
+                    if let Err(err) = run::run(&engine, operation_id).await {
                         tracing::error!(worker = n, %operation_id, error = %format!("{err:#}"), "operation run failed");
                     }
                 }
@@ -29,20 +27,18 @@ pub fn spawn_workers(state: &AppState, count: usize) -> Vec<JoinHandle<()>> {
 }
 
 /// Queues every operation that is not finished (after a restart, their workers are gone).
-pub async fn requeue_unfinished(state: &AppState) -> anyhow::Result<usize> {
+pub async fn requeue_unfinished(engine: &Engine) -> anyhow::Result<usize> {
     let ids: Vec<Uuid> = operations::Entity::find()
         .select_only()
         .column(operations::Column::Id)
-        .filter(
-            operations::Column::Status
-                .is_in([OpStatus::Pending.as_str(), OpStatus::Running.as_str()]),
-        )
+        .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
         .order_by_asc(operations::Column::CreatedAt)
         .into_tuple()
-        .all(&state.db)
-        .await?;
+        .all(&engine.db)
+        .await
+        .context("find unfinished operations")?;
     for id in &ids {
-        state.queue.push(*id).await?;
+        engine.queue.push(*id).await?;
     }
     if !ids.is_empty() {
         tracing::info!(count = ids.len(), "queued unfinished operations to resume");

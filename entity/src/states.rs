@@ -1,0 +1,108 @@
+//! The states stored in text columns, as enums. Each is stored as the same lower-case
+//! string as always (no migration); a value the enum does not know fails to load with
+//! an error instead of turning into some default.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What an operation does (`operations.operation_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum OperationType {
+    #[sea_orm(string_value = "organize")]
+    Organize,
+    #[sea_orm(string_value = "duplicate_cleanup")]
+    DuplicateCleanup,
+    #[sea_orm(string_value = "rollback")]
+    Rollback,
+}
+
+/// Where an operation is in its life (`operations.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum OperationStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "running")]
+    Running,
+    #[sea_orm(string_value = "completed")]
+    Completed,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
+impl OperationStatus {
+    /// The states an operation never leaves.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+
+    /// The states in which a worker still has (or will have) the operation.
+    pub const ACTIVE: [Self; 2] = [Self::Pending, Self::Running];
+}
+
+/// What a running operation is doing (`operations.phase`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    #[sea_orm(string_value = "scanning")]
+    Scanning,
+    #[sea_orm(string_value = "hashing")]
+    Hashing,
+    #[sea_orm(string_value = "moving")]
+    Moving,
+    #[sea_orm(string_value = "finishing")]
+    Finishing,
+    #[sea_orm(string_value = "done")]
+    Done,
+}
+
+impl Phase {
+    /// Phases in which the records are still being written (nothing has moved yet).
+    pub fn is_planning(self) -> bool {
+        matches!(self, Self::Queued | Self::Scanning | Self::Hashing)
+    }
+}
+
+/// A file record's state (`file_records.status`). `Moving` is internal (shown as
+/// `PLANNED`): the destination name is claimed and the move may be under way, which a
+/// resumed run must know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    #[sea_orm(string_value = "planned")]
+    Planned,
+    #[sea_orm(string_value = "moving")]
+    Moving,
+    #[sea_orm(string_value = "done")]
+    Done,
+    #[sea_orm(string_value = "skipped")]
+    Skipped,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "reverted")]
+    Reverted,
+}
+
+/// An account's plan (`users.subscription_tier`); it sets the storage quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionTier {
+    #[sea_orm(string_value = "free")]
+    Free,
+    #[sea_orm(string_value = "personal")]
+    Personal,
+    #[sea_orm(string_value = "pro")]
+    Pro,
+    #[sea_orm(string_value = "business")]
+    Business,
+}

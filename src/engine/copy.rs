@@ -1,0 +1,86 @@
+//! Records copied from an earlier operation: a dry run's plan as it was planned
+//! (`applyPlan`), or a finished operation's done records reversed (a rollback: from
+//! where each file went back to where it was). Each copy keeps its source's `seq`; a
+//! rollback applies them newest first.
+
+use anyhow::Context;
+use entity::{file_records, states::RecordStatus};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::engine::{
+    failure::Failure,
+    records::{INSERT_BATCH, NewRecord, RecordSink},
+    tracker::Tracker,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// The plan as it was: planned records to do, skipped ones with their reasons.
+    AsPlanned,
+    /// Done moves, undone: from `new_path` back to `original_path`.
+    Reversed,
+}
+
+pub async fn copy_records(
+    tracker: &mut Tracker,
+    source: Uuid,
+    direction: Direction,
+) -> Result<(), Failure> {
+    let reverse = direction == Direction::Reversed;
+    let mut after = 0i64;
+    let mut sink = RecordSink::new(tracker);
+    loop {
+        let mut query = file_records::Entity::find()
+            .filter(file_records::Column::OperationId.eq(source))
+            .filter(file_records::Column::Seq.gt(after))
+            .order_by_asc(file_records::Column::Seq)
+            .limit(INSERT_BATCH as u64);
+        query = if reverse {
+            query
+                .filter(file_records::Column::Status.eq(RecordStatus::Done))
+                .filter(file_records::Column::NewPath.is_not_null())
+        } else {
+            query.filter(
+                file_records::Column::Status.is_in([RecordStatus::Planned, RecordStatus::Skipped]),
+            )
+        };
+        let rows = query
+            .all(sink.tracker.db())
+            .await
+            .context("read the source operation's records")?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        for row in rows {
+            sink.tracker.op.files_scanned += 1;
+            let seq = row.seq;
+            sink.push_with_seq(seq, copy_of(row, direction)?).await?;
+        }
+    }
+    sink.flush().await?;
+    Ok(())
+}
+
+fn copy_of(row: file_records::Model, direction: Direction) -> anyhow::Result<NewRecord> {
+    let (from, to, status, note) = match direction {
+        Direction::Reversed => (
+            row.new_path.context("a done record without a destination")?,
+            Some(row.original_path),
+            // A reversed record is always to do.
+            RecordStatus::Planned,
+            None,
+        ),
+        Direction::AsPlanned => (row.original_path, row.new_path, row.status, row.error),
+    };
+    Ok(NewRecord {
+        original_path: from,
+        new_path: to,
+        size: row.file_size_bytes.max(0) as u64,
+        modified: row.file_modified_at,
+        hash: row.file_hash,
+        category: row.category,
+        is_duplicate: row.is_duplicate,
+        status,
+        note,
+    })
+}

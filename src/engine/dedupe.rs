@@ -1,0 +1,195 @@
+//! Planning a duplicate cleanup: group candidates by size, then by a hash of the first
+//! block, then by full SHA-256; keep one file of each group by policy (or every protected
+//! one) and plan the rest into the operation's trash folder.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use entity::states::{Phase, RecordStatus};
+use futures::{StreamExt, TryStreamExt};
+
+use crate::{
+    engine::{
+        Engine, KeepPolicy, Options,
+        failure::Failure,
+        hash::{self, HEAD_BYTES},
+        records::{NewRecord, RecordSink},
+        scan::Filter,
+        trash_path,
+        tracker::Tracker,
+    },
+    storage::{FileMeta, UserSpace, paths},
+};
+
+/// Files hashed at once.
+const HASH_IN_FLIGHT: usize = 4;
+
+struct Candidate {
+    file: FileMeta,
+    hash: String,
+}
+
+pub async fn plan(engine: &Engine, tracker: &mut Tracker, options: &Options) -> Result<(), Failure> {
+    let op = tracker.op.clone();
+    let space = engine.storage.space(op.user_id);
+    let filter = Filter::new(&op.root_path, options)?;
+    let by_size = same_sizes(&space, tracker, &filter, &op.root_path).await?;
+    tracker.op.files_total = Some(by_size.values().map(|v| v.len() as i64).sum());
+    tracker.set_phase(Phase::Hashing).await?;
+    let groups = identical(&space, tracker, by_size).await?;
+    write_plan(tracker, groups, options, op.id).await
+}
+
+/// 1. Files of the same size (more than one per size). Empty files are never duplicates.
+async fn same_sizes(
+    space: &UserSpace,
+    tracker: &mut Tracker,
+    filter: &Filter,
+    root: &str,
+) -> anyhow::Result<HashMap<u64, Vec<FileMeta>>> {
+    let mut by_size: HashMap<u64, Vec<FileMeta>> = HashMap::new();
+    let mut files = Box::pin(space.walk(root));
+    while let Some(file) = files.try_next().await.context("scan the folder")? {
+        if !filter.wants(&file.path) {
+            continue;
+        }
+        tracker.op.files_scanned += 1;
+        if file.size > 0 && !filter.too_recent(&file) {
+            by_size.entry(file.size).or_default().push(file);
+        }
+        tracker.tick().await?;
+    }
+    by_size.retain(|_, files| files.len() > 1);
+    Ok(by_size)
+}
+
+/// 2. Within a size, files with the same first block; 3. then the same full SHA-256.
+/// Groups come out sorted by hash, so runs are deterministic.
+async fn identical(
+    space: &UserSpace,
+    tracker: &mut Tracker,
+    by_size: HashMap<u64, Vec<FileMeta>>,
+) -> anyhow::Result<Vec<(String, Vec<FileMeta>)>> {
+    let mut groups: Vec<(String, Vec<FileMeta>)> = Vec::new();
+    for (size, files) in by_size {
+        let heads = hash_all(space, files, Some(HEAD_BYTES)).await;
+        for (head_hash, same_head) in group(heads) {
+            if same_head.len() < 2 {
+                continue;
+            }
+            let same_head: Vec<FileMeta> = same_head.into_iter().map(|c| c.file).collect();
+            if size <= HEAD_BYTES {
+                // The first block is the whole file: its hash is the full hash.
+                groups.push((head_hash, same_head));
+                continue;
+            }
+            for (hash, same) in group(hash_all(space, same_head, None).await) {
+                if same.len() > 1 {
+                    groups.push((hash, same.into_iter().map(|c| c.file).collect()));
+                }
+            }
+        }
+        tracker.tick().await?;
+    }
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(groups)
+}
+
+/// 4. One record per file of each group: the kept one (skipped, with why) and the rest
+/// planned into the trash.
+async fn write_plan(
+    tracker: &mut Tracker,
+    groups: Vec<(String, Vec<FileMeta>)>,
+    options: &Options,
+    operation_id: uuid::Uuid,
+) -> Result<(), Failure> {
+    let is_protected = |path: &str| options.protected_paths.iter().any(|p| paths::is_within(path, p));
+    let mut sink = RecordSink::new(tracker);
+    for (hash, mut files) in groups {
+        order_for_keeping(&mut files, options.keep);
+        let any_protected = files.iter().any(|f| is_protected(&f.path));
+        for (index, file) in files.into_iter().enumerate() {
+            let keep_reason = if is_protected(&file.path) {
+                Some("kept: under a protected path")
+            } else if !any_protected && index == 0 {
+                Some(match options.keep {
+                    KeepPolicy::Oldest => "kept: oldest copy",
+                    KeepPolicy::Newest => "kept: newest copy",
+                    KeepPolicy::ShortestPath => "kept: shortest path",
+                })
+            } else {
+                None
+            };
+            sink.push(NewRecord {
+                new_path: keep_reason.is_none().then(|| trash_path(operation_id, &file.path)),
+                original_path: file.path,
+                size: file.size,
+                modified: file.modified,
+                hash: Some(hash.clone()),
+                category: None,
+                is_duplicate: keep_reason.is_none(),
+                status: if keep_reason.is_some() {
+                    RecordStatus::Skipped
+                } else {
+                    RecordStatus::Planned
+                },
+                note: keep_reason.map(String::from),
+            })
+            .await?;
+        }
+    }
+    sink.flush().await?;
+    Ok(())
+}
+
+/// Puts the file to keep first; ties are broken by path so runs are deterministic.
+pub fn order_for_keeping(files: &mut [FileMeta], policy: KeepPolicy) {
+    match policy {
+        KeepPolicy::Oldest => {
+            files.sort_by(|a, b| a.modified.cmp(&b.modified).then_with(|| a.path.cmp(&b.path)))
+        }
+        KeepPolicy::Newest => {
+            files.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.path.cmp(&b.path)))
+        }
+        KeepPolicy::ShortestPath => files.sort_by(|a, b| {
+            a.path
+                .len()
+                .cmp(&b.path.len())
+                .then_with(|| a.path.cmp(&b.path))
+        }),
+    }
+}
+
+/// Hashes of many files (of their first `limit` bytes, or whole). A file that cannot be
+/// read is left out: it is never called a duplicate.
+async fn hash_all(space: &UserSpace, files: Vec<FileMeta>, limit: Option<u64>) -> Vec<Candidate> {
+    futures::stream::iter(files)
+        .map(|file| async move {
+            let hashed = match limit {
+                Some(limit) => hash::sha256_head(space, &file.path, file.size, limit).await,
+                None => hash::sha256(space, &file.path).await,
+            };
+            match hashed {
+                Ok(hash) => Some(Candidate { file, hash }),
+                Err(err) => {
+                    tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not hash a file");
+                    None
+                }
+            }
+        })
+        .buffer_unordered(HASH_IN_FLIGHT)
+        .filter_map(|candidate| async move { candidate })
+        .collect()
+        .await
+}
+
+fn group(candidates: Vec<Candidate>) -> HashMap<String, Vec<Candidate>> {
+    let mut groups: HashMap<String, Vec<Candidate>> = HashMap::new();
+    for candidate in candidates {
+        groups
+            .entry(candidate.hash.clone())
+            .or_default()
+            .push(candidate);
+    }
+    groups
+}

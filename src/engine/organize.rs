@@ -1,0 +1,145 @@
+//! Planning an organize: every wanted file under the root gets a record saying which
+//! category folder it goes to, under a name that is free both on storage and in the plan.
+
+use std::collections::HashSet;
+
+use anyhow::Context;
+use entity::{category_rules, states::RecordStatus};
+use futures::TryStreamExt;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::{
+    engine::{
+        Engine, Options,
+        categorize::{Categorizer, Rule},
+        failure::Failure,
+        hash::{self, HEAD_BYTES},
+        records::{NewRecord, RecordSink},
+        scan::Filter,
+        template,
+        tracker::Tracker,
+    },
+    storage::{FileMeta, UserSpace, paths},
+};
+
+pub async fn plan(engine: &Engine, tracker: &mut Tracker, options: &Options) -> Result<(), Failure> {
+    let op = tracker.op.clone();
+    let space = engine.storage.space(op.user_id);
+    let mut planner = Planner {
+        categorizer: load_rules(engine, op.user_id).await?,
+        filter: Filter::new(&op.root_path, options)?,
+        template: options
+            .destination_template
+            .clone()
+            .unwrap_or_else(|| template::DEFAULT.into()),
+        root: op.root_path.clone(),
+        hash_files: options.hash_files,
+        taken: HashSet::new(),
+        space: space.clone(),
+    };
+    let mut sink = RecordSink::new(tracker);
+    let mut files = Box::pin(space.walk(&op.root_path));
+    while let Some(file) = files.try_next().await.context("scan the folder")? {
+        if !planner.filter.wants(&file.path) {
+            continue;
+        }
+        sink.tracker.op.files_scanned += 1;
+        let record = planner.plan_file(file).await?;
+        sink.push(record).await?;
+        sink.tracker.tick().await?;
+    }
+    sink.flush().await?;
+    Ok(())
+}
+
+struct Planner {
+    space: UserSpace,
+    categorizer: Categorizer,
+    filter: Filter,
+    template: String,
+    root: String,
+    hash_files: bool,
+    /// Targets already given to earlier files of this plan.
+    taken: HashSet<String>,
+}
+
+impl Planner {
+    /// The record of one scanned file: where it goes, or why it stays.
+    async fn plan_file(&mut self, file: FileMeta) -> Result<NewRecord, Failure> {
+        let skip = |category: Option<String>, reason: String| {
+            NewRecord::skipped(&file.path, file.size, file.modified, category, reason)
+        };
+        if self.filter.too_recent(&file) {
+            return Ok(skip(None, self.filter.too_recent_reason()));
+        }
+        let name = paths::name(&file.path).to_string();
+        let head = if self.categorizer.wants_head(&name) {
+            match self.space.read_head(&file.path, file.size, HEAD_BYTES).await {
+                Ok(head) => Some(head),
+                Err(err) => {
+                    tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not read a file's first bytes");
+                    return Ok(skip(None, "could not be read".into()));
+                }
+            }
+        } else {
+            None
+        };
+        let category = self.categorizer.categorize(&name, file.size, head.as_deref());
+        let folder = paths::normalize(
+            "destinationTemplate",
+            &template::render(&self.template, &category, file.modified, &name),
+        )
+        .map_err(|err| Failure::User(err.to_string()))?;
+        let target = paths::join(&paths::join(&self.root, &folder), &name);
+        if target == file.path {
+            return Ok(skip(Some(category), "already in place".into()));
+        }
+        let target = self.free_target(&target).await;
+        let hash = if self.hash_files {
+            Some(hash::sha256(&self.space, &file.path).await.context("hash a file")?)
+        } else {
+            None
+        };
+        Ok(NewRecord {
+            original_path: file.path,
+            new_path: Some(target),
+            size: file.size,
+            modified: file.modified,
+            hash,
+            category: Some(category),
+            is_duplicate: false,
+            status: RecordStatus::Planned,
+            note: None,
+        })
+    }
+
+    /// The target itself, or the first `name (n).ext` that is neither on storage nor planned.
+    async fn free_target(&mut self, target: &str) -> String {
+        let mut candidate = target.to_string();
+        let mut n = 0;
+        // A target that cannot even be looked at (a file where a folder should be, say)
+        // counts as free here: claiming it will fail, and that file's record will say so.
+        while self.taken.contains(&candidate)
+            || self.space.stat(&candidate).await.ok().flatten().is_some()
+        {
+            n += 1;
+            candidate = paths::numbered(target, n);
+        }
+        self.taken.insert(candidate.clone());
+        candidate
+    }
+}
+
+async fn load_rules(engine: &Engine, user_id: Uuid) -> anyhow::Result<Categorizer> {
+    let rules = category_rules::Entity::find()
+        .filter(category_rules::Column::UserId.eq(user_id))
+        .order_by_desc(category_rules::Column::Priority)
+        .order_by_asc(category_rules::Column::CreatedAt)
+        .all(&engine.db)
+        .await
+        .context("load the category rules")?;
+    Ok(Categorizer::new(
+        rules.iter().filter_map(Rule::compile).collect(),
+    ))
+}

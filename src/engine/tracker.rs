@@ -1,0 +1,129 @@
+//! Live counters of a running operation, written to the database at most once a second
+//! and published at most ten times a second (plus every phase change and the end).
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use entity::{
+    operations,
+    states::{OperationStatus, Phase},
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+};
+
+use crate::{
+    engine::Engine,
+    jobs::bus::{ProgressBus, ProgressEvent},
+};
+
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+
+pub struct Tracker {
+    db: DatabaseConnection,
+    bus: ProgressBus,
+    pub op: operations::Model,
+    last_flush: Instant,
+    last_publish: Instant,
+}
+
+impl Tracker {
+    pub fn new(engine: &Engine, op: operations::Model) -> Self {
+        let long_ago = Instant::now() - Duration::from_secs(60);
+        Self {
+            db: engine.db.clone(),
+            bus: engine.bus.clone(),
+            op,
+            last_flush: long_ago,
+            last_publish: long_ago,
+        }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn set_phase(&mut self, phase: Phase) -> anyhow::Result<()> {
+        self.op.phase = phase;
+        self.flush(None).await?;
+        self.publish(None);
+        Ok(())
+    }
+
+    /// Call after changing counters; writes and publishes when their time has come.
+    pub async fn tick(&mut self) -> anyhow::Result<()> {
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush(None).await?;
+        }
+        if self.last_publish.elapsed() >= PUBLISH_EVERY {
+            self.publish(None);
+        }
+        Ok(())
+    }
+
+    /// Whether someone asked to cancel (read from the database, so any process can ask).
+    /// An operation row that is gone counts as cancelled: there is nobody to work for.
+    pub async fn cancel_requested(&self) -> anyhow::Result<bool> {
+        let flag: Option<bool> = operations::Entity::find_by_id(self.op.id)
+            .select_only()
+            .column(operations::Column::CancelRequested)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .context("read the cancel flag")?;
+        Ok(flag.unwrap_or(true))
+    }
+
+    /// Writes the counters (and, at the end, the outcome) to the operation row.
+    pub async fn flush(
+        &mut self,
+        finished: Option<(OperationStatus, Option<String>)>,
+    ) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let op = &self.op;
+        let mut update = operations::Entity::update_many()
+            .col_expr(operations::Column::Phase, Expr::value(op.phase))
+            .col_expr(operations::Column::FilesTotal, Expr::value(op.files_total))
+            .col_expr(operations::Column::FilesScanned, Expr::value(op.files_scanned))
+            .col_expr(operations::Column::FilesProcessed, Expr::value(op.files_processed))
+            .col_expr(operations::Column::FilesSkipped, Expr::value(op.files_skipped))
+            .col_expr(operations::Column::DuplicatesFound, Expr::value(op.duplicates_found))
+            .col_expr(operations::Column::SpaceSavedBytes, Expr::value(op.space_saved_bytes))
+            .col_expr(operations::Column::UpdatedAt, Expr::value(now));
+        if let Some((status, message)) = finished {
+            update = update
+                .col_expr(operations::Column::Status, Expr::value(status))
+                .col_expr(operations::Column::ErrorMessage, Expr::value(message))
+                .col_expr(operations::Column::CompletedAt, Expr::value(now));
+        }
+        update
+            .filter(operations::Column::Id.eq(op.id))
+            .exec(&self.db)
+            .await
+            .context("write the operation's counters")?;
+        self.op.updated_at = now;
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    fn publish(&mut self, message: Option<String>) {
+        self.bus.publish(ProgressEvent::of(&self.op, message));
+        self.last_publish = Instant::now();
+    }
+
+    /// Records the outcome and publishes the terminal event.
+    pub async fn finish(
+        &mut self,
+        status: OperationStatus,
+        message: Option<String>,
+    ) -> anyhow::Result<()> {
+        self.op.status = status;
+        self.op.phase = Phase::Done;
+        self.op.error_message = message.clone();
+        self.flush(Some((status, message.clone()))).await?;
+        self.publish(message);
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! The `fs` backend's fast paths, on the local folder directly instead of through
+//! OpenDAL: listing without following symlinks, the containment check, an exclusive
+//! create for claiming a name, and removing emptied folders. All blocking: callers run
+//! them on the blocking pool.
+
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use super::{FileMeta, paths};
+
+/// A local folder's files and subfolders, without following symlinks. Names that are
+/// not UTF-8 cannot be addressed through the API and are left out.
+pub fn read_dir_no_follow(dir: &Path, rel: &str) -> anyhow::Result<Vec<FileMeta>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err).context("list folder"),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.context("list folder")?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let path = paths::join(rel, &name);
+        if kind.is_dir() {
+            out.push(FileMeta {
+                path,
+                is_dir: true,
+                size: 0,
+                modified: None,
+            });
+        } else if kind.is_file() {
+            let Ok(meta) = entry.metadata() else { continue }; // gone since listed
+            let modified = meta.modified().ok().map(DateTime::<Utc>::from);
+            out.push(FileMeta {
+                path,
+                is_dir: false,
+                size: meta.len(),
+                modified,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `rel` stays inside `root` (already canonical: the storage folder is
+/// canonicalized at start and `users/<id>` are folders we create). Resolves the deepest
+/// part of the path that exists; if that is the namespace or below, nothing leads out.
+pub fn is_contained(root: &Path, rel: &str) -> bool {
+    let mut probe = root.join(rel);
+    while probe.starts_with(root) {
+        match probe.canonicalize() {
+            Ok(real) => return real.starts_with(root),
+            Err(_) => match probe.parent() {
+                Some(parent) => probe = parent.to_path_buf(),
+                None => break,
+            },
+        }
+    }
+    true // not even the namespace exists yet
+}
+
+/// `open(O_CREAT | O_EXCL)`, creating the parent folders: `true` if we created the file,
+/// `false` if something was already there.
+pub fn create_new(path: &Path) -> std::io::Result<bool> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(_) => Ok(true),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+/// Removes the given folders, and then their parents, as long as they are empty, never
+/// going above `stop_at`.
+pub fn prune_empty_dirs(root: &Path, mut dirs: Vec<String>, stop_at: &str) {
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+    for dir in dirs {
+        let mut current = dir.as_str();
+        while !current.is_empty() && current != stop_at && paths::is_within(current, stop_at) {
+            // Fails (and stops) when the folder is not empty or not a plain folder.
+            if std::fs::remove_dir(root.join(current)).is_err() {
+                break;
+            }
+            current = paths::parent(current);
+        }
+    }
+}

@@ -1,0 +1,361 @@
+// Every operation the app sends. graphql-codegen types them from ../schema.graphql.
+import { graphql } from '../gql';
+
+export const UserFieldsFragment = graphql(`
+  fragment UserFields on User {
+    id
+    email
+    username
+    fullName
+    subscriptionTier
+    storageQuotaGb
+    storageUsedBytes
+    createdAt
+    lastLoginAt
+  }
+`);
+
+export const MeQuery = graphql(`
+  query Me {
+    me {
+      ...UserFields
+    }
+  }
+`);
+
+export const SignupMutation = graphql(`
+  mutation Signup($input: SignupInput!) {
+    signup(input: $input) {
+      accessToken
+      refreshToken
+      expiresIn
+      user {
+        ...UserFields
+      }
+    }
+  }
+`);
+
+export const LoginMutation = graphql(`
+  mutation Login($input: LoginInput!) {
+    login(input: $input) {
+      accessToken
+      refreshToken
+      expiresIn
+      user {
+        ...UserFields
+      }
+    }
+  }
+`);
+
+export const RefreshTokenMutation = graphql(`
+  mutation RefreshToken($refreshToken: String!) {
+    refreshToken(refreshToken: $refreshToken) {
+      accessToken
+      refreshToken
+      expiresIn
+    }
+  }
+`);
+
+export const LogoutMutation = graphql(`
+  mutation Logout($refreshToken: String!) {
+    logout(refreshToken: $refreshToken)
+  }
+`);
+
+export const FilesQuery = graphql(`
+  query Files($path: String, $first: Int, $after: String) {
+    files(path: $path, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        path
+        name
+        isDir
+        sizeBytes
+        modifiedAt
+        category
+      }
+    }
+  }
+`);
+
+export const OperationFieldsFragment = graphql(`
+  fragment OperationFields on Operation {
+    id
+    type
+    status
+    phase
+    rootPath
+    dryRun
+    filesTotal
+    filesScanned
+    filesProcessed
+    filesSkipped
+    duplicatesFound
+    spaceSavedBytes
+    errorMessage
+    createdAt
+    startedAt
+    completedAt
+    rollbackOf
+    planOf
+    trashPurgedAt
+  }
+`);
+
+export const OperationsQuery = graphql(`
+  query Operations($first: Int, $after: String, $status: OperationStatus, $type: OperationType) {
+    operations(first: $first, after: $after, status: $status, type: $type) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...OperationFields
+      }
+    }
+  }
+`);
+
+export const OperationQuery = graphql(`
+  query Operation($id: ID!) {
+    operation(id: $id) {
+      ...OperationFields
+    }
+  }
+`);
+
+export const FileRecordFieldsFragment = graphql(`
+  fragment FileRecordFields on FileRecord {
+    id
+    originalPath
+    newPath
+    fileName
+    fileSizeBytes
+    fileHash
+    category
+    isDuplicate
+    status
+    errorMessage
+  }
+`);
+
+export const FileRecordsQuery = graphql(`
+  query FileRecords($operationId: ID!, $first: Int, $after: String, $duplicatesOnly: Boolean) {
+    fileRecords(operationId: $operationId, first: $first, after: $after, duplicatesOnly: $duplicatesOnly) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...FileRecordFields
+      }
+    }
+  }
+`);
+
+export const DuplicateGroupsQuery = graphql(`
+  query DuplicateGroups($operationId: ID!, $first: Int, $after: String) {
+    duplicateGroups(operationId: $operationId, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        hash
+        sizeBytes
+        kept {
+          ...FileRecordFields
+        }
+        files {
+          ...FileRecordFields
+        }
+      }
+    }
+  }
+`);
+
+export const OperationReportQuery = graphql(`
+  query OperationReport($id: ID!) {
+    operationReport(id: $id) {
+      categories {
+        category
+        files
+        bytes
+      }
+      duplicatesFound
+      spaceSavedBytes
+      filesFailed
+      skipped {
+        reason
+        files
+      }
+      statuses {
+        status
+        files
+      }
+    }
+  }
+`);
+
+export const StartOperationMutation = graphql(`
+  mutation StartOperation($input: StartOperationInput!) {
+    startOperation(input: $input) {
+      ...OperationFields
+    }
+  }
+`);
+
+export const ApplyPlanMutation = graphql(`
+  mutation ApplyPlan($id: ID!) {
+    applyPlan(id: $id) {
+      ...OperationFields
+    }
+  }
+`);
+
+export const CancelOperationMutation = graphql(`
+  mutation CancelOperation($id: ID!) {
+    cancelOperation(id: $id) {
+      ...OperationFields
+    }
+  }
+`);
+
+export const RollbackOperationMutation = graphql(`
+  mutation RollbackOperation($id: ID!) {
+    rollbackOperation(id: $id) {
+      ...OperationFields
+    }
+  }
+`);
+
+export const PurgeTrashMutation = graphql(`
+  mutation PurgeTrash($operationId: ID!) {
+    purgeTrash(operationId: $operationId) {
+      ...OperationFields
+    }
+  }
+`);
+
+export const ProgressFieldsFragment = graphql(`
+  fragment ProgressFields on OperationProgress {
+    operationId
+    status
+    phase
+    filesTotal
+    filesScanned
+    filesProcessed
+    filesSkipped
+    duplicatesFound
+    spaceSavedBytes
+    percent
+    message
+    updatedAt
+  }
+`);
+
+export const OperationEventsSubscription = graphql(`
+  subscription OperationEvents {
+    operationEvents {
+      ...ProgressFields
+    }
+  }
+`);
+
+export const OperationProgressSubscription = graphql(`
+  subscription OperationProgress($id: ID!) {
+    operationProgress(id: $id) {
+      ...ProgressFields
+    }
+  }
+`);
+
+export const CategoryRuleFieldsFragment = graphql(`
+  fragment CategoryRuleFields on CategoryRule {
+    id
+    name
+    category
+    extensions
+    nameGlob
+    mimePrefix
+    minSizeBytes
+    maxSizeBytes
+    priority
+    updatedAt
+  }
+`);
+
+export const CategoryRulesQuery = graphql(`
+  query CategoryRules {
+    categoryRules {
+      ...CategoryRuleFields
+    }
+  }
+`);
+
+export const CreateCategoryRuleMutation = graphql(`
+  mutation CreateCategoryRule($input: CategoryRuleInput!) {
+    createCategoryRule(input: $input) {
+      ...CategoryRuleFields
+    }
+  }
+`);
+
+export const UpdateCategoryRuleMutation = graphql(`
+  mutation UpdateCategoryRule($id: ID!, $input: CategoryRuleInput!) {
+    updateCategoryRule(id: $id, input: $input) {
+      ...CategoryRuleFields
+    }
+  }
+`);
+
+export const DeleteCategoryRuleMutation = graphql(`
+  mutation DeleteCategoryRule($id: ID!) {
+    deleteCategoryRule(id: $id)
+  }
+`);
+
+export const ApiKeysQuery = graphql(`
+  query ApiKeys {
+    apiKeys {
+      id
+      name
+      prefix
+      createdAt
+      lastUsedAt
+      expiresAt
+    }
+  }
+`);
+
+export const CreateApiKeyMutation = graphql(`
+  mutation CreateApiKey($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) {
+      secret
+      apiKey {
+        id
+        name
+        prefix
+        createdAt
+        lastUsedAt
+        expiresAt
+      }
+    }
+  }
+`);
+
+export const RevokeApiKeyMutation = graphql(`
+  mutation RevokeApiKey($id: ID!) {
+    revokeApiKey(id: $id)
+  }
+`);

@@ -1,0 +1,94 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { LogoutMutation, MeQuery } from '../api/documents';
+import type { UserFieldsFragment } from '../gql/graphql';
+import { resetLiveConnection, session } from '../api/runtime';
+import { tokenStore } from './tokenStore';
+import type { TokenPair } from './session';
+import { useRefetchOnReconnect, useSession } from '../hooks';
+
+export type User = UserFieldsFragment;
+
+interface AuthValue {
+  status: 'signed-in' | 'signed-out' | 'unknown';
+  /** Why the last session ended (shown on the sign-in page). */
+  endedReason: string | null;
+  /** The startup refresh could not reach the server. */
+  startupError: boolean;
+  retryStartup: () => void;
+  user: User | null;
+  signIn: (pair: TokenPair & { user: User }) => void;
+  signOut: () => Promise<void>;
+  reloadUser: () => void;
+}
+
+const AuthContext = createContext<AuthValue | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const state = useSession();
+  const [startupError, setStartupError] = useState(false);
+  const [attempt, setAttempt] = useState(0);
+  const [signedInUser, setSignedInUser] = useState<User | null>(null);
+  const [, logout] = useMutation(LogoutMutation);
+
+  // A stored refresh token from an earlier visit: trade it for an access token.
+  useEffect(() => {
+    if (state.status !== 'unknown') return;
+    let cancelled = false;
+    session.refresh().then(
+      () => !cancelled && setStartupError(false),
+      () => !cancelled && setStartupError(true),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [state.status, attempt]);
+
+  const [me, reexecuteMe] = useQuery({ query: MeQuery, pause: state.status !== 'signed-in' });
+  useRefetchOnReconnect(() => state.status === 'signed-in' && reexecuteMe({ requestPolicy: 'network-only' }));
+
+  useEffect(() => {
+    if (state.status === 'signed-out') {
+      setSignedInUser(null);
+      resetLiveConnection();
+    }
+  }, [state.status]);
+
+  const signIn = useCallback((pair: TokenPair & { user: User }) => {
+    resetLiveConnection();
+    setSignedInUser(pair.user);
+    session.start(pair);
+  }, []);
+
+  const signOut = useCallback(async () => {
+    const refreshToken = tokenStore.get();
+    if (refreshToken) {
+      // Best effort: the local sign-out happens even if the server cannot be told.
+      await logout({ refreshToken }).catch(() => undefined);
+    }
+    session.signOut('You signed out.');
+  }, [logout]);
+
+  const reloadUser = useCallback(() => reexecuteMe({ requestPolicy: 'network-only' }), [reexecuteMe]);
+
+  const value = useMemo<AuthValue>(
+    () => ({
+      status: state.status,
+      endedReason: state.endedReason,
+      startupError,
+      retryStartup: () => setAttempt((n) => n + 1),
+      user: state.status === 'signed-in' ? (me.data?.me ?? signedInUser) : null,
+      signIn,
+      signOut,
+      reloadUser,
+    }),
+    [state, startupError, me.data, signedInUser, signIn, signOut, reloadUser],
+  );
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): AuthValue {
+  const value = useContext(AuthContext);
+  if (!value) throw new Error('useAuth outside AuthProvider');
+  return value;
+}

@@ -1,0 +1,48 @@
+// The refreshToken mutation, sent with plain fetch (outside urql, so it never waits
+// on the auth exchange that calls it).
+import { stringifyDocument } from 'urql';
+import { RefreshTokenMutation } from '../api/documents';
+import { RefreshError, type TokenPair } from './session';
+
+interface RefreshResponse {
+  data?: { refreshToken?: TokenPair | null } | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+const REFRESH_QUERY = stringifyDocument(RefreshTokenMutation);
+
+export function interpretRefreshResponse(body: RefreshResponse): TokenPair {
+  const error = body.errors?.[0];
+  if (error) {
+    const code = error.extensions?.code;
+    if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN' || code === 'BAD_USER_INPUT') {
+      throw new RefreshError('unauthenticated', error.message);
+    }
+    throw new RefreshError('other', error.message);
+  }
+  const pair = body.data?.refreshToken;
+  if (!pair) throw new RefreshError('other', 'The server sent no tokens.');
+  return pair;
+}
+
+export function httpRefresh(url: () => string) {
+  return async (refreshToken: string): Promise<TokenPair> => {
+    let res: Response;
+    try {
+      res = await fetch(url(), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json' },
+        body: JSON.stringify({ query: REFRESH_QUERY, variables: { refreshToken }, operationName: 'RefreshToken' }),
+      });
+    } catch {
+      throw new RefreshError('network', 'The server cannot be reached.');
+    }
+    let body: RefreshResponse;
+    try {
+      body = (await res.json()) as RefreshResponse;
+    } catch {
+      throw new RefreshError('network', `The server answered ${res.status}.`);
+    }
+    return interpretRefreshResponse(body);
+  };
+}

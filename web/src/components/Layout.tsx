@@ -1,0 +1,80 @@
+import { useEffect, useRef, type ReactNode } from 'react';
+import { useAuth } from '../auth/AuthContext';
+import { Link, useLocation } from '../router';
+import { ConnectionBanner } from './ConnectionBanner';
+import { LiveOperations } from './LiveOperations';
+import { QuotaMeter } from './QuotaMeter';
+
+const NAV = [
+  { to: '/files', label: 'Files' },
+  { to: '/operations', label: 'Operations' },
+  { to: '/rules', label: 'Rules' },
+  { to: '/keys', label: 'API keys' },
+];
+
+export function Layout({ children }: { children: ReactNode }) {
+  const { user, signOut } = useAuth();
+  const { pathname } = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+
+  // After client-side navigation, move focus to the new page's heading.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    const heading = main.current?.querySelector('h1');
+    if (heading instanceof HTMLElement) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }, [pathname]);
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/files" className="brand" aria-label="Organizer, home">
+          <span className="brand-mark" aria-hidden="true" />
+          Organizer
+        </Link>
+        <nav aria-label="Main">
+          <ul className="nav">
+            {NAV.map((item) => {
+              const current = pathname === item.to || pathname.startsWith(`${item.to}/`);
+              return (
+                <li key={item.to}>
+                  <Link to={item.to} aria-current={current ? 'page' : undefined}>
+                    {item.label}
+                  </Link>
+                </li>
+              );
+            })}
+            <li>
+              <a href="/graphql">GraphiQL</a>
+            </li>
+          </ul>
+        </nav>
+        {user && (
+          <div className="account">
+            <QuotaMeter usedBytes={user.storageUsedBytes} quotaGb={user.storageQuotaGb} compact />
+            <span className="account-name" title={user.email}>
+              {user.username}
+            </span>
+            <button type="button" className="btn btn-small" onClick={() => void signOut()}>
+              Sign out
+            </button>
+          </div>
+        )}
+      </header>
+      <ConnectionBanner />
+      <main id="main" ref={main}>
+        <LiveOperations />
+        {children}
+      </main>
+    </div>
+  );
+}

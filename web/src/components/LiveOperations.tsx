@@ -1,0 +1,80 @@
+import { useEffect, useMemo, useRef } from 'react';
+import { useQuery, useSubscription } from 'urql';
+import { OperationEventsSubscription, OperationsQuery } from '../api/documents';
+import { recordProgress, useLiveProgress } from '../live/progressStore';
+import { folderLabel, isActiveStatus, operationTypeLabel } from '../lib/format';
+import { Link } from '../router';
+import { OperationProgressView } from './OperationProgressView';
+import { useNow, useRefetchOnReconnect } from '../hooks';
+
+const RECENT_MS = 20_000;
+
+/** Every running operation of the user, live (operationEvents: snapshot first, then changes). */
+export function LiveOperations() {
+  const [ops, refetchOps] = useQuery({ query: OperationsQuery, variables: { first: 30 } });
+  useRefetchOnReconnect(() => refetchOps({ requestPolicy: 'network-only' }));
+  useSubscription({ query: OperationEventsSubscription }, (_prev, data) => {
+    recordProgress(data.operationEvents);
+    return data;
+  });
+  const live = useLiveProgress();
+  const now = useNow(2000);
+
+  const known = useMemo(() => {
+    const map = new Map<string, { type: string; rootPath: string; dryRun: boolean }>();
+    for (const op of ops.data?.operations.nodes ?? []) map.set(op.id, op);
+    return map;
+  }, [ops.data]);
+
+  // An operation we have not seen (started in another tab): reload the list for its name.
+  const asked = useRef(new Set<string>());
+  useEffect(() => {
+    for (const id of live.keys()) {
+      if (!known.has(id) && !asked.current.has(id)) {
+        asked.current.add(id);
+        refetchOps({ requestPolicy: 'network-only' });
+        return;
+      }
+    }
+  }, [live, known, refetchOps]);
+
+  // Seed from the list: operations already running when the page loaded.
+  const seeded = (ops.data?.operations.nodes ?? []).filter((op) => isActiveStatus(op.status) && !live.has(op.id));
+
+  const shown = [...live.values()].filter(
+    (e) => isActiveStatus(e.progress.status) || now - e.receivedAt < RECENT_MS,
+  );
+  if (shown.length === 0 && seeded.length === 0) return null;
+
+  return (
+    <section className="card live-panel" aria-labelledby="live-heading">
+      <h2 id="live-heading">Running now</h2>
+      <ul className="live-list" aria-live="polite">
+        {shown.map((entry) => {
+          const meta = known.get(entry.progress.operationId);
+          const title = meta
+            ? `${operationTypeLabel(meta.type)}${meta.dryRun ? ' (dry run)' : ''} · ${folderLabel(meta.rootPath)}`
+            : 'Operation';
+          return (
+            <li key={entry.progress.operationId}>
+              <OperationProgressView entry={entry} title={title} showDuplicates={meta?.type === 'DUPLICATE_CLEANUP'} />
+              <Link to={`/operations/${entry.progress.operationId}`} className="small">
+                Details
+              </Link>
+            </li>
+          );
+        })}
+        {seeded.map((op) => (
+          <li key={op.id}>
+            <span>
+              {operationTypeLabel(op.type)} · {folderLabel(op.rootPath)}: waiting for progress…
+            </span>{' '}
+            <Link to={`/operations/${op.id}`} className="small">
+              Details
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,216 @@
+// Uploads: collecting dropped or picked files (with their folders), grouping them
+// into one uploadFiles call per folder, and sending the GraphQL multipart request
+// (https://github.com/jaydenseric/graphql-multipart-request-spec) with
+// XMLHttpRequest so the browser reports upload progress.
+
+import { joinPath, normalizePath, parentPath } from './format';
+
+export interface PickedFile {
+  file: File;
+  /** Path relative to the drop/pick root, including the name: "photos/2024/a.jpg". */
+  relativePath: string;
+}
+
+export interface UploadBatch {
+  /** Target folder in the user's space. */
+  path: string;
+  items: PickedFile[];
+  bytes: number;
+}
+
+/** Files picked with <input type=file> (webkitRelativePath is set for folder picks). */
+export function fromFileList(list: FileList | File[]): PickedFile[] {
+  return Array.from(list).map((file) => ({
+    file,
+    relativePath: normalizePath(file.webkitRelativePath || file.name),
+  }));
+}
+
+/**
+ * Groups files by target folder (base + their relative folder), in batches of at
+ * most `batchSize` files, folders in name order.
+ */
+export function planBatches(files: PickedFile[], basePath: string, batchSize = 20): UploadBatch[] {
+  const byFolder = new Map<string, PickedFile[]>();
+  for (const f of files) {
+    const folder = joinPath(basePath, parentPath(f.relativePath));
+    const list = byFolder.get(folder) ?? [];
+    list.push(f);
+    byFolder.set(folder, list);
+  }
+  const batches: UploadBatch[] = [];
+  for (const folder of [...byFolder.keys()].sort()) {
+    const items = byFolder.get(folder)!;
+    for (let i = 0; i < items.length; i += batchSize) {
+      const chunk = items.slice(i, i + batchSize);
+      batches.push({ path: folder, items: chunk, bytes: chunk.reduce((n, f) => n + f.file.size, 0) });
+    }
+  }
+  return batches;
+}
+
+export interface MultipartParts {
+  operations: string;
+  map: string;
+  files: File[];
+}
+
+/** The three parts of a GraphQL multipart request for uploadFiles. */
+export function multipartParts(
+  query: string,
+  batch: UploadBatch,
+  sendModifiedAt: boolean,
+): MultipartParts {
+  const variables: Record<string, unknown> = {
+    path: batch.path,
+    files: batch.items.map(() => null),
+  };
+  if (sendModifiedAt) {
+    variables.modifiedAt = batch.items.map((f) =>
+      f.file.lastModified ? new Date(f.file.lastModified).toISOString() : null,
+    );
+  }
+  const map: Record<string, string[]> = {};
+  batch.items.forEach((_, i) => {
+    map[String(i)] = [`variables.files.${i}`];
+  });
+  return {
+    operations: JSON.stringify({ query, variables, operationName: 'UploadFiles' }),
+    map: JSON.stringify(map),
+    files: batch.items.map((f) => f.file),
+  };
+}
+
+export function multipartBody(parts: MultipartParts): FormData {
+  const form = new FormData();
+  form.append('operations', parts.operations);
+  form.append('map', parts.map);
+  parts.files.forEach((file, i) => form.append(String(i), file, file.name));
+  return form;
+}
+
+/**
+ * Per-file progress (0–1) from the request's loaded/total bytes: files are sent in
+ * order, so each file's share is its span of the body (multipart overhead spread
+ * evenly).
+ */
+export function perFileProgress(sizes: number[], loaded: number, total: number): number[] {
+  const payload = sizes.reduce((a, b) => a + b, 0);
+  if (total <= 0) return sizes.map(() => 0);
+  const sent = payload * Math.min(1, loaded / total);
+  let offset = 0;
+  return sizes.map((size) => {
+    const start = offset;
+    offset += size;
+    if (size === 0) return sent >= start ? 1 : 0;
+    return Math.min(1, Math.max(0, (sent - start) / size));
+  });
+}
+
+export interface UploadResponse {
+  data?: { uploadFiles?: unknown[] } | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+export class UploadNetworkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UploadNetworkError';
+  }
+}
+
+export interface UploadHandle {
+  promise: Promise<UploadResponse>;
+  abort(): void;
+}
+
+/** Sends one batch. `onProgress(loaded, total)` follows the request body upload. */
+export function sendMultipart(
+  url: string,
+  body: FormData,
+  accessToken: string | null,
+  onProgress: (loaded: number, total: number) => void,
+): UploadHandle {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise<UploadResponse>((resolve, reject) => {
+    xhr.open('POST', url);
+    xhr.responseType = 'text';
+    xhr.setRequestHeader('Accept', 'application/graphql-response+json, application/json');
+    if (accessToken) xhr.setRequestHeader('Authorization', `Bearer ${accessToken}`);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    };
+    xhr.onload = () => {
+      try {
+        const parsed = JSON.parse(xhr.responseText) as UploadResponse;
+        resolve(parsed);
+      } catch {
+        if (xhr.status === 413) {
+          resolve({ errors: [{ message: 'The upload is larger than the server accepts in one request.', extensions: { code: 'BAD_USER_INPUT' } }] });
+        } else {
+          reject(new UploadNetworkError(`The server answered ${xhr.status} without a GraphQL response.`));
+        }
+      }
+    };
+    xhr.onerror = () => reject(new UploadNetworkError('The upload could not reach the server.'));
+    xhr.onabort = () => reject(new DOMException('Upload cancelled', 'AbortError'));
+    xhr.send(body);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
+// ---- Drag and drop of folders (DataTransfer entries) ----
+
+interface FsEntry {
+  isFile: boolean;
+  isDirectory: boolean;
+  name: string;
+  fullPath: string;
+}
+interface FsFileEntry extends FsEntry {
+  file(success: (f: File) => void, failure: (e: unknown) => void): void;
+}
+interface FsDirectoryEntry extends FsEntry {
+  createReader(): { readEntries(success: (entries: FsEntry[]) => void, failure: (e: unknown) => void): void };
+}
+
+async function readAll(dir: FsDirectoryEntry): Promise<FsEntry[]> {
+  const reader = dir.createReader();
+  const all: FsEntry[] = [];
+  // readEntries returns at most ~100 entries per call; call until it returns none.
+  for (;;) {
+    const batch = await new Promise<FsEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) return all;
+    all.push(...batch);
+  }
+}
+
+async function walk(entry: FsEntry, prefix: string, out: PickedFile[]): Promise<void> {
+  const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) => (entry as FsFileEntry).file(resolve, reject));
+    out.push({ file, relativePath: rel });
+  } else if (entry.isDirectory) {
+    for (const child of await readAll(entry as FsDirectoryEntry)) await walk(child, rel, out);
+  }
+}
+
+/** Every file of a drop, folders included, with relative paths. */
+export async function collectDropped(data: DataTransfer): Promise<PickedFile[]> {
+  const entries: FsEntry[] = [];
+  const loose: File[] = [];
+  for (const item of Array.from(data.items ?? [])) {
+    if (item.kind !== 'file') continue;
+    const entry = (item as DataTransferItem & { webkitGetAsEntry?: () => FsEntry | null }).webkitGetAsEntry?.();
+    if (entry) entries.push(entry);
+    else {
+      const f = item.getAsFile();
+      if (f) loose.push(f);
+    }
+  }
+  if (entries.length === 0 && loose.length === 0) return fromFileList(data.files);
+  const out: PickedFile[] = [];
+  for (const e of entries) await walk(e, '', out);
+  out.push(...fromFileList(loose));
+  return out;
+}

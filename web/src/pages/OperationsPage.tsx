@@ -1,0 +1,149 @@
+import { useState } from 'react';
+import { useQuery } from 'urql';
+import { OperationsQuery } from '../api/documents';
+import { describeErrors } from '../api/errors';
+import { ErrorNotice } from '../components/ErrorNotice';
+import type { OperationStatus, OperationType } from '../gql/graphql';
+import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
+import { folderLabel, formatBytes, formatDateTime, operationTypeLabel, statusLabel } from '../lib/format';
+import { Link } from '../router';
+import { useLiveProgress } from '../live/progressStore';
+
+const PAGE = 25;
+
+export function OperationsPage() {
+  useDocumentTitle('Operations');
+  const [status, setStatus] = useState<OperationStatus | ''>('');
+  const [type, setType] = useState<OperationType | ''>('');
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [result, refetch] = useQuery({
+    query: OperationsQuery,
+    variables: { first: PAGE, after: cursors[cursors.length - 1], status: status || null, type: type || null },
+  });
+  useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
+  const live = useLiveProgress();
+  const conn = result.data?.operations;
+  const page = cursors.length;
+  const from = (page - 1) * PAGE + 1;
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Operations</h1>
+        <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter operations">
+          <div className="field field-inline">
+            <label htmlFor="filter-type">Type</label>
+            <select
+              id="filter-type"
+              value={type}
+              onChange={(e) => {
+                setType(e.target.value as OperationType | '');
+                setCursors([null]);
+              }}
+            >
+              <option value="">All</option>
+              <option value="ORGANIZE">Organize</option>
+              <option value="DUPLICATE_CLEANUP">Duplicate cleanup</option>
+              <option value="ROLLBACK">Rollback</option>
+            </select>
+          </div>
+          <div className="field field-inline">
+            <label htmlFor="filter-status">Status</label>
+            <select
+              id="filter-status"
+              value={status}
+              onChange={(e) => {
+                setStatus(e.target.value as OperationStatus | '');
+                setCursors([null]);
+              }}
+            >
+              <option value="">All</option>
+              <option value="PENDING">Pending</option>
+              <option value="RUNNING">Running</option>
+              <option value="COMPLETED">Completed</option>
+              <option value="FAILED">Failed</option>
+              <option value="CANCELLED">Cancelled</option>
+            </select>
+          </div>
+        </form>
+      </div>
+      <section className="card" aria-labelledby="history-heading">
+        <div className="card-head">
+          <h2 id="history-heading">History</h2>
+          <span className="muted">{conn ? `${conn.totalCount} operations` : result.fetching ? 'Loading…' : ''}</span>
+        </div>
+        <ErrorNotice errors={describeErrors(result.error)} onRetry={() => refetch({ requestPolicy: 'network-only' })} />
+        {conn && conn.totalCount === 0 && (
+          <p className="empty">
+            No operations yet. Start one from <Link to="/files">your files</Link>.
+          </p>
+        )}
+        {conn && conn.nodes.length > 0 && (
+          <div className="table-wrap">
+            <table className="table ops-table">
+              <thead>
+                <tr>
+                  <th scope="col">Operation</th>
+                  <th scope="col">Outcome</th>
+                  <th scope="col" className="num hide-narrow">
+                    Files
+                  </th>
+                  <th scope="col" className="num hide-narrow">
+                    Saved
+                  </th>
+                  <th scope="col" className="hide-narrow">
+                    Started
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {conn.nodes.map((op) => {
+                  const liveStatus = live.get(op.id)?.progress.status ?? op.status;
+                  return (
+                    <tr key={op.id}>
+                      <td>
+                        <Link to={`/operations/${op.id}`}>
+                          {operationTypeLabel(op.type)}
+                          {op.dryRun ? ' (dry run)' : ''}
+                        </Link>
+                        <div className="muted small">{folderLabel(op.rootPath)}</div>
+                      </td>
+                      <td>
+                        <span className={`badge badge-${liveStatus.toLowerCase()}`}>{statusLabel(liveStatus)}</span>
+                        {op.trashPurgedAt && <span className="badge badge-neutral">Trash purged</span>}
+                      </td>
+                      <td className="num hide-narrow">
+                        {op.filesProcessed}
+                        {op.filesSkipped ? <span className="muted"> (+{op.filesSkipped} skipped)</span> : null}
+                      </td>
+                      <td className="num hide-narrow">{op.spaceSavedBytes ? formatBytes(op.spaceSavedBytes) : '—'}</td>
+                      <td className="hide-narrow muted">{formatDateTime(op.createdAt)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {conn && (page > 1 || conn.pageInfo.hasNextPage) && (
+          <div className="pager">
+            <button type="button" className="btn btn-small" disabled={page <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
+              Previous
+            </button>
+            <span className="muted">
+              {from}–{from + conn.nodes.length - 1} of {conn.totalCount}
+            </span>
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={!conn.pageInfo.hasNextPage}
+              onClick={() => setCursors((c) => [...c, conn.pageInfo.endCursor ?? null])}
+            >
+              Next
+            </button>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
