@@ -67,7 +67,7 @@ export class Connectivity {
   }
 
   private async runProbe(): Promise<void> {
-    let ok = false;
+    let ok: boolean;
     try {
       ok = await this.probe();
     } catch {

@@ -48,10 +48,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useRefetchOnReconnect(() => state.status === 'signed-in' && reexecuteMe({ requestPolicy: 'network-only' }));
 
   useEffect(() => {
-    if (state.status === 'signed-out') {
-      setSignedInUser(null);
-      resetLiveConnection();
-    }
+    if (state.status === 'signed-out') resetLiveConnection();
   }, [state.status]);
 
   const signIn = useCallback((pair: TokenPair & { user: User }) => {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { connectivity, session } from './api/runtime';
+import { connectivity, session } from '../api/runtime';
 
 export function useSession() {
   return useSyncExternalStore(session.subscribe.bind(session), () => session.getState());

@@ -19,7 +19,7 @@ export function usePaged<D, V extends AnyVariables & { after?: string | null }, 
   const [total, setTotal] = useState<number | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [hasMore, setHasMore] = useState(false);
-  const [fetching, setFetching] = useState(false);
+  const [fetching, setFetching] = useState(!pause);
   const [error, setError] = useState<CombinedError | null>(null);
   const key = JSON.stringify(variables);
   const selectRef = useRef(select);
@@ -31,7 +31,6 @@ export function usePaged<D, V extends AnyVariables & { after?: string | null }, 
   const load = useCallback(
     async (after: string | null, reset: boolean) => {
       const gen = generation.current;
-      setFetching(true);
       const result = await client
         .query(query, { ...(JSON.parse(key) as V), after }, { requestPolicy: 'network-only' })
         .toPromise();
@@ -50,6 +49,7 @@ export function usePaged<D, V extends AnyVariables & { after?: string | null }, 
 
   const reload = useCallback(() => {
     generation.current++;
+    setFetching(true);
     void load(null, true);
   }, [load]);
 
@@ -65,7 +65,10 @@ export function usePaged<D, V extends AnyVariables & { after?: string | null }, 
     hasMore,
     fetching,
     error,
-    loadMore: () => void load(cursor, false),
+    loadMore: () => {
+      setFetching(true);
+      void load(cursor, false);
+    },
     reload,
   };
 }

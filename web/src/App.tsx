@@ -1,0 +1,82 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { Provider } from 'urql';
+import { makeUrqlClient } from './api/runtime';
+import { AuthProvider, useAuth } from './auth/AuthContext';
+import { Layout } from './components/Layout';
+import { useSession } from './hooks';
+import { clearProgress } from './live/progressStore';
+import { LoginPage, SignupPage, StartupProblem } from './pages/AuthPages';
+import { FilesPage } from './pages/FilesPage';
+import { KeysPage } from './pages/KeysPage';
+import { OperationDetailPage } from './pages/OperationDetailPage';
+import { OperationsPage } from './pages/OperationsPage';
+import { RulesPage } from './pages/RulesPage';
+import { Link, matchPath, navigate, useLocation } from './router';
+
+const PUBLIC = ['/login', '/signup'];
+
+export function Root() {
+  const { status } = useSession();
+  const [generation, setGeneration] = useState(0);
+  const previous = useRef(status);
+  useEffect(() => {
+    // A new urql client (empty cache) after each sign-out: no data of one account leaks into the next.
+    if (previous.current !== status && status === 'signed-out') {
+      setGeneration((g) => g + 1);
+      clearProgress();
+    }
+    previous.current = status;
+  }, [status]);
+  const client = useMemo(() => {
+    void generation;
+    return makeUrqlClient();
+  }, [generation]);
+  return (
+    <Provider value={client}>
+      <AuthProvider>
+        <App />
+      </AuthProvider>
+    </Provider>
+  );
+}
+
+function App() {
+  const { status, startupError, retryStartup } = useAuth();
+  const { pathname } = useLocation();
+  const isPublic = PUBLIC.includes(pathname);
+
+  useEffect(() => {
+    if (status === 'signed-out' && !isPublic) {
+      const next = pathname === '/' ? '' : `?next=${encodeURIComponent(pathname + window.location.search)}`;
+      navigate(`/login${next}`, { replace: true });
+    } else if (status === 'signed-in' && (isPublic || pathname === '/')) {
+      navigate('/files', { replace: true });
+    }
+  }, [status, isPublic, pathname]);
+
+  if (status === 'unknown') {
+    return startupError ? <StartupProblem onRetry={retryStartup} /> : <p className="loading-screen" role="status">Loading…</p>;
+  }
+  if (status === 'signed-out') {
+    if (pathname === '/signup') return <SignupPage />;
+    return <LoginPage />;
+  }
+  return <Layout>{route(pathname)}</Layout>;
+}
+
+function route(pathname: string) {
+  if (pathname === '/files' || pathname === '/') return <FilesPage />;
+  if (pathname === '/operations') return <OperationsPage />;
+  const op = matchPath('/operations/:id', pathname);
+  if (op) return <OperationDetailPage id={op.id} />;
+  if (pathname === '/rules') return <RulesPage />;
+  if (pathname === '/keys') return <KeysPage />;
+  return (
+    <>
+      <h1>Page not found</h1>
+      <p>
+        There is nothing at {pathname}. <Link to="/files">Go to your files</Link>
+      </p>
+    </>
+  );
+}

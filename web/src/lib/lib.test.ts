@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { breadcrumbs, formatBytes, formatDuration, formatPercent, formatRate, joinPath, normalizePath, parentPath } from './format';
+import { barShares, groupByDestination, parseList, STAYS, summarizeDuplicates, trashedCopies, type PlanRecord } from './plan';
+import { RateMeter } from './rate';
+import { multipartParts, perFileProgress, planBatches, type PickedFile } from './upload';
+import { defaultOptions, toStartInput } from './operationOptions';
+
+describe('format', () => {
+  it('formats bytes in decimal units', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(999)).toBe('999 B');
+    expect(formatBytes(3_200_000)).toBe('3.2 MB');
+    expect(formatBytes(1_000_000_000)).toBe('1 GB');
+    expect(formatBytes(123_456_789_012)).toBe('123 GB');
+    expect(formatBytes(null)).toBe('—');
+  });
+  it('formats durations, rates and percents', () => {
+    expect(formatDuration(4_200)).toBe('4 s');
+    expect(formatDuration(125_000)).toBe('2 min 5 s');
+    expect(formatDuration(3_840_000)).toBe('1 h 4 min');
+    expect(formatRate(1234.4)).toBe('1,234 files/s');
+    expect(formatRate(2.25)).toBe('2.3 files/s');
+    expect(formatRate(null)).toBe('—');
+    expect(formatPercent(99.9)).toBe('99 %');
+    expect(formatPercent(140)).toBe('100 %');
+  });
+  it('handles paths', () => {
+    expect(normalizePath('/a/b/')).toBe('a/b');
+    expect(normalizePath('.')).toBe('');
+    expect(joinPath('', 'a', '/b/', '')).toBe('a/b');
+    expect(parentPath('a/b/c.txt')).toBe('a/b');
+    expect(parentPath('c.txt')).toBe('');
+    expect(breadcrumbs('a/b')).toEqual([
+      { label: 'All files', path: '' },
+      { label: 'a', path: 'a' },
+      { label: 'b', path: 'a/b' },
+    ]);
+  });
+});
+
+const rec = (id: string, originalPath: string, newPath: string | null, size = 10, extra: Partial<PlanRecord> = {}): PlanRecord => ({
+  id,
+  originalPath,
+  newPath,
+  fileName: originalPath.split('/').pop()!,
+  fileSizeBytes: size,
+  category: newPath?.split('/')[0] ?? null,
+  isDuplicate: false,
+  status: 'PLANNED',
+  ...extra,
+});
+
+describe('plan grouping', () => {
+  it('groups an organize plan by destination folder, biggest first, staying files last', () => {
+    const groups = groupByDestination([
+      rec('1', 'a.jpg', 'Images/a.jpg', 5),
+      rec('2', 'b.pdf', 'Documents/b.pdf'),
+      rec('3', 'x/c.jpg', 'Images/c.jpg', 7),
+      rec('4', 'Images/d.jpg', 'Images/d.jpg'),
+      rec('5', 'e.tmp', null, 1, { status: 'SKIPPED', errorMessage: 'excluded' }),
+    ]);
+    expect(groups.map((g) => [g.folder, g.records.length, g.bytes])).toEqual([
+      ['Images', 2, 12],
+      ['Documents', 1, 10],
+      [STAYS, 2, 11],
+    ]);
+  });
+  it('lists the copies a cleanup trashes and sums what it frees', () => {
+    const kept = rec('k', 'a/x.bin', null, 100);
+    const dup1 = rec('d1', 'b/x.bin', '.trash/op/b/x.bin', 100, { isDuplicate: true });
+    const dup2 = rec('d2', 'c/x.bin', '.trash/op/c/x.bin', 100, { isDuplicate: true });
+    const group = { hash: 'h', sizeBytes: 100, kept, files: [kept, dup1, dup2] };
+    expect(trashedCopies(group).map((r) => r.id)).toEqual(['d1', 'd2']);
+    expect(summarizeDuplicates([group])).toEqual({ groups: 1, extraCopies: 2, bytesFreed: 200 });
+  });
+  it('scales chart bars to the largest value', () => {
+    expect(barShares([4, 2, 0], (n) => n).map((b) => b.share)).toEqual([100, 50, 0]);
+    expect(barShares([0], (n) => n)[0].share).toBe(0);
+  });
+  it('parses typed lists', () => {
+    expect(parseList(' **/*.tmp,\n cache/** ,, ')).toEqual(['**/*.tmp', 'cache/**']);
+  });
+});
+
+describe('rate meter', () => {
+  it('computes files per second from successive events', () => {
+    const m = new RateMeter(5_000);
+    const ev = (processed: number) => ({ phase: 'MOVING', filesScanned: 100, filesProcessed: processed, filesSkipped: 0 });
+    m.add(ev(0), 0);
+    expect(m.rate()).toBeNull();
+    m.add(ev(50), 1_000);
+    expect(m.rate()).toBe(50);
+    m.add(ev(150), 2_000);
+    expect(m.rate()).toBe(75);
+  });
+  it('restarts on a phase change and forgets old samples', () => {
+    const m = new RateMeter(1_000);
+    m.add({ phase: 'SCANNING', filesScanned: 0, filesProcessed: 0, filesSkipped: 0 }, 0);
+    m.add({ phase: 'SCANNING', filesScanned: 1000, filesProcessed: 0, filesSkipped: 0 }, 1_000);
+    m.add({ phase: 'MOVING', filesScanned: 1000, filesProcessed: 0, filesSkipped: 0 }, 1_500);
+    expect(m.rate()).toBeNull();
+    m.add({ phase: 'MOVING', filesScanned: 1000, filesProcessed: 10, filesSkipped: 0 }, 2_500);
+    m.add({ phase: 'MOVING', filesScanned: 1000, filesProcessed: 30, filesSkipped: 0 }, 3_500);
+    expect(m.rate()).toBe(20);
+  });
+});
+
+const picked = (relativePath: string, size = 10, lastModified = Date.UTC(2024, 0, 2)): PickedFile => ({
+  file: { name: relativePath.split('/').pop()!, size, lastModified } as File,
+  relativePath,
+});
+
+describe('upload batches', () => {
+  it('groups by target folder and splits into batches of 20', () => {
+    const files = [picked('top/a.txt'), picked('top/sub/b.txt'), picked('top/c.txt'), ...Array.from({ length: 25 }, (_, i) => picked(`top/big/${i}.txt`))];
+    const batches = planBatches(files, 'inbox', 20);
+    expect(batches.map((b) => [b.path, b.items.length])).toEqual([
+      ['inbox/top', 2],
+      ['inbox/top/big', 20],
+      ['inbox/top/big', 5],
+      ['inbox/top/sub', 1],
+    ]);
+  });
+  it('puts loose files in the current folder', () => {
+    expect(planBatches([picked('a.txt')], '', 20)[0].path).toBe('');
+  });
+  it('builds the multipart operations and map, with modifiedAt only when asked', () => {
+    const batch = planBatches([picked('a.txt'), picked('b.txt')], 'x', 20)[0];
+    const without = multipartParts('mutation', batch, false);
+    expect(JSON.parse(without.operations)).toEqual({ query: 'mutation', variables: { path: 'x', files: [null, null] }, operationName: 'UploadFiles' });
+    expect(JSON.parse(without.map)).toEqual({ 0: ['variables.files.0'], 1: ['variables.files.1'] });
+    const withTimes = multipartParts('mutation', batch, true);
+    expect(JSON.parse(withTimes.operations).variables.modifiedAt).toEqual(['2024-01-02T00:00:00.000Z', '2024-01-02T00:00:00.000Z']);
+  });
+  it('spreads request progress over the files in order', () => {
+    expect(perFileProgress([100, 100], 0, 220)).toEqual([0, 0]);
+    expect(perFileProgress([100, 100], 110, 220)).toEqual([1, 0]);
+    expect(perFileProgress([100, 100], 220, 220)).toEqual([1, 1]);
+    expect(perFileProgress([0, 100], 1, 220)).toEqual([1, expect.any(Number)]);
+  });
+});
+
+describe('operation options', () => {
+  it('sends only what applies to the operation type', () => {
+    const cleanup = { ...defaultOptions('DUPLICATE_CLEANUP', '/Photos/'), keep: 'NEWEST' as const, protectedPaths: 'Photos/keep\n', exclude: '**/*.tmp' };
+    expect(toStartInput(cleanup)).toEqual({
+      type: 'DUPLICATE_CLEANUP',
+      rootPath: 'Photos',
+      dryRun: true,
+      options: { includeHidden: false, exclude: ['**/*.tmp'], keep: 'NEWEST', protectedPaths: ['Photos/keep'] },
+    });
+    const organize = { ...defaultOptions('ORGANIZE', ''), destinationTemplate: '{category}/{year}', settleSeconds: '30', dryRun: false };
+    expect(toStartInput(organize)).toEqual({
+      type: 'ORGANIZE',
+      rootPath: '',
+      dryRun: false,
+      options: { includeHidden: false, destinationTemplate: '{category}/{year}', settleSeconds: 30 },
+    });
+  });
+});
