@@ -3,7 +3,7 @@
 use sea_orm::ActiveValue::Set;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_code, spawn_app, user_dir, write_tree};
+use crate::helpers::{Space, TestApp, assert_code, spawn_app, write_tree};
 
 async fn upload(app: &TestApp, token: &str, path: &str, files: &[(&str, &[u8])]) -> Value {
     app.upload(token, path, files).await
@@ -20,11 +20,10 @@ async fn list(app: &TestApp, token: &str, path: &str) -> Value {
 
 #[tokio::test]
 async fn uploads_land_in_storage_count_against_usage_and_never_overwrite() {
-    let app = spawn_app().await;
-    let ada = app.signup("ada").await;
+    let s = Space::new().await;
     let body = upload(
-        &app,
-        &ada.access_token,
+        &s.app,
+        s.token(),
         "photos/2024",
         &[("beach.jpg", b"sand and sea"), ("notes Ü.txt", b"hello")],
     )
@@ -35,15 +34,11 @@ async fn uploads_land_in_storage_count_against_usage_and_never_overwrite() {
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[0]["path"], "photos/2024/beach.jpg");
     assert_eq!(stored[0]["sizeBytes"], 12);
-    let root = user_dir(&app, &ada);
-    assert_eq!(
-        std::fs::read(root.join("photos/2024/beach.jpg")).unwrap(),
-        b"sand and sea"
-    );
+    assert_eq!(s.read("photos/2024/beach.jpg"), b"sand and sea");
 
     let again = upload(
-        &app,
-        &ada.access_token,
+        &s.app,
+        s.token(),
         "photos/2024",
         &[("beach.jpg", b"another beach")],
     )
@@ -52,21 +47,12 @@ async fn uploads_land_in_storage_count_against_usage_and_never_overwrite() {
         again["data"]["uploadFiles"][0]["path"], "photos/2024/beach (1).jpg",
         "{again}"
     );
-    assert_eq!(
-        std::fs::read(root.join("photos/2024/beach.jpg")).unwrap(),
-        b"sand and sea"
-    );
+    assert_eq!(s.read("photos/2024/beach.jpg"), b"sand and sea");
 
-    let me = app
-        .gql(
-            Some(&ada.access_token),
-            "{ me { storageUsedBytes } }",
-            json!({}),
-        )
-        .await;
+    let me = s.gql("{ me { storageUsedBytes } }", json!({})).await;
     assert_eq!(me["data"]["me"]["storageUsedBytes"], 12 + 5 + 13);
 
-    let listing = list(&app, &ada.access_token, "photos/2024").await;
+    let listing = list(&s.app, s.token(), "photos/2024").await;
     let names: Vec<&str> = listing["data"]["files"]["edges"]
         .as_array()
         .unwrap()
@@ -78,7 +64,7 @@ async fn uploads_land_in_storage_count_against_usage_and_never_overwrite() {
         listing["data"]["files"]["edges"][1]["node"]["category"],
         "Images"
     );
-    let top = list(&app, &ada.access_token, "").await;
+    let top = list(&s.app, s.token(), "").await;
     assert_eq!(
         top["data"]["files"]["edges"][0]["node"]["isDir"], true,
         "{top}"
@@ -87,25 +73,21 @@ async fn uploads_land_in_storage_count_against_usage_and_never_overwrite() {
 
 #[tokio::test]
 async fn listing_pages_with_cursors() {
-    let app = spawn_app().await;
-    let ada = app.signup("ada").await;
+    let s = Space::new().await;
     let files: Vec<(String, Vec<u8>)> = (0..7)
-        .map(|i| (format!("f{i}.txt"), vec![b'x'; i]))
+        .map(|i| (format!("dir/f{i}.txt"), vec![b'x'; i]))
         .collect();
     let refs: Vec<(&str, &[u8])> = files
         .iter()
         .map(|(n, c)| (n.as_str(), c.as_slice()))
         .collect();
-    write_tree(&user_dir(&app, &ada).join("dir"), &refs);
-    write_tree(
-        &user_dir(&app, &ada).join("dir/sub"),
-        &[("inner.txt", b"i")],
-    );
+    s.write(&refs);
+    s.write(&[("dir/sub/inner.txt", b"i")]);
     let mut names = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let body = app
-            .gql(Some(&ada.access_token), "query($a: String) { files(path: \"dir\", first: 3, after: $a) { totalCount pageInfo { hasNextPage } edges { cursor node { name } } } }", json!({ "a": after }))
+        let body = s
+            .gql("query($a: String) { files(path: \"dir\", first: 3, after: $a) { totalCount pageInfo { hasNextPage } edges { cursor node { name } } } }", json!({ "a": after }))
             .await;
         let conn = &body["data"]["files"];
         assert_eq!(conn["totalCount"], 8, "{body}");
@@ -127,20 +109,14 @@ async fn listing_pages_with_cursors() {
 
 #[tokio::test]
 async fn uploads_past_the_quota_are_refused_and_nothing_is_written() {
-    let app = spawn_app().await;
-    let ada = app.signup("ada").await;
-    app.update_user(&ada, |user| user.storage_quota_gb = Set(0))
+    let s = Space::new().await;
+    s.app
+        .update_user(&s.user, |user| user.storage_quota_gb = Set(0))
         .await;
-    let body = upload(&app, &ada.access_token, "in", &[("a.bin", b"some bytes")]).await;
+    let body = upload(&s.app, s.token(), "in", &[("a.bin", b"some bytes")]).await;
     assert_code(&body, "QUOTA_EXCEEDED");
-    assert!(!user_dir(&app, &ada).join("in/a.bin").exists());
-    let me = app
-        .gql(
-            Some(&ada.access_token),
-            "{ me { storageUsedBytes } }",
-            json!({}),
-        )
-        .await;
+    assert!(!s.exists("in/a.bin"));
+    let me = s.gql("{ me { storageUsedBytes } }", json!({})).await;
     assert_eq!(me["data"]["me"]["storageUsedBytes"], 0);
 }
 
@@ -187,33 +163,27 @@ async fn path_attacks_are_refused_everywhere() {
 #[cfg(unix)]
 #[tokio::test]
 async fn symlinks_never_lead_out_of_the_namespace() {
-    let app = spawn_app().await;
-    let ada = app.signup("ada").await;
-    let root = user_dir(&app, &ada);
-    let secret_dir = app.data_dir.path().join("not-yours");
+    let s = Space::new().await;
+    let secret_dir = s.app.data_dir.path().join("not-yours");
     write_tree(&secret_dir, &[("secret.txt", b"server secret")]);
-    write_tree(&root, &[("mine/a.jpg", b"mine")]);
-    std::os::unix::fs::symlink(&secret_dir, root.join("mine/link")).unwrap();
+    s.write(&[("mine/a.jpg", b"mine")]);
+    std::os::unix::fs::symlink(&secret_dir, s.path("mine/link")).unwrap();
     std::os::unix::fs::symlink(
         secret_dir.join("secret.txt"),
-        root.join("mine/secret-link.txt"),
+        s.path("mine/secret-link.txt"),
     )
     .unwrap();
 
-    let through = list(&app, &ada.access_token, "mine/link").await;
+    let through = list(&s.app, s.token(), "mine/link").await;
     assert!(
         through["data"].is_null() || through["data"]["files"]["totalCount"] == 0,
         "{through}"
     );
     assert!(!through.to_string().contains("secret.txt"));
-    let root_via_link = app
-        .start_operation(&ada.access_token, "ORGANIZE", "mine/link", false, json!({}))
-        .await;
+    let root_via_link = s.try_start("ORGANIZE", "mine/link", json!({})).await;
     assert_code(&root_via_link, "BAD_USER_INPUT");
 
-    let op = app
-        .run_operation(&ada.access_token, "ORGANIZE", "mine", false, json!({}))
-        .await;
+    let op = s.run("ORGANIZE", "mine", json!({})).await;
     assert_eq!(op["status"], "COMPLETED", "{op}");
     assert_eq!(
         op["filesProcessed"], 1,

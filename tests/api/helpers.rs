@@ -1,4 +1,11 @@
-//! `spawn_app()` and the small client the tests share.
+//! `spawn_app()` and the small client the tests share; `Space`, the arrange step of the
+//! engine tests; the file trees they share.
+
+mod space;
+mod trees;
+
+pub use space::Space;
+pub use trees::{SAMPLE_TREE, contents};
 
 use std::{net::SocketAddr, sync::Arc};
 

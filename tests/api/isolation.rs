@@ -2,29 +2,18 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_code, spawn_app, user_dir, write_tree};
+use crate::helpers::{Space, assert_code, spawn_app};
 
 #[tokio::test]
 async fn another_users_operation_is_not_found_everywhere() {
-    let app = spawn_app().await;
-    let ada = app.signup("ada").await;
+    let s = Space::new().await;
+    let app = &s.app;
     let bob = app.signup("bob").await;
-    write_tree(
-        &user_dir(&app, &ada),
-        &[
-            ("private/a.jpg", b"ada's photo"),
-            ("private/b.jpg", b"ada's photo"),
-        ],
-    );
-    let op = app
-        .run_operation(
-            &ada.access_token,
-            "DUPLICATE_CLEANUP",
-            "private",
-            false,
-            json!({}),
-        )
-        .await;
+    s.write(&[
+        ("private/a.jpg", b"ada's photo"),
+        ("private/b.jpg", b"ada's photo"),
+    ]);
+    let op = s.run("DUPLICATE_CLEANUP", "private", json!({})).await;
     let id = op["id"].as_str().unwrap();
     let made_up = uuid::Uuid::now_v7().to_string();
 
@@ -77,11 +66,8 @@ async fn another_users_operation_is_not_found_everywhere() {
         .await;
     assert_code(&their_folder, "BAD_USER_INPUT");
     // Ada's things are as she left them.
-    assert_eq!(
-        app.operation(&ada.access_token, id).await["status"],
-        "COMPLETED"
-    );
-    assert!(user_dir(&app, &ada).join("private/a.jpg").exists());
+    assert_eq!(s.operation(id).await["status"], "COMPLETED");
+    assert!(s.exists("private/a.jpg"));
 }
 
 #[tokio::test]

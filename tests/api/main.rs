@@ -2,15 +2,21 @@
 //! port with a fresh database — a SQLite file in a temporary folder, or a new PostgreSQL
 //! database when `TEST_DATABASE_URL` is set — and talks HTTP to it.
 
+mod helpers;
+
 mod accounts;
 mod api_keys;
+mod cancel_resume;
+mod cleanup;
 mod files;
-mod helpers;
 mod http_surface;
 mod isolation;
 mod limits;
 mod migrations;
-mod operations;
+mod operations_api;
+mod organize;
+mod plans;
+mod rollback;
 #[cfg(feature = "s3")]
 mod s3;
 mod schema;

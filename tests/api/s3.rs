@@ -4,11 +4,12 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::Space;
 
-async fn listing(app: &TestApp, token: &str, path: &str) -> Vec<(String, i64)> {
-    let body = app
-        .gql(Some(token), "query($p: String) { files(path: $p, first: 100) { edges { node { path sizeBytes isDir } } } }", json!({ "p": path }))
+/// The files (not folders) directly under `path`: (path, size), sorted.
+async fn listing(s: &Space, path: &str) -> Vec<(String, i64)> {
+    let body = s
+        .gql("query($p: String) { files(path: $p, first: 100) { edges { node { path sizeBytes isDir } } } }", json!({ "p": path }))
         .await;
     let mut out: Vec<(String, i64)> = body["data"]["files"]["edges"]
         .as_array()
@@ -30,56 +31,46 @@ async fn listing(app: &TestApp, token: &str, path: &str) -> Vec<(String, i64)> {
 async fn object_storage_organizes_rolls_back_and_cleans_up_without_overwriting() {
     let url = std::env::var("TEST_S3_URL")
         .expect("TEST_S3_URL names the S3 server for the s3 tests (see .ci/run)");
-    let app = spawn_app_with(|c| c.storage_url = Some(url)).await;
-    let ada = app.signup("ada").await;
-    let t = &ada.access_token;
+    let s = Space::with(|c| c.storage_url = Some(url)).await;
     for (name, content) in [
         ("a.jpg", &b"photo"[..]),
         ("b.jpg", b"photo"),
         ("c.pdf", b"%PDF doc"),
     ] {
-        let body = app.upload(t, "in", &[(name, content)]).await;
+        let body = s.app.upload(s.token(), "in", &[(name, content)]).await;
         assert_eq!(
             body["data"]["uploadFiles"][0]["path"],
             format!("in/{name}"),
             "{body}"
         );
     }
-    let again = app.upload(t, "in", &[("a.jpg", b"other photo")]).await;
+    let again = s
+        .app
+        .upload(s.token(), "in", &[("a.jpg", b"other photo")])
+        .await;
     assert_eq!(
         again["data"]["uploadFiles"][0]["path"], "in/a (1).jpg",
         "{again}"
     );
-    let before = listing(&app, t, "in").await;
+    let before = listing(&s, "in").await;
 
-    let op = app
-        .run_operation(t, "ORGANIZE", "in", false, json!({}))
-        .await;
+    let op = s.run("ORGANIZE", "in", json!({})).await;
     assert_eq!(op["status"], "COMPLETED", "{op}");
     assert_eq!(op["filesProcessed"], 4);
-    let images = listing(&app, t, "in/Images").await;
+    let images = listing(&s, "in/Images").await;
     assert_eq!(
         images.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
         ["in/Images/a (1).jpg", "in/Images/a.jpg", "in/Images/b.jpg"]
     );
     assert!(
-        listing(&app, t, "in").await.is_empty(),
+        listing(&s, "in").await.is_empty(),
         "no file left behind at the source"
     );
 
-    let rollback = app
-        .op_mutation(t, "rollbackOperation", "id", op["id"].as_str().unwrap())
-        .await;
-    let rid = rollback["data"]["rollbackOperation"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{rollback}"))
-        .to_string();
-    assert_eq!(app.wait_operation(t, &rid).await["filesProcessed"], 4);
-    assert_eq!(listing(&app, t, "in").await, before);
+    assert_eq!(s.rollback_and_wait(&op).await["filesProcessed"], 4);
+    assert_eq!(listing(&s, "in").await, before);
 
-    let cleanup = app
-        .run_operation(t, "DUPLICATE_CLEANUP", "in", false, json!({}))
-        .await;
+    let cleanup = s.run("DUPLICATE_CLEANUP", "in", json!({})).await;
     assert_eq!(cleanup["duplicatesFound"], 1, "{cleanup}");
-    assert_eq!(listing(&app, t, "in").await.len(), 3);
+    assert_eq!(listing(&s, "in").await.len(), 3);
 }

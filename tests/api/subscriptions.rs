@@ -7,7 +7,7 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
-use crate::helpers::{Account, TestApp, spawn_app, spawn_app_with, user_dir, write_tree};
+use crate::helpers::{Account, Space, TestApp, spawn_app, user_dir, write_tree};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -121,16 +121,12 @@ impl Client {
     }
 }
 
-fn many(app: &TestApp, account: &Account, count: usize) {
-    let root = user_dir(app, account);
+fn many(s: &Space, count: usize) {
     for i in 0..count {
-        write_tree(
-            &root,
-            &[(
-                &format!("big/d{}/f{i}.txt", i % 20),
-                format!("file {i}").as_bytes(),
-            )],
-        );
+        s.write(&[(
+            &format!("big/d{}/f{i}.txt", i % 20),
+            format!("file {i}").as_bytes(),
+        )]);
     }
 }
 
@@ -161,11 +157,21 @@ fn check_stream(payloads: &[Value], final_status: &str) -> Vec<Value> {
     events
 }
 
-async fn start(app: &TestApp, account: &Account, kind: &str, root: &str) -> String {
-    let body = app
-        .start_operation(&account.access_token, kind, root, false, json!({}))
+/// Starts an operation with no options; its id.
+async fn start(s: &Space, kind: &str, root: &str) -> String {
+    let op = s.start(kind, root, json!({})).await;
+    op["id"].as_str().unwrap().to_string()
+}
+
+/// The id of the latest completed ORGANIZE.
+async fn latest_organize(s: &Space) -> String {
+    let body = s
+        .gql(
+            "{ operations(type: ORGANIZE, status: COMPLETED) { edges { node { id } } } }",
+            json!({}),
+        )
         .await;
-    body["data"]["startOperation"]["id"]
+    body["data"]["operations"]["edges"][0]["node"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_string()
@@ -174,32 +180,23 @@ async fn start(app: &TestApp, account: &Account, kind: &str, root: &str) -> Stri
 #[tokio::test]
 async fn progress_goes_snapshot_then_live_then_terminal_then_complete() {
     // No worker yet: the subscription is surely open before the operation starts.
-    let app = spawn_app_with(|c| c.workers = 0).await;
-    let ada = app.signup("ada").await;
-    many(&app, &ada, 600);
-    write_tree(
-        &user_dir(&app, &ada),
-        &[
-            ("big/dup1.bin", &[7u8; 5000]),
-            ("big/dup2.bin", &[7u8; 5000]),
-        ],
-    );
+    let s = Space::with(|c| c.workers = 0).await;
+    many(&s, 600);
+    s.write(&[
+        ("big/dup1.bin", &[7u8; 5000]),
+        ("big/dup2.bin", &[7u8; 5000]),
+    ]);
 
     for kind in ["ORGANIZE", "DUPLICATE_CLEANUP", "ROLLBACK"] {
         let id = if kind == "ROLLBACK" {
-            let organized = app.operations_of(&ada).await;
-            let body = app
-                .op_mutation(&ada.access_token, "rollbackOperation", "id", &organized)
-                .await;
-            body["data"]["rollbackOperation"]["id"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{body}"))
-                .to_string()
+            let organized = latest_organize(&s).await;
+            let rollback = s.rollback(&organized).await;
+            rollback["id"].as_str().unwrap().to_string()
         } else {
-            start(&app, &ada, kind, "big").await
+            start(&s, kind, "big").await
         };
-        let mut client = Client::connect(&app, false).await;
-        client.init_with(&ada).await;
+        let mut client = Client::connect(&s.app, false).await;
+        client.init_with(&s.user).await;
         client.subscribe("1", PROGRESS, json!({ "id": id })).await;
         let first = client.message().await;
         assert_eq!(
@@ -210,7 +207,7 @@ async fn progress_goes_snapshot_then_live_then_terminal_then_complete() {
             first["payload"]["data"]["operationProgress"]["percent"].is_null(),
             "no total yet"
         );
-        let workers = organizer::engine::worker::spawn_workers(&app.state.engine(), 1);
+        let workers = organizer::engine::worker::spawn_workers(&s.app.state.engine(), 1);
         let mut payloads = vec![first["payload"].clone()];
         payloads.extend(client.collect("1").await);
         let events = check_stream(&payloads, "COMPLETED");
@@ -231,34 +228,14 @@ async fn progress_goes_snapshot_then_live_then_terminal_then_complete() {
     }
 }
 
-impl TestApp {
-    /// The id of the caller's latest completed ORGANIZE.
-    async fn operations_of(&self, account: &Account) -> String {
-        let body = self
-            .gql(
-                Some(&account.access_token),
-                "{ operations(type: ORGANIZE, status: COMPLETED) { edges { node { id } } } }",
-                json!({}),
-            )
-            .await;
-        body["data"]["operations"]["edges"][0]["node"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{body}"))
-            .to_string()
-    }
-}
-
 #[tokio::test]
 async fn a_finished_operation_yields_its_final_snapshot_and_completes() {
-    let app = spawn_app().await;
-    let ada = app.signup("ada").await;
-    write_tree(&user_dir(&app, &ada), &[("x/a.jpg", b"a")]);
-    let op = app
-        .run_operation(&ada.access_token, "ORGANIZE", "x", false, json!({}))
-        .await;
+    let s = Space::new().await;
+    s.write(&[("x/a.jpg", b"a")]);
+    let op = s.run("ORGANIZE", "x", json!({})).await;
     for legacy in [false, true] {
-        let mut client = Client::connect(&app, legacy).await;
-        client.init_with(&ada).await;
+        let mut client = Client::connect(&s.app, legacy).await;
+        client.init_with(&s.user).await;
         client
             .subscribe("7", PROGRESS, json!({ "id": op["id"] }))
             .await;
@@ -271,16 +248,15 @@ async fn a_finished_operation_yields_its_final_snapshot_and_completes() {
 
 #[tokio::test]
 async fn the_legacy_protocol_streams_progress_too() {
-    let app = spawn_app_with(|c| c.workers = 0).await;
-    let ada = app.signup("ada").await;
-    many(&app, &ada, 300);
-    let id = start(&app, &ada, "ORGANIZE", "big").await;
-    let mut client = Client::connect(&app, true).await;
-    client.init_with(&ada).await;
+    let s = Space::with(|c| c.workers = 0).await;
+    many(&s, 300);
+    let id = start(&s, "ORGANIZE", "big").await;
+    let mut client = Client::connect(&s.app, true).await;
+    client.init_with(&s.user).await;
     client.subscribe("a", PROGRESS, json!({ "id": id })).await;
     let first = client.message().await;
     assert_eq!(first["type"], "data", "{first}");
-    let _workers = organizer::engine::worker::spawn_workers(&app.state.engine(), 1);
+    let _workers = organizer::engine::worker::spawn_workers(&s.app.state.engine(), 1);
     let mut payloads = vec![first["payload"].clone()];
     payloads.extend(client.collect("a").await);
     check_stream(&payloads, "COMPLETED");
@@ -339,14 +315,11 @@ async fn bad_tokens_close_the_socket_and_missing_ones_are_unauthenticated() {
 
 #[tokio::test]
 async fn another_users_operation_is_not_found_like_a_made_up_one() {
-    let app = spawn_app().await;
-    let ada = app.signup("ada").await;
-    let bob = app.signup("bob").await;
-    write_tree(&user_dir(&app, &ada), &[("x/a.jpg", b"a")]);
-    let op = app
-        .run_operation(&ada.access_token, "ORGANIZE", "x", false, json!({}))
-        .await;
-    let mut client = Client::connect(&app, false).await;
+    let s = Space::new().await;
+    let bob = s.app.signup("bob").await;
+    s.write(&[("x/a.jpg", b"a")]);
+    let op = s.run("ORGANIZE", "x", json!({})).await;
+    let mut client = Client::connect(&s.app, false).await;
     client.init_with(&bob).await;
     client
         .subscribe("theirs", PROGRESS, json!({ "id": op["id"] }))
@@ -373,14 +346,13 @@ async fn another_users_operation_is_not_found_like_a_made_up_one() {
 
 #[tokio::test]
 async fn two_hundred_listeners_all_get_the_terminal_event() {
-    let app = spawn_app_with(|c| c.workers = 0).await;
-    let ada = app.signup("ada").await;
-    many(&app, &ada, 300);
-    let id = start(&app, &ada, "ORGANIZE", "big").await;
+    let s = Space::with(|c| c.workers = 0).await;
+    many(&s, 300);
+    let id = start(&s, "ORGANIZE", "big").await;
     let mut clients = Vec::new();
     for n in 0..200 {
-        let mut client = Client::connect(&app, n % 2 == 1).await;
-        client.init_with(&ada).await;
+        let mut client = Client::connect(&s.app, n % 2 == 1).await;
+        client.init_with(&s.user).await;
         client.subscribe("p", PROGRESS, json!({ "id": id })).await;
         let snapshot = client.message().await;
         assert_eq!(
@@ -389,7 +361,7 @@ async fn two_hundred_listeners_all_get_the_terminal_event() {
         );
         clients.push(client);
     }
-    let _workers = organizer::engine::worker::spawn_workers(&app.state.engine(), 1);
+    let _workers = organizer::engine::worker::spawn_workers(&s.app.state.engine(), 1);
     let finals = futures::future::join_all(clients.iter_mut().map(|c| async move {
         let payloads = c.collect("p").await;
         payloads.last().unwrap()["data"]["operationProgress"]["status"].clone()
@@ -401,16 +373,15 @@ async fn two_hundred_listeners_all_get_the_terminal_event() {
 
 #[tokio::test]
 async fn a_stalled_listener_neither_blocks_the_job_nor_loses_the_end() {
-    let app = spawn_app_with(|c| c.workers = 0).await;
-    let ada = app.signup("ada").await;
-    many(&app, &ada, 1500);
-    let id = start(&app, &ada, "ORGANIZE", "big").await;
-    let mut stalled = Client::connect(&app, false).await;
-    stalled.init_with(&ada).await;
+    let s = Space::with(|c| c.workers = 0).await;
+    many(&s, 1500);
+    let id = start(&s, "ORGANIZE", "big").await;
+    let mut stalled = Client::connect(&s.app, false).await;
+    stalled.init_with(&s.user).await;
     stalled.subscribe("s", PROGRESS, json!({ "id": id })).await;
-    let _workers = organizer::engine::worker::spawn_workers(&app.state.engine(), 1);
+    let _workers = organizer::engine::worker::spawn_workers(&s.app.state.engine(), 1);
     // The listener reads nothing while the job runs to its end.
-    let op = app.wait_operation(&ada.access_token, &id).await;
+    let op = s.wait(&id).await;
     assert_eq!(op["status"], "COMPLETED");
     let payloads = stalled.collect("s").await;
     let events = check_stream(&payloads, "COMPLETED");
@@ -419,13 +390,12 @@ async fn a_stalled_listener_neither_blocks_the_job_nor_loses_the_end() {
 
 #[tokio::test]
 async fn operation_events_sees_operations_started_after_subscribing() {
-    let app = spawn_app().await;
-    let ada = app.signup("ada").await;
-    let bob = app.signup("bob").await;
-    write_tree(&user_dir(&app, &ada), &[("x/a.jpg", b"a")]);
-    write_tree(&user_dir(&app, &bob), &[("y/b.jpg", b"b")]);
-    let mut client = Client::connect(&app, false).await;
-    client.init_with(&ada).await;
+    let s = Space::new().await;
+    let bob = s.app.signup("bob").await;
+    s.write(&[("x/a.jpg", b"a")]);
+    write_tree(&user_dir(&s.app, &bob), &[("y/b.jpg", b"b")]);
+    let mut client = Client::connect(&s.app, false).await;
+    client.init_with(&s.user).await;
     client
         .subscribe(
             "all",
@@ -434,9 +404,10 @@ async fn operation_events_sees_operations_started_after_subscribing() {
         )
         .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    app.run_operation(&bob.access_token, "ORGANIZE", "y", false, json!({}))
+    s.app
+        .run_operation(&bob.access_token, "ORGANIZE", "y", false, json!({}))
         .await;
-    let id = start(&app, &ada, "ORGANIZE", "x").await;
+    let id = start(&s, "ORGANIZE", "x").await;
     loop {
         let message = client.message().await;
         assert_eq!(message["type"], "next", "{message}");

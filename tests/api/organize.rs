@@ -1,0 +1,204 @@
+//! ORGANIZE on real files: files go to their category folder, options and category rules
+//! change where, nothing is ever overwritten, and a file that cannot move stays put.
+
+use serde_json::json;
+
+use crate::helpers::{SAMPLE_TREE, Space, assert_code, contents};
+
+#[tokio::test]
+async fn organize_sorts_by_category_and_keeps_every_byte() {
+    let s = Space::new().await;
+    s.write(SAMPLE_TREE);
+    let before = s.tree();
+
+    let op = s.run("ORGANIZE", "inbox", json!({})).await;
+
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    let after = s.tree();
+    assert_eq!(contents(&after), contents(&before), "no byte lost or added");
+    for expected in [
+        "inbox/Images/holiday photo.jpg",
+        "inbox/Images/holiday photo (1).jpg",
+        "inbox/Documents/Überweisung März.pdf",
+        "inbox/Documents/日本語 ノート.txt",
+        "inbox/Documents/empty.txt",
+        "inbox/Audio/song.mp3",
+        "inbox/Images/no extension picture",
+        "inbox/Archives/archive.tar.gz",
+        "inbox/Documents/already.pdf",
+        "inbox/.hidden",
+        "elsewhere/untouched.jpg",
+    ] {
+        assert!(
+            after.contains_key(expected),
+            "missing {expected}: {after:#?}"
+        );
+    }
+    assert_eq!(op["filesProcessed"], 8, "{op}");
+    assert_eq!(op["filesSkipped"], 1, "already.pdf is in place: {op}");
+    let records = s.records(&op).await;
+    assert_eq!(records.len(), 9);
+    assert!(
+        records
+            .iter()
+            .all(|r| r["status"] == "DONE" || r["status"] == "SKIPPED")
+    );
+    let skipped = records.iter().find(|r| r["status"] == "SKIPPED").unwrap();
+    assert_eq!(skipped["errorMessage"], "already in place");
+}
+
+#[tokio::test]
+async fn options_hidden_files_exclusions_and_templates_are_honoured() {
+    let s = Space::new().await;
+    s.write(SAMPLE_TREE);
+
+    let op = s
+        .run(
+            "ORGANIZE",
+            "inbox",
+            json!({ "includeHidden": true, "exclude": ["**/*.mp3"], "destinationTemplate": "{category}/{ext}" }),
+        )
+        .await;
+
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    let after = s.tree();
+    assert!(
+        after.contains_key("inbox/song.mp3"),
+        "excluded stays: {after:#?}"
+    );
+    assert!(
+        after.contains_key("inbox/Documents/no-extension/.hidden"),
+        "hidden included: {after:#?}"
+    );
+    assert!(after.contains_key("inbox/Documents/pdf/Überweisung März.pdf"));
+
+    let unknown = s
+        .try_start(
+            "ORGANIZE",
+            "inbox",
+            json!({ "destinationTemplate": "{nope}" }),
+        )
+        .await;
+    assert_code(&unknown, "BAD_USER_INPUT");
+    let escape = s
+        .try_start(
+            "ORGANIZE",
+            "inbox",
+            json!({ "destinationTemplate": "../{category}" }),
+        )
+        .await;
+    assert_code(&escape, "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn moves_never_overwrite_an_existing_file() {
+    let s = Space::new().await;
+    s.write(&[
+        ("box/Images/a.jpg", b"the one already there"),
+        ("box/Images/a (1).jpg", b"and its first sibling"),
+        ("box/a.jpg", b"newcomer"),
+    ]);
+
+    let op = s.run("ORGANIZE", "box", json!({})).await;
+
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    assert_eq!(s.tree().len(), 3);
+    assert_eq!(s.read("box/Images/a.jpg"), b"the one already there");
+    assert_eq!(s.read("box/Images/a (1).jpg"), b"and its first sibling");
+    assert_eq!(s.read("box/Images/a (2).jpg"), b"newcomer");
+}
+
+#[tokio::test]
+async fn category_rules_win_over_the_defaults() {
+    let s = Space::new().await;
+    let create = "mutation($i: CategoryRuleInput!) { createCategoryRule(input: $i) { id name category extensions nameGlob priority } }";
+    let scans = s.gql(create, json!({ "i": { "name": "scans", "category": "Scans", "nameGlob": "scan_*", "extensions": [".PDF"], "priority": 10 } })).await;
+    let rule = &scans["data"]["createCategoryRule"];
+    assert_eq!(rule["extensions"], json!(["pdf"]), "{scans}");
+    let big = s
+        .gql(
+            create,
+            json!({ "i": { "name": "big", "category": "Big", "minSizeBytes": 100 } }),
+        )
+        .await;
+    assert!(big["data"]["createCategoryRule"]["id"].is_string(), "{big}");
+    for bad in [
+        json!({ "name": "x", "category": "../up", "extensions": ["a"] }),
+        json!({ "name": "x", "category": "C" }),
+        json!({ "name": "x", "category": "C", "minSizeBytes": 5, "maxSizeBytes": 1 }),
+    ] {
+        assert_code(&s.gql(create, json!({ "i": bad })).await, "BAD_USER_INPUT");
+    }
+    let list = s
+        .gql("{ categoryRules { name priority } }", json!({}))
+        .await;
+    assert_eq!(
+        list["data"]["categoryRules"][0]["name"], "scans",
+        "highest priority first: {list}"
+    );
+
+    s.write(&[
+        ("in/scan_001.pdf", b"%PDF"),
+        ("in/paper.pdf", b"%PDF"),
+        ("in/huge.pdf", &[b'x'; 200]),
+    ]);
+    let op = s.run("ORGANIZE", "in", json!({})).await;
+    assert_eq!(op["status"], "COMPLETED");
+    assert!(s.exists("in/Scans/scan_001.pdf"));
+    assert!(s.exists("in/Documents/paper.pdf"));
+    assert!(s.exists("in/Big/huge.pdf"));
+
+    let id = rule["id"].as_str().unwrap();
+    let update = "mutation($id: ID!, $i: CategoryRuleInput!) { updateCategoryRule(id: $id, input: $i) { category priority } }";
+    let updated = s.gql(update, json!({ "id": id, "i": { "name": "scans", "category": "Scanned", "nameGlob": "scan_*", "priority": 1 } })).await;
+    assert_eq!(
+        updated["data"]["updateCategoryRule"]["category"], "Scanned",
+        "{updated}"
+    );
+    let delete = "mutation($id: ID!) { deleteCategoryRule(id: $id) }";
+    let deleted = s.gql(delete, json!({ "id": id })).await;
+    assert_eq!(deleted["data"]["deleteCategoryRule"], true);
+    assert_code(&s.gql(delete, json!({ "id": id })).await, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_move_is_failed_reported_and_left_in_place() {
+    let s = Space::new().await;
+    // A *file* named like the category folder the photo needs.
+    s.write(&[
+        ("f/Images", b"plain text, not a folder"),
+        ("f/x.jpg", b"photo"),
+    ]);
+
+    let op = s.run("ORGANIZE", "f", json!({})).await;
+
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    assert_eq!(
+        op["errorMessage"],
+        "1 file(s) could not be moved; their records say why"
+    );
+    let records = s.records(&op).await;
+    let photo = records
+        .iter()
+        .find(|r| r["originalPath"] == "f/x.jpg")
+        .unwrap();
+    assert_eq!(photo["status"], "FAILED", "{photo}");
+    assert!(
+        !photo["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains(s.app.data_dir.path().to_str().unwrap()),
+        "no server path: {photo}"
+    );
+    assert_eq!(s.read("f/x.jpg"), b"photo", "left where it was");
+    let report = s
+        .gql(
+            "query($id: ID!) { operationReport(id: $id) { filesFailed } }",
+            json!({ "id": op["id"] }),
+        )
+        .await;
+    assert_eq!(
+        report["data"]["operationReport"]["filesFailed"], 1,
+        "{report}"
+    );
+}
