@@ -13,12 +13,12 @@ const fetcher = createOrganizerFetcher(httpUrl, ws.toString()) as unknown as Com
 
 const DEFAULT_QUERY = `# Organizer GraphQL API
 #
-# To act as a user, open the Headers tab below and enter
-#   { "Authorization": "Bearer <accessToken from signup or login>" }
+# Put a credential in the Headers tab below:
+#   {"Authorization": "Bearer <accessToken>"}
 # or an API key:
-#   { "X-API-Key": "<key>" }
-# Headers are remembered across tabs and reloads. Subscriptions use the same
-# credential (sent in connection_init over /graphql/ws).
+#   {"X-API-Key": "<key>"}
+# Headers are kept across tabs and reloads;
+# subscriptions send the same credential.
 
 query Me {
   me {

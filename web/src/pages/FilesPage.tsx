@@ -41,6 +41,7 @@ function FolderView({ path }: { path: string }) {
     <>
       <div className="page-head">
         <div>
+          {crumbs.length > 1 && (
           <nav aria-label="Breadcrumb">
             <ol className="breadcrumbs">
               {crumbs.map((c, i) => (
@@ -54,6 +55,7 @@ function FolderView({ path }: { path: string }) {
               ))}
             </ol>
           </nav>
+          )}
           <h1>{folderLabel(path)}</h1>
         </div>
         <div className="row">

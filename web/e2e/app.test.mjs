@@ -1,0 +1,267 @@
+// End to end, in Chromium, against a real Organizer server (E2E_BASE_URL):
+// sign up → upload a folder → organize (dry run, review, apply, watch progress)
+// → roll back → duplicate cleanup (dry run, apply, purge) → history, rules, keys
+// → GraphiQL (query with the Authorization header, a subscription, a refused token).
+// Writes screenshots of the main screens to docs/screenshots/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BASE,
+  PASSWORD,
+  click,
+  confirmDialog,
+  currentOperationId,
+  gql,
+  launch,
+  makeFolder,
+  shoot,
+  sleep,
+  typeInto,
+  waitForStatus,
+  waitForText,
+} from './helpers.mjs';
+
+const run = Date.now().toString(36);
+const user = { email: `e2e-${run}@example.com`, username: `e2e_${run}`, fullName: 'Erin Example' };
+
+describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
+  let browser;
+  let page;
+  let problems;
+  let apiKey;
+  const folder = makeFolder();
+
+  before(async () => {
+    ({ browser, page, problems } = await launch());
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('the server answers', async () => {
+    const res = await fetch(`${BASE}/`);
+    assert.equal(res.status, 200, `GET ${BASE}/ should serve the app`);
+    const csp = res.headers.get('content-security-policy');
+    assert.ok(csp?.includes("script-src 'self'"), 'the page is served with the CSP');
+  });
+
+  test('sign up', async () => {
+    await page.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });
+    await page.waitForFunction(() => location.pathname === '/login');
+    await shoot(page, 'sign-in');
+    await click(page, 'Create an account');
+    await page.waitForSelector('input[name=email]');
+    await typeInto(page, 'input[name=fullName]', user.fullName);
+    await typeInto(page, 'input[name=email]', user.email);
+    await typeInto(page, 'input[name=username]', user.username);
+    // A too-short password first: the field shows the server's reason.
+    await typeInto(page, 'input[name=password]', 'short');
+    await click(page, 'Create account');
+    await page.waitForSelector('input[name=password][aria-invalid=true]');
+    await typeInto(page, 'input[name=password]', PASSWORD);
+    await click(page, 'Create account');
+    await page.waitForFunction(() => location.pathname === '/files');
+    await waitForText(page, 'This folder is empty');
+  });
+
+  test('stays signed in across a reload', async () => {
+    await page.reload({ waitUntil: 'networkidle0' });
+    await page.waitForFunction(() => location.pathname === '/files' && document.querySelector('h1')?.textContent === 'All files');
+  });
+
+  test('upload a folder with per-file and total progress', async () => {
+    const input = await page.waitForSelector('input[data-testid=upload-folder]');
+    await input.uploadFile(folder.root);
+    await waitForText(page, `${folder.files.length} of ${folder.files.length} files uploaded.`, 60_000);
+    await page.waitForFunction(() => [...document.querySelectorAll('.files-table a')].some((a) => a.textContent.includes('trip')));
+    await shoot(page, 'files-upload');
+    await click(page, 'trip(folder)', { tag: 'a' }).catch(() => page.goto(`${BASE}/files?path=trip`));
+    await page.waitForFunction(() => location.search.includes('trip'));
+    await page.waitForFunction(() => document.querySelectorAll('.files-table tbody tr').length === 4); // photos, docs, music, budget.csv
+    await shoot(page, 'files');
+  });
+
+  let planId;
+  test('dry-run organize and review the plan', async () => {
+    await click(page, 'Organize…');
+    await page.waitForSelector('.start-form');
+    assert.equal(await page.$eval('.start-form .dry-run input', (el) => el.checked), true, 'dry run is the default');
+    await shoot(page, 'organize-options');
+    await click(page, 'Plan (dry run)');
+    planId = await currentOperationId(page);
+    await page.waitForSelector('#plan-heading', { timeout: 60_000 });
+    await waitForText(page, 'would move');
+    const groups = await page.$$eval('.plan-group .plan-folder', (els) => els.map((e) => e.textContent));
+    assert.ok(groups.length >= 2, `plan groups: ${groups.join(', ')}`);
+    await shoot(page, 'plan-organize');
+  });
+
+  let appliedId;
+  test('apply the plan and watch it complete', async () => {
+    await click(page, 'Apply this plan');
+    const text = await confirmDialog(page, 'Apply plan');
+    assert.match(text, /exactly as planned/);
+    appliedId = await currentOperationId(page, planId);
+    await waitForStatus(page, 'Completed');
+    await page.waitForSelector('#report-heading');
+    const live = await page.$('.live-op[data-status=COMPLETED] [role=progressbar][aria-valuenow="100"]');
+    assert.ok(live, 'the progress bar reached 100 %');
+    await shoot(page, 'report-organize');
+  });
+
+  test('roll back: the files are back', async () => {
+    await click(page, 'Roll back…');
+    const text = await confirmDialog(page, 'Roll back');
+    assert.match(text, /^Moves \d+ files? back to where they were\. Files changed since are skipped\.$/);
+    const rollbackId = await currentOperationId(page, appliedId);
+    await waitForStatus(page, 'Completed');
+    assert.notEqual(rollbackId, appliedId);
+    await page.goto(`${BASE}/files?path=trip`, { waitUntil: 'networkidle0' });
+    await page.waitForFunction(() => document.querySelectorAll('.files-table tbody tr').length > 0);
+    const names = await page.$$eval('.files-table tbody tr td:first-child', (tds) => tds.map((td) => td.textContent.replace('(folder)', '').trim()));
+    assert.deepEqual(names.sort(), ['budget.csv', 'docs', 'music', 'photos']);
+  });
+
+  let cleanupId;
+  test('duplicate cleanup: dry run, apply, purge', async () => {
+    await click(page, 'Find duplicates…');
+    await page.waitForSelector('.start-form');
+    await click(page, 'Plan (dry run)');
+    const dryId = await currentOperationId(page);
+    await page.waitForSelector('.dup-group', { timeout: 60_000 });
+    const groups = await page.$$eval('.dup-group', (els) => els.length);
+    assert.equal(groups, folder.duplicates);
+    await shoot(page, 'plan-duplicates');
+    await click(page, 'Apply this plan');
+    await confirmDialog(page, 'Apply plan');
+    cleanupId = await currentOperationId(page, dryId);
+    await waitForStatus(page, 'Completed');
+    await click(page, 'Delete trash for good…');
+    await page.waitForSelector('dialog[open]');
+    await shoot(page, 'purge-dialog');
+    const text = await confirmDialog(page, 'Delete for good');
+    assert.match(text, /^Deletes 2 files \([\d.]+ kB\) for good\. This cleanup can no longer be undone\.$/);
+    await page.waitForFunction(() => /deleted for good|Trash purged/.test(document.body.innerText) || !location.pathname.endsWith(''), { timeout: 60_000 });
+  });
+
+  test('history and report', async () => {
+    await page.goto(`${BASE}/operations`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('.ops-table tbody tr');
+    const rows = await page.$$eval('.ops-table tbody tr', (trs) => trs.length);
+    assert.ok(rows >= 5, `operations listed: ${rows}`);
+    await shoot(page, 'operations');
+    await page.goto(`${BASE}/operations/${cleanupId}`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('#report-heading');
+    await shoot(page, 'report-duplicates');
+  });
+
+  test('category rules', async () => {
+    await page.goto(`${BASE}/rules`, { waitUntil: 'networkidle0' });
+    await click(page, 'New rule…');
+    await page.waitForSelector('.grid-form');
+    const ids = await page.$$eval('.grid-form input', (els) => els.map((e) => e.id));
+    await typeInto(page, `[id="${ids[0]}"]`, 'Budgets');
+    await typeInto(page, `[id="${ids[1]}"]`, 'Finance');
+    await typeInto(page, `[id="${ids[2]}"]`, 'csv, xlsx');
+    await typeInto(page, `[id="${ids[7]}"]`, '10');
+    await click(page, 'Create rule');
+    await waitForText(page, 'Budgets');
+    await page.waitForFunction(() => !document.querySelector('.grid-form'));
+    await shoot(page, 'rules');
+  });
+
+  test('API keys: the secret is shown once', async () => {
+    await page.goto(`${BASE}/keys`, { waitUntil: 'networkidle0' });
+    await typeInto(page, 'form.inline-form input:not([type=date])', 'e2e script');
+    await click(page, 'Create key');
+    await page.waitForSelector('.secret-value');
+    apiKey = await page.$eval('.secret-value', (el) => el.value);
+    assert.match(apiKey, /\S{20,}/);
+    await shoot(page, 'keys');
+    const me = await gql('{ me { username } }', {}, { 'X-API-Key': apiKey });
+    assert.equal(me.data?.me.username, user.username);
+  });
+
+  test('GraphiQL: query with the Authorization header, a subscription, a refused token', async () => {
+    const gpage = await browser.newPage();
+    await gpage.setViewport({ width: 1280, height: 800 });
+    const gProblems = [];
+    gpage.on('console', (m) => /Content.Security.Policy|Refused to/i.test(m.text()) && gProblems.push(m.text()));
+    await gpage.goto(`${BASE}/graphql`, { waitUntil: 'networkidle0' });
+    await gpage.waitForSelector('.graphiql-container .CodeMirror');
+    const setEditor = (which, value) =>
+      gpage.evaluate(
+        (which, value) => {
+          const sel = which === 'query' ? '.graphiql-query-editor .CodeMirror' : '.graphiql-editor-tool .CodeMirror';
+          const el = [...document.querySelectorAll(sel)].find((e) => e.offsetParent !== null);
+          el.CodeMirror.setValue(value);
+        },
+        which,
+        value,
+      );
+    const response = () => gpage.evaluate(() => document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror.getValue() ?? '');
+    const execute = async () => {
+      await gpage.click('.graphiql-execute-button');
+    };
+
+    await setEditor('headers', JSON.stringify({ Authorization: `Bearer ${apiKey}` }));
+    await setEditor('query', 'query Me { me { username email } }');
+    await execute();
+    await gpage.waitForFunction((u) => document.querySelector('.graphiql-response')?.innerText.includes(u), {}, user.username);
+    await shoot(gpage, 'graphiql');
+
+    // A subscription: start an operation from outside and see its events arrive.
+    await setEditor('query', 'subscription Events { operationEvents { operationId status phase percent } }');
+    await execute();
+    await sleep(1500);
+    const started = await gql(
+      'mutation($input: StartOperationInput!) { startOperation(input: $input) { id } }',
+      { input: { type: 'ORGANIZE', rootPath: 'trip', dryRun: true } },
+      { Authorization: `Bearer ${apiKey}` },
+    );
+    const opId = started.data?.startOperation.id;
+    assert.ok(opId, JSON.stringify(started));
+    await gpage.waitForFunction((id) => document.querySelector('.graphiql-response')?.innerText.includes(id), { timeout: 30_000 }, opId);
+    assert.match(await response(), /"operationEvents"/);
+    await gpage.click('.graphiql-execute-button'); // stop
+
+    // The same subscription with X-API-Key only (the header becomes "Bearer <key>" in connection_init).
+    await setEditor('headers', JSON.stringify({ 'X-API-Key': apiKey }));
+    await setEditor('query', `subscription One { operationProgress(id: "${opId}") { operationId status } }`);
+    await execute();
+    await gpage.waitForFunction((id) => document.querySelector('.graphiql-response')?.innerText.includes(id), { timeout: 30_000 }, opId);
+
+    // A refused token: an error at once, no retry loop.
+    await setEditor('headers', JSON.stringify({ Authorization: 'Bearer not-a-valid-token' }));
+    await setEditor('query', 'subscription Events { operationEvents { operationId } }');
+    const t0 = Date.now();
+    await execute();
+    await gpage.waitForFunction(() => /refused the credentials/.test(document.querySelector('.graphiql-response')?.innerText ?? ''), { timeout: 10_000 });
+    assert.ok(Date.now() - t0 < 8_000, 'the refusal shows within seconds');
+    await shoot(gpage, 'graphiql-refused');
+
+    // A placeholder is reported, not sent.
+    await setEditor('headers', '{ "Authorization": "Bearer <accessToken>" }');
+    await setEditor('query', 'query Me { me { username } }');
+    await execute();
+    await gpage.waitForFunction(() => /placeholder/.test(document.querySelector('.graphiql-response')?.innerText ?? ''));
+    assert.deepEqual(gProblems, []);
+    await gpage.close();
+  });
+
+  test('sign out', async () => {
+    await page.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });
+    await click(page, 'Sign out');
+    await page.waitForFunction(() => location.pathname === '/login');
+    await waitForText(page, 'You signed out.');
+    const stored = await page.evaluate(() => localStorage.getItem('organizer.refreshToken'));
+    assert.equal(stored, null);
+  });
+
+  test('no CSP violations or page errors', () => {
+    assert.deepEqual(problems, []);
+    assert.ok(readdirSync(join(import.meta.dirname, '../../docs/screenshots')).length > 10);
+  });
+});

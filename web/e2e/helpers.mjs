@@ -1,0 +1,143 @@
+// Helpers for the end-to-end tests: a browser, screenshots, and DOM shortcuts.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import puppeteer from 'puppeteer-core';
+
+export const BASE = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SHOTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
+export const WIDE = { width: 1280, height: 800 };
+export const NARROW = { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
+export const PASSWORD = 'correct horse battery staple 42';
+
+export async function launch() {
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+  const page = await browser.newPage();
+  await page.setViewport(WIDE);
+  page.setDefaultTimeout(20_000);
+  const problems = [];
+  page.on('console', (m) => {
+    const text = m.text();
+    if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return { browser, page, problems };
+}
+
+/** Screenshots of the current page at laptop and phone width. */
+export async function shoot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await settle(page);
+  await page.screenshot({ path: join(SHOTS, `${name}-wide.png`) });
+  await page.setViewport(NARROW);
+  await settle(page);
+  await page.screenshot({ path: join(SHOTS, `${name}-narrow.png`) });
+  await page.setViewport(WIDE);
+  await settle(page);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function settle(page) {
+  await sleep(350);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+}
+
+/** Clicks the button (or link) whose visible text is exactly `text`. */
+export async function click(page, text, { within = 'body', tag = 'button, a' } = {}) {
+  const handle = await page.waitForFunction(
+    (text, within, tag) => {
+      const root = document.querySelector(within);
+      if (!root) return null;
+      return [...root.querySelectorAll(tag)].find((el) => el.textContent.trim() === text && !el.disabled && el.offsetParent !== null) ?? null;
+    },
+    {},
+    text,
+    within,
+    tag,
+  );
+  await handle.asElement().click();
+}
+
+/** Clicks the confirm button of the open dialog and returns the dialog's text. */
+export async function confirmDialog(page, label) {
+  await page.waitForSelector('dialog[open]');
+  const text = await page.$eval('dialog[open] .dialog-body', (el) => el.textContent.trim());
+  await click(page, label, { within: 'dialog[open]' });
+  await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+  return text;
+}
+
+export async function typeInto(page, selector, value) {
+  await page.waitForSelector(selector);
+  await page.$eval(selector, (el) => {
+    el.focus();
+    el.select?.();
+  });
+  await page.keyboard.press('Backspace');
+  await page.type(selector, value);
+}
+
+export async function waitForText(page, text, timeout = 20_000) {
+  await page.waitForFunction((t) => document.body.innerText.includes(t), { timeout }, text);
+}
+
+/** The operation id of the page we are on (/operations/:id). */
+export async function currentOperationId(page, notId) {
+  await page.waitForFunction(
+    (notId) => /^\/operations\/[^/]+$/.test(location.pathname) && !location.pathname.endsWith(`/${notId}`),
+    {},
+    notId ?? '__none__',
+  );
+  return page.evaluate(() => location.pathname.split('/').pop());
+}
+
+/** Waits until the operation page shows the given status (the header badge). */
+export async function waitForStatus(page, status, timeout = 60_000) {
+  await page.waitForFunction((s) => document.querySelector('h1 .badge')?.textContent?.trim() === s, { timeout }, status);
+}
+
+/**
+ * A small folder with mixed files; two files have a byte-identical copy elsewhere.
+ * Returns its path (the folder "trip" inside a fresh temporary directory).
+ */
+export function makeFolder() {
+  const base = mkdtempSync(join(tmpdir(), 'organizer-e2e-'));
+  const root = join(base, 'trip');
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(3000)]);
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(2000)]);
+  const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(5000)]);
+  const files = {
+    'photos/beach.jpg': jpeg,
+    'photos/sunset.png': png,
+    'photos/copies/beach (copy).jpg': jpeg,
+    'docs/itinerary.pdf': pdf,
+    'docs/notes.txt': Buffer.from('Pack sunscreen.\nBook the ferry.\n'),
+    'docs/old/itinerary-backup.pdf': pdf,
+    'music/theme.mp3': Buffer.concat([Buffer.from('ID3'), randomBytes(4000)]),
+    'budget.csv': Buffer.from('item,cost\nferry,40\nhotel,320\n'),
+  };
+  for (const [rel, content] of Object.entries(files)) {
+    const file = join(root, rel);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+  return { root, files: Object.keys(files), duplicates: 2 };
+}
+
+/** A GraphQL request from the test itself (not the browser). */
+export async function gql(query, variables, headers = {}) {
+  const res = await fetch(`${BASE}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return res.json();
+}
