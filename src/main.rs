@@ -1,4 +1,7 @@
 //! The `organizer` binary: parse the command line, set up logging, hand over to the library.
+//! The only place that writes to stdout/stderr directly (the SDL, and a warning given
+//! before logging is set up).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use clap::Parser;
 use organizer::config::{Cli, Command};

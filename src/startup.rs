@@ -9,8 +9,9 @@ use tokio::net::TcpListener;
 use crate::{
     auth::{jwt::JwtKeys, rate_limit::RateLimiter, secrets},
     config::Config,
-    db, graphql, http,
+    db,
     engine::worker,
+    graphql, http,
     jobs::{bus::ProgressBus, queue::JobQueue},
     state::AppState,
     storage::Storage,

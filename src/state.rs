@@ -9,8 +9,8 @@ use crate::{
     auth::{jwt::JwtKeys, rate_limit::RateLimiter},
     config::Config,
     db::Backend,
-    jobs::{bus::ProgressBus, queue::JobQueue},
     engine::Engine,
+    jobs::{bus::ProgressBus, queue::JobQueue},
     storage::Storage,
 };
 

@@ -93,7 +93,7 @@ async fn next_batch(tracker: &Tracker, mode: Mode) -> anyhow::Result<Vec<file_re
         .context("read the next records to apply")
 }
 
-/// 1. Checks each file and claims its destination, many at once.
+/// Step 1: Checks each file and claims its destination, many at once.
 async fn prepare_batch(space: &UserSpace, batch: Vec<file_records::Model>, mode: Mode) -> Batch {
     futures::stream::iter(batch)
         .map(|record| async move {
@@ -108,7 +108,7 @@ async fn prepare_batch(space: &UserSpace, batch: Vec<file_records::Model>, mode:
         .await
 }
 
-/// 2. Records the claimed destinations (`moving`) before any file moves. Returns how
+/// Step 2: Records the claimed destinations (`moving`) before any file moves. Returns how
 /// many files are about to move.
 async fn write_ahead(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Result<u64> {
     let claimed: Vec<(Uuid, Option<String>)> = prepared
@@ -119,11 +119,17 @@ async fn write_ahead(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Res
         })
         .collect();
     let count = claimed.len() as u64;
-    records::set_status(db, RecordStatus::Moving, file_records::Column::NewPath, claimed).await?;
+    records::set_status(
+        db,
+        RecordStatus::Moving,
+        file_records::Column::NewPath,
+        claimed,
+    )
+    .await?;
     Ok(count)
 }
 
-/// 3. Moves each file onto its claimed destination, many at once.
+/// Step 3: Moves each file onto its claimed destination, many at once.
 async fn move_batch(space: &UserSpace, prepared: Batch) -> Vec<(file_records::Model, Outcome)> {
     futures::stream::iter(prepared)
         .map(|(record, prepared)| async move {
@@ -148,7 +154,7 @@ async fn move_batch(space: &UserSpace, prepared: Batch) -> Vec<(file_records::Mo
         .await
 }
 
-/// 4. Records each outcome, in one transaction per batch; a rollback also marks the
+/// Step 4: Records each outcome, in one transaction per batch; a rollback also marks the
 /// source records it undid as `reverted`.
 async fn record_outcomes(
     tracker: &mut Tracker,
@@ -176,14 +182,35 @@ async fn record_outcomes(
         }
     }
     let txn = tracker.db().begin().await.context("begin a batch")?;
-    records::set_status(&txn, RecordStatus::Done, file_records::Column::NewPath, done).await?;
-    records::set_status(&txn, RecordStatus::Skipped, file_records::Column::Error, skipped).await?;
-    records::set_status(&txn, RecordStatus::Failed, file_records::Column::Error, failed).await?;
+    records::set_status(
+        &txn,
+        RecordStatus::Done,
+        file_records::Column::NewPath,
+        done,
+    )
+    .await?;
+    records::set_status(
+        &txn,
+        RecordStatus::Skipped,
+        file_records::Column::Error,
+        skipped,
+    )
+    .await?;
+    records::set_status(
+        &txn,
+        RecordStatus::Failed,
+        file_records::Column::Error,
+        failed,
+    )
+    .await?;
     if let Mode::Rollback { source } = mode
         && !reverted.is_empty()
     {
         file_records::Entity::update_many()
-            .col_expr(file_records::Column::Status, Expr::value(RecordStatus::Reverted))
+            .col_expr(
+                file_records::Column::Status,
+                Expr::value(RecordStatus::Reverted),
+            )
             .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(file_records::Column::OperationId.eq(source))
             .filter(file_records::Column::Seq.is_in(reverted))

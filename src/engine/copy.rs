@@ -64,7 +64,8 @@ pub async fn copy_records(
 fn copy_of(row: file_records::Model, direction: Direction) -> anyhow::Result<NewRecord> {
     let (from, to, status, note) = match direction {
         Direction::Reversed => (
-            row.new_path.context("a done record without a destination")?,
+            row.new_path
+                .context("a done record without a destination")?,
             Some(row.original_path),
             // A reversed record is always to do.
             RecordStatus::Planned,

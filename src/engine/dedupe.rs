@@ -15,8 +15,8 @@ use crate::{
         hash::{self, HEAD_BYTES},
         records::{NewRecord, RecordSink},
         scan::Filter,
-        trash_path,
         tracker::Tracker,
+        trash_path,
     },
     storage::{FileMeta, UserSpace, paths},
 };
@@ -29,7 +29,11 @@ struct Candidate {
     hash: String,
 }
 
-pub async fn plan(engine: &Engine, tracker: &mut Tracker, options: &Options) -> Result<(), Failure> {
+pub async fn plan(
+    engine: &Engine,
+    tracker: &mut Tracker,
+    options: &Options,
+) -> Result<(), Failure> {
     let op = tracker.op.clone();
     let space = engine.storage.space(op.user_id);
     let filter = Filter::new(&op.root_path, options)?;
@@ -40,7 +44,7 @@ pub async fn plan(engine: &Engine, tracker: &mut Tracker, options: &Options) -> 
     write_plan(tracker, groups, options, op.id).await
 }
 
-/// 1. Files of the same size (more than one per size). Empty files are never duplicates.
+/// Step 1: Files of the same size (more than one per size). Empty files are never duplicates.
 async fn same_sizes(
     space: &UserSpace,
     tracker: &mut Tracker,
@@ -63,7 +67,8 @@ async fn same_sizes(
     Ok(by_size)
 }
 
-/// 2. Within a size, files with the same first block; 3. then the same full SHA-256.
+/// Steps 2 and 3: within a size, files with the same first block, then with the same
+/// full SHA-256.
 /// Groups come out sorted by hash, so runs are deterministic.
 async fn identical(
     space: &UserSpace,
@@ -95,7 +100,7 @@ async fn identical(
     Ok(groups)
 }
 
-/// 4. One record per file of each group: the kept one (skipped, with why) and the rest
+/// Step 4: One record per file of each group: the kept one (skipped, with why) and the rest
 /// planned into the trash.
 async fn write_plan(
     tracker: &mut Tracker,
@@ -103,7 +108,12 @@ async fn write_plan(
     options: &Options,
     operation_id: uuid::Uuid,
 ) -> Result<(), Failure> {
-    let is_protected = |path: &str| options.protected_paths.iter().any(|p| paths::is_within(path, p));
+    let is_protected = |path: &str| {
+        options
+            .protected_paths
+            .iter()
+            .any(|p| paths::is_within(path, p))
+    };
     let mut sink = RecordSink::new(tracker);
     for (hash, mut files) in groups {
         order_for_keeping(&mut files, options.keep);
@@ -121,7 +131,9 @@ async fn write_plan(
                 None
             };
             sink.push(NewRecord {
-                new_path: keep_reason.is_none().then(|| trash_path(operation_id, &file.path)),
+                new_path: keep_reason
+                    .is_none()
+                    .then(|| trash_path(operation_id, &file.path)),
                 original_path: file.path,
                 size: file.size,
                 modified: file.modified,
@@ -145,12 +157,16 @@ async fn write_plan(
 /// Puts the file to keep first; ties are broken by path so runs are deterministic.
 pub fn order_for_keeping(files: &mut [FileMeta], policy: KeepPolicy) {
     match policy {
-        KeepPolicy::Oldest => {
-            files.sort_by(|a, b| a.modified.cmp(&b.modified).then_with(|| a.path.cmp(&b.path)))
-        }
-        KeepPolicy::Newest => {
-            files.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.path.cmp(&b.path)))
-        }
+        KeepPolicy::Oldest => files.sort_by(|a, b| {
+            a.modified
+                .cmp(&b.modified)
+                .then_with(|| a.path.cmp(&b.path))
+        }),
+        KeepPolicy::Newest => files.sort_by(|a, b| {
+            b.modified
+                .cmp(&a.modified)
+                .then_with(|| a.path.cmp(&b.path))
+        }),
         KeepPolicy::ShortestPath => files.sort_by(|a, b| {
             a.path
                 .len()

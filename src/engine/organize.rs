@@ -23,7 +23,11 @@ use crate::{
     storage::{FileMeta, UserSpace, paths},
 };
 
-pub async fn plan(engine: &Engine, tracker: &mut Tracker, options: &Options) -> Result<(), Failure> {
+pub async fn plan(
+    engine: &Engine,
+    tracker: &mut Tracker,
+    options: &Options,
+) -> Result<(), Failure> {
     let op = tracker.op.clone();
     let space = engine.storage.space(op.user_id);
     let mut planner = Planner {
@@ -75,7 +79,11 @@ impl Planner {
         }
         let name = paths::name(&file.path).to_string();
         let head = if self.categorizer.wants_head(&name) {
-            match self.space.read_head(&file.path, file.size, HEAD_BYTES).await {
+            match self
+                .space
+                .read_head(&file.path, file.size, HEAD_BYTES)
+                .await
+            {
                 Ok(head) => Some(head),
                 Err(err) => {
                     tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not read a file's first bytes");
@@ -85,7 +93,9 @@ impl Planner {
         } else {
             None
         };
-        let category = self.categorizer.categorize(&name, file.size, head.as_deref());
+        let category = self
+            .categorizer
+            .categorize(&name, file.size, head.as_deref());
         let folder = paths::normalize(
             "destinationTemplate",
             &template::render(&self.template, &category, file.modified, &name),
@@ -97,7 +107,11 @@ impl Planner {
         }
         let target = self.free_target(&target).await;
         let hash = if self.hash_files {
-            Some(hash::sha256(&self.space, &file.path).await.context("hash a file")?)
+            Some(
+                hash::sha256(&self.space, &file.path)
+                    .await
+                    .context("hash a file")?,
+            )
         } else {
             None
         };

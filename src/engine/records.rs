@@ -147,7 +147,10 @@ pub async fn set_status(
 /// Returns how many records that was.
 pub async fn skip_remaining(db: &impl ConnectionTrait, operation_id: Uuid) -> anyhow::Result<u64> {
     let result = file_records::Entity::update_many()
-        .col_expr(file_records::Column::Status, Expr::value(RecordStatus::Skipped))
+        .col_expr(
+            file_records::Column::Status,
+            Expr::value(RecordStatus::Skipped),
+        )
         .col_expr(
             file_records::Column::Error,
             Expr::value("operation cancelled before this file"),

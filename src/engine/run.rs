@@ -48,7 +48,9 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<()> {
         Ok(()) if cancelled => (OperationStatus::Cancelled, Some("cancelled".into())),
         Ok(()) if failed > 0 => (
             OperationStatus::Completed,
-            Some(format!("{failed} file(s) could not be moved; their records say why")),
+            Some(format!(
+                "{failed} file(s) could not be moved; their records say why"
+            )),
         ),
         Ok(()) => (OperationStatus::Completed, None),
         Err(Failure::User(message)) => (OperationStatus::Failed, Some(message)),
@@ -77,7 +79,10 @@ async fn claim(engine: &Engine, id: Uuid) -> anyhow::Result<Option<operations::M
         OperationStatus::Pending => {
             let now = Utc::now();
             let claimed = operations::Entity::update_many()
-                .col_expr(operations::Column::Status, Expr::value(OperationStatus::Running))
+                .col_expr(
+                    operations::Column::Status,
+                    Expr::value(OperationStatus::Running),
+                )
                 .col_expr(operations::Column::StartedAt, Expr::value(now))
                 .col_expr(operations::Column::UpdatedAt, Expr::value(now))
                 .filter(operations::Column::Id.eq(id))

@@ -48,9 +48,9 @@ impl Filter {
     /// A file modified within the last `settleSeconds` may still be being written.
     pub fn too_recent(&self, file: &FileMeta) -> bool {
         self.settle_seconds > 0
-            && file.modified.is_some_and(|m| {
-                Utc::now() - m < chrono::Duration::seconds(self.settle_seconds)
-            })
+            && file
+                .modified
+                .is_some_and(|m| Utc::now() - m < chrono::Duration::seconds(self.settle_seconds))
     }
 
     /// Why a too recent file was skipped.

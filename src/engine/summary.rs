@@ -27,7 +27,10 @@ struct Sums {
 pub async fn summarize(tracker: &mut Tracker) -> anyhow::Result<i64> {
     let rows = sums(tracker.db(), tracker.op.id).await?;
     let count = |pred: &dyn Fn(&Sums) -> bool| {
-        rows.iter().filter(|r| pred(r)).map(|r| r.files).sum::<i64>()
+        rows.iter()
+            .filter(|r| pred(r))
+            .map(|r| r.files)
+            .sum::<i64>()
     };
     let bytes = |pred: &dyn Fn(&Sums) -> bool| {
         rows.iter()

@@ -86,11 +86,26 @@ impl Tracker {
         let mut update = operations::Entity::update_many()
             .col_expr(operations::Column::Phase, Expr::value(op.phase))
             .col_expr(operations::Column::FilesTotal, Expr::value(op.files_total))
-            .col_expr(operations::Column::FilesScanned, Expr::value(op.files_scanned))
-            .col_expr(operations::Column::FilesProcessed, Expr::value(op.files_processed))
-            .col_expr(operations::Column::FilesSkipped, Expr::value(op.files_skipped))
-            .col_expr(operations::Column::DuplicatesFound, Expr::value(op.duplicates_found))
-            .col_expr(operations::Column::SpaceSavedBytes, Expr::value(op.space_saved_bytes))
+            .col_expr(
+                operations::Column::FilesScanned,
+                Expr::value(op.files_scanned),
+            )
+            .col_expr(
+                operations::Column::FilesProcessed,
+                Expr::value(op.files_processed),
+            )
+            .col_expr(
+                operations::Column::FilesSkipped,
+                Expr::value(op.files_skipped),
+            )
+            .col_expr(
+                operations::Column::DuplicatesFound,
+                Expr::value(op.duplicates_found),
+            )
+            .col_expr(
+                operations::Column::SpaceSavedBytes,
+                Expr::value(op.space_saved_bytes),
+            )
             .col_expr(operations::Column::UpdatedAt, Expr::value(now));
         if let Some((status, message)) = finished {
             update = update

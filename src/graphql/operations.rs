@@ -298,7 +298,9 @@ impl From<OperationOptionsInput> for Options {
             exclude: input.exclude.unwrap_or_default(),
             destination_template: input.destination_template,
             hash_files: input.hash_files.unwrap_or(defaults.hash_files),
-            settle_seconds: input.settle_seconds.map_or(defaults.settle_seconds, i64::from),
+            settle_seconds: input
+                .settle_seconds
+                .map_or(defaults.settle_seconds, i64::from),
         }
     }
 }

@@ -63,7 +63,16 @@ pub async fn start(
             "the trash folder cannot be organized",
         ));
     }
-    create(state, user_id, input.op_type, root, input.dry_run, options, Source::Scan).await
+    create(
+        state,
+        user_id,
+        input.op_type,
+        root,
+        input.dry_run,
+        options,
+        Source::Scan,
+    )
+    .await
 }
 
 async fn create(
@@ -77,9 +86,7 @@ async fn create(
 ) -> AppResult<operations::Model> {
     let active = operations::Entity::find()
         .filter(operations::Column::UserId.eq(user_id))
-        .filter(
-            operations::Column::Status.is_in(OperationStatus::ACTIVE),
-        )
+        .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
         .all(&state.db)
         .await?;
     // Two operations on overlapping folders would move the same files.
@@ -145,7 +152,10 @@ pub async fn cancel(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<oper
         .await?;
     // Not yet taken by a worker: it ends here.
     let stopped = operations::Entity::update_many()
-        .col_expr(operations::Column::Status, Expr::value(OperationStatus::Cancelled))
+        .col_expr(
+            operations::Column::Status,
+            Expr::value(OperationStatus::Cancelled),
+        )
         .col_expr(operations::Column::Phase, Expr::value(Phase::Done))
         .col_expr(operations::Column::ErrorMessage, Expr::value("cancelled"))
         .col_expr(operations::Column::CompletedAt, Expr::value(now))
@@ -265,9 +275,7 @@ pub async fn purge_trash(
     }
     let rolled_back = operations::Entity::find()
         .filter(operations::Column::RollbackOf.eq(id))
-        .filter(
-            operations::Column::Status.is_in(OperationStatus::ACTIVE),
-        )
+        .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
         .count(&state.db)
         .await?;
     if rolled_back > 0 {

@@ -11,13 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{
-    error::AppResult,
-    operations::find_owned,
-    paging::Page,
-    state::AppState,
-};
-
+use crate::{error::AppResult, operations::find_owned, paging::Page, state::AppState};
 
 pub async fn get(
     state: &AppState,

@@ -41,6 +41,14 @@ export function LiveOperations() {
   // Seed from the list: operations already running when the page loaded.
   const seeded = (ops.data?.operations.nodes ?? []).filter((op) => isActiveStatus(op.status) && !live.has(op.id));
 
+  // Listed as running but no event yet: poll the list until events or the outcome arrive.
+  const waiting = seeded.length > 0;
+  useEffect(() => {
+    if (!waiting) return;
+    const t = setInterval(() => refetchOps({ requestPolicy: 'network-only' }), 5_000);
+    return () => clearInterval(t);
+  }, [waiting, refetchOps]);
+
   const shown = [...live.values()].filter(
     (e) => isActiveStatus(e.progress.status) || now - e.receivedAt < RECENT_MS,
   );
@@ -49,7 +57,7 @@ export function LiveOperations() {
   return (
     <section className="card live-panel" aria-labelledby="live-heading">
       <h2 id="live-heading">Running now</h2>
-      <ul className="live-list" aria-live="polite">
+      <ul className="live-list">
         {shown.map((entry) => {
           const meta = known.get(entry.progress.operationId);
           const title = meta

@@ -37,6 +37,10 @@ export function OperationProgressView({ entry, title, showDuplicates }: Props) {
         </span>
       </div>
       <ProgressBar value={percent} label={label} tone={tone} />
+      {/* Announce phase and outcome changes only, not every counter tick. */}
+      <span className="visually-hidden" aria-live="polite">
+        {`${title ?? 'Operation'}: ${active ? phaseLabel(p.phase) : statusLabel(p.status)}`}
+      </span>
       <dl className="live-op-stats">
         <div>
           <dt>Scanned</dt>

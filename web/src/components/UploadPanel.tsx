@@ -195,12 +195,18 @@ export function UploadPanel({ path, usedBytes, quotaGb, onUploaded }: Props) {
         <div className="upload-progress" aria-live="polite">
           <div className="row between">
             <span>
-              {busy ? 'Uploading' : 'Uploaded'} {rows.length} files ({formatBytes(totalBytes)})
+              {busy
+                ? `Uploading ${rows.length} files (${formatBytes(totalBytes)})…`
+                : `${rows.filter((r) => r.status === 'done').length} of ${rows.length} files uploaded (${formatBytes(totalBytes)})`}
             </span>
             <span>{formatPercent(totalPercent)}</span>
           </div>
           <ProgressBar value={totalPercent} label="Total upload progress" tone={errors.length ? 'failed' : busy ? 'normal' : 'done'} />
-          {summary && <p className="small" role="status">{summary}</p>}
+          {summary && (
+            <p className="visually-hidden" role="status">
+              {summary}
+            </p>
+          )}
           <details className="upload-files" open={rows.length <= 8}>
             <summary>Files</summary>
             <ul>
