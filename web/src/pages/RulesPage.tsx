@@ -102,7 +102,7 @@ export function RulesPage() {
                   <th scope="col" className="hide-narrow">
                     Matches
                   </th>
-                  <th scope="col" className="num">
+                  <th scope="col" className="num hide-narrow">
                     Priority
                   </th>
                   <th scope="col">
@@ -118,7 +118,7 @@ export function RulesPage() {
                       <span className="tag">{r.category}</span>
                     </td>
                     <td className="hide-narrow small">{describeRule(r)}</td>
-                    <td className="num">{r.priority}</td>
+                    <td className="num hide-narrow">{r.priority}</td>
                     <td className="actions">
                       <button type="button" className="btn btn-small" onClick={() => setEditing(r)} aria-label={`Edit rule ${r.name}`}>
                         Edit
