@@ -28,6 +28,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Box<Config>) -> anyhow::Result<Self> {
         tracing::info!(version = env!("CARGO_PKG_VERSION"), config = ?config, "starting organizer");
+        raise_open_file_limit();
         let (db, backend) = db::connect(&config.database).await?;
         db::migrate(&db).await?;
         let secret = jwt_secret(&config)?;
@@ -98,6 +99,27 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("server error")
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit, where the OS allows: each
+/// connection, upload in flight and database handle costs a descriptor, and the common
+/// default soft limit (1024) is far below what a busy server needs.
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let mut limit = getrlimit(Resource::Nofile);
+        if limit.current < limit.maximum {
+            let before = limit.current;
+            limit.current = limit.maximum;
+            match setrlimit(Resource::Nofile, limit.clone()) {
+                Ok(()) => {
+                    tracing::info!(from = ?before, to = ?limit.current, "raised the open-file limit")
+                }
+                Err(err) => tracing::warn!(error = %err, "could not raise the open-file limit"),
+            }
+        }
     }
 }
 

@@ -1,13 +1,16 @@
 //! The HTTP surface: routes, and the tower-http layers around them (request id, tracing,
 //! CORS, compression, body limit, timeout).
 
+mod endpoint;
 mod graphiql;
+mod multipart;
+mod request_error;
 mod ws;
 
 use std::{net::SocketAddr, time::Duration};
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLProtocol;
 use axum::{
     Json, Router,
     extract::{ConnectInfo, State, WebSocketUpgrade},
@@ -27,11 +30,7 @@ use tower_http::{
 
 use crate::{
     auth::ClientInfo,
-    graphql::{
-        AppSchema,
-        context::{Auth, credential_from_headers},
-        errors::RequestId,
-    },
+    graphql::{AppSchema, errors::RequestId},
     state::AppState,
 };
 
@@ -41,17 +40,22 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 struct Http {
     state: AppState,
     schema: AppSchema,
+    uploads: multipart::UploadGate,
 }
 
 pub fn router(state: AppState, schema: AppSchema) -> Router {
     let config = state.config.clone();
     let routes = Router::new()
-        .route("/graphql", get(graphiql::page).post(graphql))
+        .route("/graphql", get(graphiql::page).post(endpoint::post))
         .route("/graphql/assets/{name}", get(graphiql::asset))
         .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .with_state(Http { state, schema });
+        .with_state(Http {
+            state,
+            schema,
+            uploads: multipart::UploadGate::default(),
+        });
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -106,7 +110,8 @@ async fn limit_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+        let id = request_id(request.headers());
+        return request_error::RequestError::TooLarge.into_response_with(&id.0);
     }
     let request =
         request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
@@ -155,20 +160,6 @@ fn request_id(headers: &HeaderMap) -> RequestId {
 fn client(http: &Http, peer: SocketAddr, headers: &HeaderMap) -> ClientInfo {
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     ClientInfo::from_peer(peer.ip(), forwarded, &http.state.config.trusted_proxies)
-}
-
-async fn graphql(
-    State(http): State<Http>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    let request = request
-        .into_inner()
-        .data(request_id(&headers))
-        .data(client(&http, peer, &headers))
-        .data(Auth::from_credential(credential_from_headers(&headers)));
-    http.schema.execute(request).await.into()
 }
 
 /// Subscriptions; see `ws.rs`.

@@ -16,6 +16,7 @@ mod migrations;
 mod operations_api;
 mod organize;
 mod plans;
+mod request_bounds;
 mod rollback;
 #[cfg(feature = "s3")]
 mod s3;

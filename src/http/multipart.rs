@@ -1,0 +1,184 @@
+//! Uploads: the GraphQL multipart request, read by us rather than by async-graphql so that
+//! everything an anonymous or hostile client sends is bounded before it costs anything.
+//!
+//! * the credential is checked from the headers *before* a byte of the body is read;
+//! * uploads in flight are bounded per user and per process (`UploadGate`), so no one can
+//!   hold many temporary files open;
+//! * a request has at most `MAX_FILES` files, each at most the upload limit, and small
+//!   `operations` / `map` fields; anything else is refused as soon as it is seen.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{Request, UploadValue};
+use axum::body::Body;
+use tokio::{io::AsyncWriteExt, sync::Mutex};
+use uuid::Uuid;
+
+use crate::http::request_error::{self, RequestError};
+
+/// Files in one request.
+pub const MAX_FILES: usize = 100;
+/// Bytes of the `operations` and `map` fields.
+const MAX_JSON_FIELD_BYTES: u64 = 256 * 1024;
+/// Upload requests in flight in this process, and per user.
+pub const MAX_UPLOADS: usize = 16;
+pub const MAX_UPLOADS_PER_USER: usize = 4;
+
+/// Counts uploads in flight; a permit is held while a request's body is read and run.
+#[derive(Clone, Default)]
+pub struct UploadGate {
+    in_flight: Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+pub struct UploadPermit {
+    gate: UploadGate,
+    user_id: Uuid,
+}
+
+impl UploadGate {
+    /// A permit for one more upload of this user, or `None` when the user or the process
+    /// already has as many as allowed.
+    pub async fn try_enter(&self, user_id: Uuid) -> Option<UploadPermit> {
+        let mut in_flight = self.in_flight.lock().await;
+        let total: usize = in_flight.values().sum();
+        let mine = in_flight.get(&user_id).copied().unwrap_or(0);
+        if total >= MAX_UPLOADS || mine >= MAX_UPLOADS_PER_USER {
+            return None;
+        }
+        *in_flight.entry(user_id).or_default() += 1;
+        Some(UploadPermit {
+            gate: self.clone(),
+            user_id,
+        })
+    }
+}
+
+impl Drop for UploadPermit {
+    fn drop(&mut self) {
+        let gate = self.gate.clone();
+        let user_id = self.user_id;
+        // Drop cannot wait for the lock; the count is given back a moment later.
+        tokio::spawn(async move {
+            let mut in_flight = gate.in_flight.lock().await;
+            if let Some(count) = in_flight.get_mut(&user_id) {
+                *count -= 1;
+                if *count == 0 {
+                    in_flight.remove(&user_id);
+                }
+            }
+        });
+    }
+}
+
+/// Reads a multipart GraphQL request: `operations`, `map`, then the files (spooled to
+/// anonymous temporary files, deleted when dropped).
+pub async fn read(body: Body, boundary: &str, max_bytes: usize) -> Result<Request, RequestError> {
+    let max_bytes = max_bytes as u64;
+    let limits = multer::SizeLimit::new()
+        .whole_stream(max_bytes)
+        .per_field(max_bytes)
+        .for_field("operations", MAX_JSON_FIELD_BYTES)
+        .for_field("map", MAX_JSON_FIELD_BYTES);
+    let mut multipart = multer::Multipart::with_constraints(
+        body.into_data_stream(),
+        boundary,
+        multer::Constraints::new().size_limit(limits),
+    );
+    let mut request: Option<Request> = None;
+    let mut map: Option<HashMap<String, Vec<String>>> = None;
+    let mut files: Vec<(String, UploadValue)> = Vec::new();
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name() {
+            Some("operations") => {
+                let bytes = field.bytes().await.map_err(multipart_error)?;
+                let parsed: serde_json::Value = serde_json::from_slice(&bytes)
+                    .map_err(|_| RequestError::Malformed("`operations` is not JSON".into()))?;
+                request = Some(request_error::parse_request(parsed)?);
+            }
+            Some("map") => {
+                let bytes = field.bytes().await.map_err(multipart_error)?;
+                map = Some(serde_json::from_slice(&bytes).map_err(|_| {
+                    RequestError::Malformed(
+                        "`map` must be a JSON object of arrays of variable paths".into(),
+                    )
+                })?);
+            }
+            Some(name) => {
+                let Some(filename) = field.file_name().map(str::to_string) else {
+                    return Err(RequestError::Malformed(format!(
+                        "unexpected field {:?}: only `operations`, `map` and files",
+                        truncate(name)
+                    )));
+                };
+                if files.len() >= MAX_FILES {
+                    return Err(RequestError::TooManyFiles(MAX_FILES));
+                }
+                let name = name.to_string();
+                let content_type = field.content_type().map(ToString::to_string);
+                let temp = tokio::task::spawn_blocking(tempfile::tempfile)
+                    .await
+                    .map_err(|err| RequestError::Internal(err.into()))?
+                    .map_err(|err| RequestError::Internal(err.into()))?;
+                let mut file = tokio::fs::File::from_std(temp);
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    file.write_all(&chunk)
+                        .await
+                        .map_err(|err| RequestError::Internal(err.into()))?;
+                }
+                file.flush()
+                    .await
+                    .map_err(|err| RequestError::Internal(err.into()))?;
+                let mut content = file.into_std().await;
+                std::io::Seek::rewind(&mut content)
+                    .map_err(|err| RequestError::Internal(err.into()))?;
+                files.push((
+                    name,
+                    UploadValue {
+                        filename,
+                        content_type,
+                        content,
+                    },
+                ));
+            }
+            None => return Err(RequestError::Malformed("a part without a name".into())),
+        }
+    }
+    let mut request =
+        request.ok_or_else(|| RequestError::Malformed("no `operations` field".into()))?;
+    let mut map = map.ok_or_else(|| RequestError::Malformed("no `map` field".into()))?;
+    for (name, upload) in files {
+        let Some(paths) = map.remove(&name) else {
+            continue; // a file nothing refers to is dropped (and its temporary file with it)
+        };
+        for path in paths {
+            let copy = upload
+                .try_clone()
+                .map_err(|err| RequestError::Internal(err.into()))?;
+            request.set_upload(&path, copy);
+        }
+    }
+    if let Some(missing) = map.keys().next() {
+        return Err(RequestError::Malformed(format!(
+            "`map` names a file that was not sent: {:?}",
+            truncate(missing)
+        )));
+    }
+    Ok(request)
+}
+
+fn multipart_error(err: multer::Error) -> RequestError {
+    match err {
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+            RequestError::TooLarge
+        }
+        // The body stopped arriving or broke off: nothing to tell the client beyond that.
+        multer::Error::StreamReadFailed(_) => {
+            RequestError::Malformed("the request body could not be read to its end".into())
+        }
+        _ => RequestError::Malformed("not a valid multipart body".into()),
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(64).collect()
+}
