@@ -145,7 +145,12 @@ export function sendMultipart(
         const parsed = JSON.parse(xhr.responseText) as UploadResponse;
         resolve(parsed);
       } catch {
-        if (xhr.status === 413) {
+        if (xhr.status === 401 || xhr.status === 403) {
+          resolve({ errors: [{ message: 'Not signed in.', extensions: { code: 'UNAUTHENTICATED' } }] });
+        } else if (xhr.status === 429) {
+          const retryAfter = Number(xhr.getResponseHeader('Retry-After')) || undefined;
+          resolve({ errors: [{ message: 'Too many uploads at once.', extensions: { code: 'RATE_LIMITED', retryAfter } }] });
+        } else if (xhr.status === 413) {
           resolve({ errors: [{ message: 'The upload is larger than the server accepts in one request.', extensions: { code: 'BAD_USER_INPUT' } }] });
         } else {
           reject(new UploadNetworkError(`The server answered ${xhr.status} without a GraphQL response.`));
