@@ -126,6 +126,14 @@ pub struct Config {
     /// Largest accepted request body for queries and mutations, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Open WebSocket connections allowed per signed-in user.
+    #[arg(long, env = "WS_MAX_CONNECTIONS_PER_USER", default_value_t = 256)]
+    pub ws_max_connections_per_user: usize,
+
+    /// Open WebSocket connections allowed per client address (per /64 for IPv6).
+    #[arg(long, env = "WS_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 512)]
+    pub ws_max_connections_per_address: usize,
 }
 
 impl Config {
@@ -173,6 +181,14 @@ impl std::fmt::Debug for Config {
             )
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field(
+                "ws_max_connections_per_user",
+                &self.ws_max_connections_per_user,
+            )
+            .field(
+                "ws_max_connections_per_address",
+                &self.ws_max_connections_per_address,
+            )
             .finish()
     }
 }

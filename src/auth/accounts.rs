@@ -39,6 +39,7 @@ pub struct SignupInput {
 }
 
 const WRONG_CREDENTIALS: &str = "invalid login or password";
+const TAKEN: &str = "an account with this email or username already exists";
 const BAD_REFRESH_TOKEN: &str = "invalid, expired or revoked refresh token";
 
 #[tracing::instrument(skip_all, fields(client = %client.ip))]
@@ -51,7 +52,7 @@ pub async fn signup(
     state
         .limiter
         .hit(
-            &format!("signup:ip:{}", client.ip),
+            &format!("signup:ip:{}", client.limit_key()),
             limits.auth_rate_limit_per_ip,
         )
         .await?;
@@ -67,17 +68,14 @@ pub async fn signup(
     validation::password(&input.password)?;
     let full_name = validation::optional_text("fullName", input.full_name.as_deref(), 200)?;
 
-    // Checked up front for a clear message; the unique indexes still decide under a race.
-    if find_by_login(state, &email).await?.is_some() {
-        return Err(AppError::Conflict(
-            "an account with this email already exists".into(),
-        ));
-    }
-    if find_by_login(state, &username).await?.is_some() {
-        return Err(AppError::Conflict("this username is taken".into()));
-    }
-
+    // Hashed before anything is looked up, so a taken email or username answers no
+    // faster than a new one; one message for both, so neither is told apart.
     let password_hash = password::hash(input.password).await?;
+    if find_by_login(state, &email).await?.is_some()
+        || find_by_login(state, &username).await?.is_some()
+    {
+        return Err(AppError::Conflict(TAKEN.into()));
+    }
     let now = Utc::now();
     let user = users::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -99,9 +97,7 @@ pub async fn signup(
     .insert(&state.db)
     .await
     .map_err(|err| match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::Conflict("an account with this email or username already exists".into())
-        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(TAKEN.into()),
         _ => err.into(),
     })?;
     tracing::info!(user_id = %user.id, "account created");
@@ -120,19 +116,21 @@ pub async fn login(
     state
         .limiter
         .hit(
-            &format!("login:ip:{}", client.ip),
+            &format!("login:ip:{}", client.limit_key()),
             limits.auth_rate_limit_per_ip,
         )
         .await?;
+    // Counted per account, whichever of its names is used; an unknown name is counted
+    // by itself (and answers exactly like a wrong password).
+    let user = find_by_login(state, &login).await?;
+    let account_key = match &user {
+        Some(user) => format!("login:account:{}", user.id),
+        None => format!("login:unknown:{login}"),
+    };
     state
         .limiter
-        .hit(
-            &format!("login:account:{login}"),
-            limits.auth_rate_limit_per_account,
-        )
+        .hit(&account_key, limits.auth_rate_limit_per_account)
         .await?;
-
-    let user = find_by_login(state, &login).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !password::verify(password, stored).await? {
         return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
@@ -155,7 +153,7 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, presented: &str) -> 
     state
         .limiter
         .hit(
-            &format!("refresh:ip:{}", client.ip),
+            &format!("refresh:ip:{}", client.limit_key()),
             limits.auth_rate_limit_per_ip,
         )
         .await?;

@@ -29,22 +29,91 @@ impl Caller {
     }
 }
 
-/// The client as the rate limits see it: the peer address, or the first address of
-/// `X-Forwarded-For` when the peer is a trusted proxy.
+/// The client as the rate limits see it: the peer address, or, when the peer is a
+/// trusted proxy, the nearest untrusted address of `X-Forwarded-For`.
 #[derive(Clone, Debug)]
 pub struct ClientInfo {
     pub ip: IpAddr,
 }
 
 impl ClientInfo {
+    /// `X-Forwarded-For` is read from the right: each trusted proxy appends the address it
+    /// saw, so the first address (from the right) that is not a trusted proxy is the
+    /// client. Entries left of it are whatever the client chose to write, never believed.
     pub fn from_peer(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> Self {
-        let forwarded = forwarded_for
-            .filter(|_| trusted.contains(&peer))
-            .and_then(|value| value.split(',').next())
-            .and_then(|first| first.trim().parse().ok());
-        Self {
-            ip: forwarded.unwrap_or(peer),
+        let mut client = peer;
+        if let Some(forwarded) = forwarded_for {
+            for entry in forwarded.rsplit(',') {
+                if !trusted.contains(&client) {
+                    break;
+                }
+                match entry.trim().parse::<IpAddr>() {
+                    Ok(hop) => client = hop,
+                    Err(_) => break, // garbage: the last trusted hop is as far as we know
+                }
+            }
         }
+        Self { ip: client }
+    }
+
+    /// The key limits count by: the address, or its /64 network for IPv6 (one subscriber
+    /// usually holds a whole /64).
+    pub fn limit_key(&self) -> String {
+        match self.ip {
+            IpAddr::V4(ip) => ip.to_string(),
+            IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let s = ip.segments();
+                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_read_from_the_right_past_trusted_proxies() {
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // The client wrote 1.1.1.1 itself; 9.9.9.9 is what the first proxy saw.
+        let client =
+            ClientInfo::from_peer(ip("10.0.0.1"), Some("1.1.1.1, 9.9.9.9, 10.0.0.2"), &trusted);
+        assert_eq!(client.ip, ip("9.9.9.9"));
+        // An untrusted peer's header is ignored.
+        let direct = ClientInfo::from_peer(ip("8.8.8.8"), Some("1.1.1.1"), &trusted);
+        assert_eq!(direct.ip, ip("8.8.8.8"));
+        // Garbage stops the walk at the last trusted hop.
+        let garbage = ClientInfo::from_peer(ip("10.0.0.1"), Some("1.1.1.1, nonsense"), &trusted);
+        assert_eq!(garbage.ip, ip("10.0.0.1"));
+        let none = ClientInfo::from_peer(ip("10.0.0.1"), None, &trusted);
+        assert_eq!(none.ip, ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let a = ClientInfo {
+            ip: ip("2001:db8:1:2:aaaa::1"),
+        };
+        let b = ClientInfo {
+            ip: ip("2001:db8:1:2:bbbb::2"),
+        };
+        let c = ClientInfo {
+            ip: ip("2001:db8:1:3::1"),
+        };
+        assert_eq!(a.limit_key(), b.limit_key());
+        assert_ne!(a.limit_key(), c.limit_key());
+        let mapped = ClientInfo {
+            ip: ip("::ffff:1.2.3.4"),
+        };
+        assert_eq!(mapped.limit_key(), "1.2.3.4");
     }
 }
 

@@ -1,4 +1,5 @@
 //! Rate limits for the sign-in mutations: fixed one-minute windows of attempts per key.
+//! Keys name the client (`login:ip:<address or /64>`) or the account (`login:account:<id>`).
 //! The in-process counter serves one process; the enum is where a shared (Redis) counter
 //! joins for deployments with many API processes.
 
@@ -36,34 +37,46 @@ impl RateLimiter {
     }
 }
 
+/// Fixed windows shared by every key: all counts start together and are dropped
+/// together when the window ends, so memory is what one window saw (at most `MAX_KEYS`
+/// keys) and no hit ever walks the map.
 #[derive(Default)]
 pub struct InProcessLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    window: Mutex<Option<Window>>,
 }
 
-/// Above this many keys, expired windows are swept so the map cannot grow without bound.
-const SWEEP_ABOVE: usize = 10_000;
+struct Window {
+    started: Instant,
+    counts: HashMap<String, u32>,
+}
+
+/// Keys one window holds; past it, new keys are refused until the window ends (an attack
+/// from this many addresses at once is refused rather than allowed to grow memory).
+const MAX_KEYS: usize = 100_000;
 
 impl InProcessLimiter {
     fn hit(&self, key: &str, limit: u32, window: Duration, now: Instant) -> AppResult<()> {
-        let mut windows = self
-            .windows
+        let mut current = self
+            .window
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if windows.len() > SWEEP_ABOVE {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < window);
+        let state = match current.as_mut() {
+            Some(w) if now.duration_since(w.started) < window => w,
+            _ => current.insert(Window {
+                started: now,
+                counts: HashMap::new(),
+            }),
+        };
+        let left = window.saturating_sub(now.duration_since(state.started));
+        let retry_after = (left.as_secs() + u64::from(left.subsec_nanos() > 0)).max(1);
+        if state.counts.len() >= MAX_KEYS && !state.counts.contains_key(key) {
+            tracing::warn!("rate limiter full for this window: refusing new clients");
+            return Err(AppError::RateLimited { retry_after });
         }
-        let entry = windows.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        if entry.1 > limit {
-            let left = window.saturating_sub(now.duration_since(entry.0));
-            let retry_after = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-            return Err(AppError::RateLimited {
-                retry_after: retry_after.max(1),
-            });
+        let count = state.counts.entry(key.to_string()).or_insert(0);
+        *count += 1;
+        if *count > limit {
+            return Err(AppError::RateLimited { retry_after });
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ use crate::{
     auth,
     graphql::context::{Auth, credential_from_headers},
     http::{
-        Http, client, multipart,
+        Http, client, gate, multipart,
         request_error::{self, RequestError},
         request_id,
     },
@@ -75,14 +75,7 @@ async fn upload(
     content_type: &str,
     credential: Option<String>,
     body: Body,
-) -> Result<
-    (
-        async_graphql::Request,
-        Auth,
-        Option<multipart::UploadPermit>,
-    ),
-    RequestError,
-> {
+) -> Result<(async_graphql::Request, Auth, Option<gate::Slot<uuid::Uuid>>), RequestError> {
     let Some(credential) = credential else {
         return Err(crate::error::AppError::Unauthenticated(
             "sign in first: uploads need Authorization: Bearer <access token or API key>".into(),
@@ -93,7 +86,6 @@ async fn upload(
     let permit = http
         .uploads
         .try_enter(caller.user_id())
-        .await
         .ok_or(RequestError::Busy)?;
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| RequestError::Malformed("multipart without a boundary".into()))?;

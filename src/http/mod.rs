@@ -2,6 +2,7 @@
 //! CORS, compression, body limit, timeout).
 
 mod endpoint;
+mod gate;
 mod graphiql;
 mod multipart;
 mod request_error;
@@ -41,6 +42,8 @@ struct Http {
     state: AppState,
     schema: AppSchema,
     uploads: multipart::UploadGate,
+    ws_by_address: gate::Gate<String>,
+    ws_by_user: gate::Gate<uuid::Uuid>,
 }
 
 pub fn router(state: AppState, schema: AppSchema) -> Router {
@@ -54,7 +57,9 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .with_state(Http {
             state,
             schema,
-            uploads: multipart::UploadGate::default(),
+            uploads: multipart::upload_gate(),
+            ws_by_address: gate::Gate::new(config.ws_max_connections_per_address, usize::MAX),
+            ws_by_user: gate::Gate::new(config.ws_max_connections_per_user, usize::MAX),
         });
 
     let layers = ServiceBuilder::new()
@@ -170,8 +175,15 @@ async fn graphql_ws(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let client = client(&http, peer, &headers);
+    let Some(address_slot) = http.ws_by_address.try_enter(client.limit_key()) else {
+        return request_error::RequestError::TooManyConnections
+            .into_response_with(&request_id(&headers).0);
+    };
     let connection = ws::Connection {
-        client: client(&http, peer, &headers),
+        address_slot,
+        user_gate: http.ws_by_user.clone(),
+        client,
         request_id: request_id(&headers),
         legacy: ws::is_legacy(&headers),
         protocol,

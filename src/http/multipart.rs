@@ -7,14 +7,17 @@
 //! * a request has at most `MAX_FILES` files, each at most the upload limit, and small
 //!   `operations` / `map` fields; anything else is refused as soon as it is seen.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use async_graphql::{Request, UploadValue};
 use axum::body::Body;
-use tokio::{io::AsyncWriteExt, sync::Mutex};
+use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::http::request_error::{self, RequestError};
+use crate::http::{
+    gate::Gate,
+    request_error::{self, RequestError},
+};
 
 /// Files in one request.
 pub const MAX_FILES: usize = 100;
@@ -24,50 +27,12 @@ const MAX_JSON_FIELD_BYTES: u64 = 256 * 1024;
 pub const MAX_UPLOADS: usize = 16;
 pub const MAX_UPLOADS_PER_USER: usize = 4;
 
-/// Counts uploads in flight; a permit is held while a request's body is read and run.
-#[derive(Clone, Default)]
-pub struct UploadGate {
-    in_flight: Arc<Mutex<HashMap<Uuid, usize>>>,
-}
+/// Uploads in flight, per user and in total; a slot is held while a request's body is
+/// read and run.
+pub type UploadGate = Gate<Uuid>;
 
-pub struct UploadPermit {
-    gate: UploadGate,
-    user_id: Uuid,
-}
-
-impl UploadGate {
-    /// A permit for one more upload of this user, or `None` when the user or the process
-    /// already has as many as allowed.
-    pub async fn try_enter(&self, user_id: Uuid) -> Option<UploadPermit> {
-        let mut in_flight = self.in_flight.lock().await;
-        let total: usize = in_flight.values().sum();
-        let mine = in_flight.get(&user_id).copied().unwrap_or(0);
-        if total >= MAX_UPLOADS || mine >= MAX_UPLOADS_PER_USER {
-            return None;
-        }
-        *in_flight.entry(user_id).or_default() += 1;
-        Some(UploadPermit {
-            gate: self.clone(),
-            user_id,
-        })
-    }
-}
-
-impl Drop for UploadPermit {
-    fn drop(&mut self) {
-        let gate = self.gate.clone();
-        let user_id = self.user_id;
-        // Drop cannot wait for the lock; the count is given back a moment later.
-        tokio::spawn(async move {
-            let mut in_flight = gate.in_flight.lock().await;
-            if let Some(count) = in_flight.get_mut(&user_id) {
-                *count -= 1;
-                if *count == 0 {
-                    in_flight.remove(&user_id);
-                }
-            }
-        });
-    }
+pub fn upload_gate() -> UploadGate {
+    Gate::new(MAX_UPLOADS_PER_USER, MAX_UPLOADS)
 }
 
 /// Reads a multipart GraphQL request: `operations`, `map`, then the files (spooled to

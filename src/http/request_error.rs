@@ -40,6 +40,8 @@ pub enum RequestError {
     UnsupportedType,
     /// Too many uploads in flight for this user or this server.
     Busy,
+    /// Too many WebSocket connections from this address.
+    TooManyConnections,
     /// An error from the service layer (e.g. a refused credential).
     App(AppError),
     Internal(anyhow::Error),
@@ -57,7 +59,7 @@ impl RequestError {
             Self::Malformed(_) | Self::Batch => StatusCode::BAD_REQUEST,
             Self::TooLarge | Self::TooManyFiles(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Busy => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy | Self::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
             Self::App(AppError::Unauthenticated(_)) => StatusCode::UNAUTHORIZED,
             Self::App(AppError::Forbidden(_)) => StatusCode::FORBIDDEN,
             Self::App(AppError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
@@ -94,6 +96,10 @@ impl RequestError {
             ),
             Self::Busy => (
                 "too many uploads in progress; try again when one has finished".into(),
+                json!({ "code": "RATE_LIMITED", "retryAfter": 1 }),
+            ),
+            Self::TooManyConnections => (
+                "too many open connections from this address".into(),
                 json!({ "code": "RATE_LIMITED", "retryAfter": 1 }),
             ),
             Self::App(AppError::Internal(cause)) | Self::Internal(cause) => {

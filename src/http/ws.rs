@@ -4,7 +4,11 @@
 //! * the credential comes in the `connection_init` payload and is checked once; a bad one
 //!   closes the socket with `4403 Forbidden` (legacy protocol: `connection_error`);
 //! * no `connection_init` within `INIT_TIMEOUT` closes it with `4408`;
-//! * at most `MAX_SUBSCRIPTIONS` at once per connection; more are refused with an error;
+//! * at most `MAX_SUBSCRIPTIONS` live at once per connection (a subscription stops
+//!   counting when the client stops it *or* the server completes it); more are refused;
+//! * text and binary frames are read alike, so neither slips past the count;
+//! * at most so many connections per client address (`http::graphql_ws`, before the
+//!   upgrade) and per user (at `connection_init`, closing with `4429`);
 //! * messages over `MAX_MESSAGE_BYTES` close the socket (axum's frame limit);
 //! * a ping every `PING_EVERY` keeps proxies from dropping idle connections (a WebSocket
 //!   ping frame, and `ka` on the legacy protocol).
@@ -12,7 +16,11 @@
 //! Outgoing messages pass through one writer task, so a slow client only ever slows its
 //! own connection.
 
-use std::{collections::HashSet, time::Duration};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use async_graphql::{Data, http::WebSocketProtocols};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -21,10 +29,13 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use uuid::Uuid;
+
 use crate::{
     auth::{self, ClientInfo},
     error::AppError,
     graphql::{AppSchema, context::Auth, errors::RequestId},
+    http::gate::{Gate, Slot},
     state::AppState,
 };
 
@@ -33,6 +44,7 @@ pub const MAX_SUBSCRIPTIONS: usize = 100;
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const PING_EVERY: Duration = Duration::from_secs(20);
 const FORBIDDEN_MARK: &str = "forbidden: ";
+const TOO_MANY_MARK: &str = "too many connections: ";
 
 /// The credential in a `connection_init` payload: `authorization`, `Authorization`,
 /// `headers.Authorization` or `token`, with or without `Bearer `.
@@ -79,6 +91,34 @@ pub struct Connection {
     pub state: AppState,
     pub client: ClientInfo,
     pub request_id: RequestId,
+    /// This connection's place among its address's connections.
+    pub address_slot: Slot<String>,
+    pub user_gate: Gate<Uuid>,
+}
+
+/// Subscription ids live on one connection, shared by the reader (which adds them) and
+/// the writer (which sees the server complete them).
+type Live = Arc<Mutex<HashSet<String>>>;
+
+/// A frame's text: binary frames are read as text too (the protocols are JSON either way).
+fn frame_text(message: &Message) -> Option<&str> {
+    match message {
+        Message::Text(text) => Some(text.as_str()),
+        Message::Binary(bytes) => std::str::from_utf8(bytes).ok(),
+        _ => None,
+    }
+}
+
+/// `(type, id)` of a protocol message, without parsing frames that cannot be one.
+fn kind_and_id(text: &str) -> Option<(String, String)> {
+    let parsed: Value = serde_json::from_str(text).ok()?;
+    let kind = parsed.get("type")?.as_str()?.to_string();
+    let id = parsed
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    Some((kind, id))
 }
 
 pub async fn serve(socket: WebSocket, connection: Connection) {
@@ -89,9 +129,13 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
         state,
         client,
         request_id,
+        address_slot,
+        user_gate,
     } = connection;
     let (mut socket_tx, mut socket_rx) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Message>(64);
+    let live: Live = Arc::default();
+    let writer_live = live.clone();
 
     // The writer: everything to the client goes through here.
     let writer = tokio::spawn(async move {
@@ -110,6 +154,17 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
                     Message::Ping(Vec::new().into())
                 }
             };
+            // The server ended a subscription: it no longer counts against the bound.
+            if let Message::Text(text) = &message
+                && (text.contains("\"complete\"") || text.contains("\"error\""))
+                && let Some((kind, id)) = kind_and_id(text)
+                && matches!(kind.as_str(), "complete" | "error")
+            {
+                writer_live
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
+            }
             let closing = matches!(message, Message::Close(_));
             if socket_tx.send(message).await.is_err() || closing {
                 break;
@@ -126,7 +181,6 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
         let deadline = tokio::time::sleep(INIT_TIMEOUT);
         tokio::pin!(deadline);
         let mut initialised = false;
-        let mut active: HashSet<String> = HashSet::new();
         loop {
             let message = tokio::select! {
                 message = socket_rx.next() => message,
@@ -136,29 +190,37 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
                 }
             };
             let Some(Ok(message)) = message else { break };
-            if let Message::Text(text) = &message
-                && let Ok(parsed) = serde_json::from_str::<Value>(text)
-            {
-                let kind = parsed
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let id = parsed
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                match kind {
+            let message = match message {
+                Message::Binary(_) => match frame_text(&message) {
+                    Some(text) => Message::Text(text.to_string().into()),
+                    None => {
+                        let _ = guard_out
+                            .send(close(1007, "frames must be UTF-8 JSON"))
+                            .await;
+                        break;
+                    }
+                },
+                other => other,
+            };
+            if let Some((kind, id)) = frame_text(&message).and_then(kind_and_id) {
+                match kind.as_str() {
                     "connection_init" => initialised = true,
                     "subscribe" | "start" => {
-                        if !active.contains(&id) && active.len() >= MAX_SUBSCRIPTIONS {
+                        let refused = {
+                            let mut live = live.lock().unwrap_or_else(|p| p.into_inner());
+                            let full = !live.contains(&id) && live.len() >= MAX_SUBSCRIPTIONS;
+                            if !full {
+                                live.insert(id.clone());
+                            }
+                            full
+                        };
+                        if refused {
                             let _ = guard_out.send(too_many(&id, legacy)).await;
                             continue;
                         }
-                        active.insert(id);
                     }
                     "complete" | "stop" => {
-                        active.remove(&id);
+                        live.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
                     }
                     _ => {}
                 }
@@ -177,12 +239,23 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
         Ok::<_, axum::Error>(out_tx)
     });
     let input = tokio_stream::wrappers::ReceiverStream::new(in_rx);
+    // The user's slot is taken at `connection_init` and held until the socket closes.
+    let user_slot: Arc<Mutex<Option<Slot<Uuid>>>> = Arc::default();
+    let held = user_slot.clone();
     GraphQLWebSocket::new_with_pair(Box::pin(sink), input, schema, protocol)
         .on_connection_init(move |payload| async move {
             let mut data = Data::default();
             let auth = match credential_from_init(&payload) {
                 Some(credential) => match auth::authenticate(&state, &credential).await {
-                    Ok(caller) => Auth::resolved(caller),
+                    Ok(caller) => {
+                        let Some(slot) = user_gate.try_enter(caller.user_id()) else {
+                            return Err(async_graphql::Error::new(format!(
+                                "{TOO_MANY_MARK}this account has too many open connections"
+                            )));
+                        };
+                        *held.lock().unwrap_or_else(|p| p.into_inner()) = Some(slot);
+                        Auth::resolved(caller)
+                    }
                     Err(AppError::Unauthenticated(message)) => {
                         return Err(async_graphql::Error::new(format!(
                             "{FORBIDDEN_MARK}{message}"
@@ -204,6 +277,8 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
         .await;
     reader.abort();
     let _ = writer.await;
+    drop(user_slot);
+    drop(address_slot);
 }
 
 fn close(code: u16, reason: &str) -> Message {
@@ -218,6 +293,9 @@ fn rewrite_close(message: Message) -> Message {
     match &message {
         Message::Close(Some(frame)) if frame.reason.starts_with(FORBIDDEN_MARK) => {
             close(4403, "Forbidden")
+        }
+        Message::Close(Some(frame)) if frame.reason.starts_with(TOO_MANY_MARK) => {
+            close(4429, "Too many connections")
         }
         _ => message,
     }

@@ -130,6 +130,11 @@ async fn taken_email_or_username_is_a_conflict_whatever_the_case() {
             )
             .await;
         assert_code(&body, "CONFLICT");
+        // One message for both: it does not say which of the two is taken.
+        assert_eq!(
+            body["errors"][0]["message"], "an account with this email or username already exists",
+            "{body}"
+        );
     }
     assert_eq!(
         users::Entity::find()

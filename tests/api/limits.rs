@@ -183,3 +183,52 @@ async fn signup_is_rate_limited_per_client() {
         .await;
     assert_code(&third, "RATE_LIMITED");
 }
+
+#[tokio::test]
+async fn the_account_limit_counts_every_name_of_the_account() {
+    let app = spawn_app_with(|c| c.auth_rate_limit_per_account = 3).await;
+    app.signup("ada").await;
+    for _ in 0..3 {
+        assert_code(&login_attempt(&app, "ada", None).await, "UNAUTHENTICATED");
+    }
+    // The same account by its email: still the same budget.
+    assert_code(
+        &login_attempt(&app, "ada@example.com", None).await,
+        "RATE_LIMITED",
+    );
+    assert_code(
+        &login_attempt(&app, "ADA@Example.com", None).await,
+        "RATE_LIMITED",
+    );
+}
+
+#[tokio::test]
+async fn only_the_address_a_trusted_proxy_saw_counts_not_what_the_client_wrote() {
+    let app = spawn_app_with(|c| {
+        c.auth_rate_limit_per_ip = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    // The client writes whatever it likes on the left; the proxy appends what it saw.
+    for i in 0..2 {
+        let xff = format!("203.0.113.{i}, 198.51.100.7");
+        assert_code(
+            &login_attempt(&app, &format!("u{i}"), Some(&xff)).await,
+            "UNAUTHENTICATED",
+        );
+    }
+    let spoofed = login_attempt(&app, "u9", Some("203.0.113.99, 198.51.100.7")).await;
+    assert_code(&spoofed, "RATE_LIMITED");
+    // IPv6 clients are one client per /64.
+    for i in 0..2 {
+        let xff = format!("2001:db8:1:2::{i:x}");
+        assert_code(
+            &login_attempt(&app, &format!("v{i}"), Some(&xff)).await,
+            "UNAUTHENTICATED",
+        );
+    }
+    let same_64 = login_attempt(&app, "v9", Some("2001:db8:1:2:ffff::9")).await;
+    assert_code(&same_64, "RATE_LIMITED");
+    let other_64 = login_attempt(&app, "v10", Some("2001:db8:1:3::1")).await;
+    assert_code(&other_64, "UNAUTHENTICATED");
+}

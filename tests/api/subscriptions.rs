@@ -465,3 +465,131 @@ async fn connections_are_bounded() {
         Event::Message(m) => panic!("{m}"),
     }
 }
+
+#[tokio::test]
+async fn binary_frames_count_against_the_subscription_bound() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let mut client = Client::connect(&app, false).await;
+    client.init_with(&ada).await;
+    for n in 0..101 {
+        let message = json!({ "id": n.to_string(), "type": "subscribe", "payload": { "query": "subscription { operationEvents { operationId } }" } });
+        client
+            .socket
+            .send(tungstenite::Message::Binary(
+                message.to_string().into_bytes().into(),
+            ))
+            .await
+            .unwrap();
+    }
+    let refused = client.message().await;
+    assert_eq!(refused["id"], "100", "{refused}");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+    // Binary that is not text closes the socket.
+    client
+        .socket
+        .send(tungstenite::Message::Binary(vec![0xff, 0xfe, 0x00].into()))
+        .await
+        .unwrap();
+    loop {
+        match client.next().await {
+            Event::Closed(code) => {
+                assert_eq!(code, Some(1007));
+                break;
+            }
+            Event::Message(_) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn subscriptions_the_server_completed_stop_counting() {
+    let s = Space::new().await;
+    s.write(&[("in/a.txt", b"a")]);
+    let done = s.run("ORGANIZE", "in", json!({})).await;
+    let id = done["id"].as_str().unwrap().to_string();
+    let mut client = Client::connect(&s.app, false).await;
+    client.init_with(&s.user).await;
+    // A finished operation's progress is one snapshot, then the server completes it:
+    // far more of them than the bound, one after another, on one healthy connection.
+    for n in 0..150 {
+        let sub = format!("s{n}");
+        client.subscribe(&sub, PROGRESS, json!({ "id": id })).await;
+        let payloads = client.collect(&sub).await;
+        assert_eq!(
+            payloads.last().unwrap()["data"]["operationProgress"]["status"],
+            "COMPLETED",
+            "subscription {n}: {payloads:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn connections_are_capped_per_user_and_per_address() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.ws_max_connections_per_user = 2;
+        c.ws_max_connections_per_address = 4;
+    })
+    .await;
+    let ada = app.signup("ada").await;
+    let bob = app.signup("bob").await;
+    let mut first = Client::connect(&app, false).await;
+    first.init_with(&ada).await;
+    let mut second = Client::connect(&app, false).await;
+    second.init_with(&ada).await;
+    let mut third = Client::connect(&app, false).await;
+    match third
+        .init(json!({ "Authorization": format!("Bearer {}", ada.access_token) }))
+        .await
+    {
+        Event::Closed(code) => assert_eq!(code, Some(4429)),
+        Event::Message(m) => panic!("a third connection for ada was accepted: {m}"),
+    }
+    drop(third);
+    // Another user from the same address still gets in, up to the address cap.
+    let mut bobs = Client::connect(&app, false).await;
+    bobs.init_with(&bob).await;
+    // Four open from this address (third was dropped): wait until the server noticed.
+    let mut refused = None;
+    for _ in 0..50 {
+        let mut request = format!("ws://{}/graphql/ws", app.address)
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        match tokio_tungstenite::connect_async(request).await {
+            Err(tungstenite::Error::Http(response)) => {
+                refused = Some(response.status().as_u16());
+                break;
+            }
+            Ok((socket, _)) => {
+                // The slot of `third` may not be given back yet; this one fills it.
+                std::mem::forget(socket);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!(refused, Some(429));
+    // Closing a connection gives its user slot back.
+    drop(first);
+    let mut again = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut request = format!("ws://{}/graphql/ws", app.address)
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        if let Ok((socket, _)) = tokio_tungstenite::connect_async(request).await {
+            again = Some(socket);
+            break;
+        }
+    }
+    let _ = again.expect("a slot frees up once a connection closes");
+    drop(second);
+}
