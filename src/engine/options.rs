@@ -84,8 +84,31 @@ impl Options {
     }
 }
 
-/// Whether an organize destination folder (relative to the namespace) is a reserved place
-/// that only the engine itself writes into.
+/// Whether a path (relative to the namespace) is in a reserved place that only the
+/// engine itself writes into: the trash, which a purge empties for good.
 pub fn is_reserved(path: &str) -> bool {
     paths::is_within(path, TRASH_DIR)
+}
+
+impl Options {
+    /// Refuses an organize whose destination would be a reserved place. Categories
+    /// cannot start with `.` and placeholders never render `/`, so only the template's
+    /// own text can lead there, and one sample rendering shows it.
+    pub fn check_destination(&self, root: &str) -> AppResult<()> {
+        let template = self
+            .destination_template
+            .as_deref()
+            .unwrap_or(template::DEFAULT);
+        let folder = paths::normalize(
+            "destinationTemplate",
+            &template::render(template, "Images", None, "a.jpg"),
+        )?;
+        if is_reserved(&paths::join(root, &folder)) {
+            return Err(AppError::bad_input(
+                "destinationTemplate",
+                format!("destinationTemplate must not lead into the {TRASH_DIR} folder"),
+            ));
+        }
+        Ok(())
+    }
 }

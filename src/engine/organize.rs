@@ -15,6 +15,7 @@ use crate::{
         categorize::{Categorizer, Rule},
         failure::Failure,
         hash::{self, HEAD_BYTES},
+        options,
         records::{NewRecord, RecordSink},
         scan::Filter,
         template,
@@ -104,6 +105,12 @@ impl Planner {
         let target = paths::join(&paths::join(&self.root, &folder), &name);
         if target == file.path {
             return Ok(skip(Some(category), "already in place".into()));
+        }
+        if options::is_reserved(&target) {
+            return Ok(skip(
+                Some(category),
+                "its destination is a reserved folder".into(),
+            ));
         }
         let target = self.free_target(&target).await;
         let hash = if self.hash_files {

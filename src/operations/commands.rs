@@ -10,7 +10,8 @@ use entity::{
 use sea_orm::{
     ActiveEnum, ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -46,6 +47,9 @@ pub async fn start(
     }
     let root = paths::normalize("rootPath", &input.root_path)?;
     let options = input.options.validate()?;
+    if input.op_type == OperationType::Organize {
+        options.check_destination(&root)?;
+    }
     let space = state.storage.space(user_id);
     match space.stat(&root).await? {
         Some(meta) if meta.is_dir => {}
@@ -75,6 +79,65 @@ pub async fn start(
     .await
 }
 
+/// Takes this user's lock for a check-then-act: a write to the user's row first thing in
+/// the transaction, so PostgreSQL locks the row and SQLite takes its write lock before
+/// anything is read. Concurrent calls of one user run one after another; other users'
+/// calls are not held up on PostgreSQL.
+async fn lock_user(txn: &DatabaseTransaction, user_id: Uuid) -> AppResult<()> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::UpdatedAt,
+            Expr::col(users::Column::UpdatedAt).into(),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .exec(txn)
+        .await
+        .context("lock the user's row")?;
+    Ok(())
+}
+
+/// What an operation built from earlier records needs of its source, checked under the
+/// user's lock so two concurrent requests cannot both pass.
+async fn check_source(txn: &DatabaseTransaction, user_id: Uuid, source: Source) -> AppResult<()> {
+    let not_failed = |query: sea_orm::Select<operations::Entity>| {
+        query
+            .filter(operations::Column::Status.ne(OperationStatus::Failed))
+            .filter(operations::Column::Status.ne(OperationStatus::Cancelled))
+    };
+    match source {
+        Source::Scan => Ok(()),
+        Source::RollbackOf(id) => {
+            let op = find_owned(txn, user_id, id).await?;
+            if op.trash_purged_at.is_some() {
+                return Err(AppError::Conflict(
+                    "this cleanup's trash was purged; its files are gone for good".into(),
+                ));
+            }
+            let earlier = not_failed(
+                operations::Entity::find().filter(operations::Column::RollbackOf.eq(id)),
+            )
+            .count(txn)
+            .await?;
+            if earlier > 0 {
+                return Err(AppError::Conflict(
+                    "this operation was already rolled back".into(),
+                ));
+            }
+            Ok(())
+        }
+        Source::PlanOf(id) => {
+            let applied =
+                not_failed(operations::Entity::find().filter(operations::Column::PlanOf.eq(id)))
+                    .count(txn)
+                    .await?;
+            if applied > 0 {
+                return Err(AppError::Conflict("this plan was already applied".into()));
+            }
+            Ok(())
+        }
+    }
+}
+
 async fn create(
     state: &AppState,
     user_id: Uuid,
@@ -84,10 +147,13 @@ async fn create(
     options: Options,
     source: Source,
 ) -> AppResult<operations::Model> {
+    let txn = state.db.begin().await?;
+    lock_user(&txn, user_id).await?;
+    check_source(&txn, user_id, source).await?;
     let active = operations::Entity::find()
         .filter(operations::Column::UserId.eq(user_id))
         .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
-        .all(&state.db)
+        .all(&txn)
         .await?;
     // Two operations on overlapping folders would move the same files.
     if let Some(other) = active
@@ -125,8 +191,9 @@ async fn create(
         completed_at: Set(None),
         updated_at: Set(now),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     state.queue.push(op.id).await?;
     state.bus.publish(ProgressEvent::from(&op));
     tracing::info!(operation_id = %op.id, kind = ?op.operation_type, dry_run, "operation queued");
@@ -187,22 +254,6 @@ pub async fn rollback(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<op
             "the operation is still running; cancel it or wait for it to end".into(),
         ));
     }
-    if op.trash_purged_at.is_some() {
-        return Err(AppError::Conflict(
-            "this cleanup's trash was purged; its files are gone for good".into(),
-        ));
-    }
-    let earlier = operations::Entity::find()
-        .filter(operations::Column::RollbackOf.eq(id))
-        .filter(operations::Column::Status.ne(OperationStatus::Failed))
-        .filter(operations::Column::Status.ne(OperationStatus::Cancelled))
-        .count(&state.db)
-        .await?;
-    if earlier > 0 {
-        return Err(AppError::Conflict(
-            "this operation was already rolled back".into(),
-        ));
-    }
     create(
         state,
         user_id,
@@ -230,15 +281,6 @@ pub async fn apply_plan(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<
             "the dry run has not completed; its plan is not whole".into(),
         ));
     }
-    let applied = operations::Entity::find()
-        .filter(operations::Column::PlanOf.eq(id))
-        .filter(operations::Column::Status.ne(OperationStatus::Failed))
-        .filter(operations::Column::Status.ne(OperationStatus::Cancelled))
-        .count(&state.db)
-        .await?;
-    if applied > 0 {
-        return Err(AppError::Conflict("this plan was already applied".into()));
-    }
     let options = Options::from_metadata(&op.metadata)
         .with_context(|| format!("options of operation {id}"))?;
     create(
@@ -253,14 +295,19 @@ pub async fn apply_plan(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<
     .await
 }
 
-/// Deletes a finished cleanup's trashed duplicates for good.
+/// Deletes a finished cleanup's trashed duplicates for good. The purge is claimed first
+/// (under the user's lock, so a rollback cannot start in between and a second purge
+/// sees it claimed); then each file is deleted, a file already gone counting as deleted,
+/// and the storage used drops by what was really deleted.
 #[tracing::instrument(skip_all, fields(%user_id, operation_id = %id))]
 pub async fn purge_trash(
     state: &AppState,
     user_id: Uuid,
     id: Uuid,
 ) -> AppResult<operations::Model> {
-    let op = find_owned(&state.db, user_id, id).await?;
+    let txn = state.db.begin().await?;
+    lock_user(&txn, user_id).await?;
+    let op = find_owned(&txn, user_id, id).await?;
     if op.operation_type != OperationType::DuplicateCleanup || op.is_dry_run {
         return Err(AppError::bad_input(
             "operationId",
@@ -273,21 +320,29 @@ pub async fn purge_trash(
     if op.trash_purged_at.is_some() {
         return Err(AppError::Conflict("the trash was already purged".into()));
     }
-    let rolled_back = operations::Entity::find()
+    let rolling_back = operations::Entity::find()
         .filter(operations::Column::RollbackOf.eq(id))
         .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
-        .count(&state.db)
+        .count(&txn)
         .await?;
-    if rolled_back > 0 {
+    if rolling_back > 0 {
         return Err(AppError::Conflict(
             "a rollback of this cleanup is running".into(),
         ));
     }
+    let now = Utc::now();
+    operations::Entity::update_many()
+        .col_expr(operations::Column::TrashPurgedAt, Expr::value(now))
+        .col_expr(operations::Column::UpdatedAt, Expr::value(now))
+        .filter(operations::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+
     let space = state.storage.space(user_id);
-    let trashed: Vec<(String, i64)> = file_records::Entity::find()
+    let trashed: Vec<String> = file_records::Entity::find()
         .select_only()
         .column(file_records::Column::NewPath)
-        .column(file_records::Column::FileSizeBytes)
         .filter(file_records::Column::OperationId.eq(id))
         .filter(file_records::Column::Status.eq(RecordStatus::Done))
         .filter(file_records::Column::IsDuplicate.eq(true))
@@ -296,20 +351,14 @@ pub async fn purge_trash(
         .all(&state.db)
         .await?;
     let mut freed = 0i64;
-    for (path, size) in &trashed {
+    for path in &trashed {
+        // What is there now is what is freed; a file already gone frees nothing.
         if let Some(file) = space.stat(path).await?.filter(|f| !f.is_dir) {
             space.delete(&file.path).await?;
-            freed += size;
+            freed += file.size as i64;
         }
     }
     space.remove_all(&trash_path(id, "")).await?;
-    let now = Utc::now();
-    operations::Entity::update_many()
-        .col_expr(operations::Column::TrashPurgedAt, Expr::value(now))
-        .col_expr(operations::Column::UpdatedAt, Expr::value(now))
-        .filter(operations::Column::Id.eq(id))
-        .exec(&state.db)
-        .await?;
     users::Entity::update_many()
         .col_expr(
             users::Column::StorageUsedBytes,
@@ -318,5 +367,6 @@ pub async fn purge_trash(
         .filter(users::Column::Id.eq(user_id))
         .exec(&state.db)
         .await?;
+    tracing::info!(files = trashed.len(), freed, "trash purged");
     find_owned(&state.db, user_id, id).await
 }

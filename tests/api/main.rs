@@ -16,6 +16,7 @@ mod migrations;
 mod operations_api;
 mod organize;
 mod plans;
+mod races;
 mod request_bounds;
 mod rollback;
 #[cfg(feature = "s3")]
