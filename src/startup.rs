@@ -123,12 +123,34 @@ fn raise_open_file_limit() {
     }
 }
 
+/// Example secrets from documentation and compose files: anyone could sign tokens with them.
+fn is_placeholder(secret: &str) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    [
+        "change-me",
+        "changeme",
+        "replace-me",
+        "your-secret",
+        "example",
+        "placeholder",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+        || secret
+            .chars()
+            .all(|c| c == secret.chars().next().unwrap_or('x'))
+}
+
 /// `JWT_SECRET`, or the secret kept in the data folder, generated on first start.
 fn jwt_secret(config: &Config) -> anyhow::Result<String> {
     if let Some(secret) = &config.jwt_secret {
         anyhow::ensure!(
             secret.len() >= MIN_JWT_SECRET_LEN,
             "JWT_SECRET must be at least {MIN_JWT_SECRET_LEN} characters"
+        );
+        anyhow::ensure!(
+            !is_placeholder(secret),
+            "JWT_SECRET is an example value; generate one, e.g. `openssl rand -hex 32`"
         );
         return Ok(secret.clone());
     }

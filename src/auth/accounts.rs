@@ -8,8 +8,8 @@
 use chrono::{Duration, Utc};
 use entity::{refresh_tokens, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    SqlErr, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -191,6 +191,7 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, presented: &str) -> 
     // Claim the token with a conditional update, so two concurrent refreshes with one
     // token cannot both succeed: the loser sees it as reuse.
     let successor_id = Uuid::now_v7();
+    let txn = state.db.begin().await?;
     let claimed = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .col_expr(
@@ -199,13 +200,17 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, presented: &str) -> 
         )
         .filter(refresh_tokens::Column::Id.eq(token.id))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
+        drop(txn);
         revoke_family(state, token.family_id).await?;
         return Err(invalid());
     }
-    issue_session(state, user, token.family_id, successor_id).await
+    // The old token is claimed and its successor inserted together, or neither is.
+    let session = issue_session(&txn, state, user, token.family_id, successor_id).await?;
+    txn.commit().await?;
+    Ok(session)
 }
 
 /// Ends the session a refresh token belongs to (its whole family). `false` when the token
@@ -248,10 +253,11 @@ async fn find_by_login(state: &AppState, login: &str) -> AppResult<Option<users:
 }
 
 async fn start_session(state: &AppState, user: users::Model) -> AppResult<Session> {
-    issue_session(state, user, Uuid::now_v7(), Uuid::now_v7()).await
+    issue_session(&state.db, state, user, Uuid::now_v7(), Uuid::now_v7()).await
 }
 
 async fn issue_session(
+    db: &impl ConnectionTrait,
     state: &AppState,
     user: users::Model,
     family_id: Uuid,
@@ -270,7 +276,7 @@ async fn issue_session(
         revoked_at: Set(None),
         replaced_by: Set(None),
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
     Ok(Session {
         access_token,

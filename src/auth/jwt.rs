@@ -73,7 +73,13 @@ impl JwtKeys {
             .map_err(|_| invalid())?;
         let claims = data.claims;
         let now = jsonwebtoken::get_current_timestamp();
-        if claims.typ != TOKEN_TYPE || claims.iat > now + LEEWAY_SECS {
+        // A token living longer than we ever issue was not issued by us as it is: with a
+        // leaked secret, this still stops century-long tokens.
+        let lifetime = claims.exp.saturating_sub(claims.iat);
+        if claims.typ != TOKEN_TYPE
+            || claims.iat > now + LEEWAY_SECS
+            || lifetime > ACCESS_TOKEN_TTL_SECS + LEEWAY_SECS
+        {
             return Err(invalid());
         }
         Ok(claims.sub)
@@ -205,6 +211,18 @@ mod tests {
         claims["iat"] = (jsonwebtoken::get_current_timestamp() + 3600).into();
         let token = hs256(SECRET, r#"{"alg":"HS256"}"#, &claims);
         assert!(JwtKeys::new(SECRET).verify(&token).is_err());
+    }
+
+    #[test]
+    fn token_living_longer_than_we_issue_is_refused() {
+        let mut claims = valid_claims(Uuid::now_v7());
+        let now = jsonwebtoken::get_current_timestamp();
+        claims["exp"] = (now + 100 * 365 * 24 * 3600).into();
+        let token = hs256(SECRET, r#"{"alg":"HS256"}"#, &claims);
+        assert!(JwtKeys::new(SECRET).verify(&token).is_err());
+        claims["exp"] = (now + ACCESS_TOKEN_TTL_SECS).into();
+        let token = hs256(SECRET, r#"{"alg":"HS256"}"#, &claims);
+        assert!(JwtKeys::new(SECRET).verify(&token).is_ok());
     }
 
     #[test]

@@ -68,13 +68,14 @@ pub struct ApiKeyMutation;
 
 #[Object]
 impl ApiKeyMutation {
-    /// Creates an API key; the response holds its secret, shown only this once.
+    /// Creates an API key; the response holds its secret, shown only this once. Needs a
+    /// signed-in session (an access token), not an API key.
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
         input: CreateApiKeyInput,
     ) -> Result<CreatedApiKey> {
-        let caller = context::caller(ctx).await?;
+        let caller = context::session_caller(ctx).await?;
         let created = api_keys::create(
             &context::state(ctx).db,
             caller.user_id(),
@@ -89,9 +90,10 @@ impl ApiKeyMutation {
         })
     }
 
-    /// Revokes one of the caller's keys; requests with it fail from now on.
+    /// Revokes one of the caller's keys; requests with it fail from now on. Needs a
+    /// signed-in session, not an API key.
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let caller = context::caller(ctx).await?;
+        let caller = context::session_caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
         api_keys::revoke(&context::state(ctx).db, caller.user_id(), id)
             .await

@@ -81,3 +81,16 @@ pub async fn caller(ctx: &Context<'_>) -> async_graphql::Result<Caller> {
     };
     auth.caller(state(ctx)).await.map_err(|e| e.extend())
 }
+
+/// The caller, signed in with a session (an access token) rather than an API key: for
+/// what a leaked key must not be able to do, such as minting or revoking keys.
+pub async fn session_caller(ctx: &Context<'_>) -> async_graphql::Result<Caller> {
+    let caller = caller(ctx).await?;
+    if caller.api_key_id.is_some() {
+        return Err(AppError::Forbidden(
+            "an API key cannot manage API keys: sign in and use the access token".into(),
+        )
+        .extend());
+    }
+    Ok(caller)
+}

@@ -87,7 +87,7 @@ async fn lock_user(txn: &DatabaseTransaction, user_id: Uuid) -> AppResult<()> {
     users::Entity::update_many()
         .col_expr(
             users::Column::UpdatedAt,
-            Expr::col(users::Column::UpdatedAt).into(),
+            Expr::col(users::Column::UpdatedAt),
         )
         .filter(users::Column::Id.eq(user_id))
         .exec(txn)

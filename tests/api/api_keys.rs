@@ -192,3 +192,40 @@ async fn key_management_needs_a_signed_in_caller_and_a_name() {
         "UNAUTHENTICATED",
     );
 }
+
+#[tokio::test]
+async fn an_api_key_cannot_mint_or_revoke_keys() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let created = create_key(&app, &ada.access_token, json!({ "name": "script" })).await;
+    let secret = created["data"]["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key_id = created["data"]["createApiKey"]["apiKey"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The key itself works for ordinary calls...
+    let me = app.gql(Some(&secret), "{ me { id } }", json!({})).await;
+    assert!(me["data"]["me"]["id"].is_string(), "{me}");
+    // ...but cannot make more keys or revoke any.
+    let minted = create_key(&app, &secret, json!({ "name": "another" })).await;
+    assert_code(&minted, "FORBIDDEN");
+    let revoked = app
+        .gql(
+            Some(&secret),
+            "mutation($id: ID!) { revokeApiKey(id: $id) }",
+            json!({ "id": key_id }),
+        )
+        .await;
+    assert_code(&revoked, "FORBIDDEN");
+    let keys = app
+        .gql(Some(&ada.access_token), "{ apiKeys { id } }", json!({}))
+        .await;
+    assert_eq!(
+        keys["data"]["apiKeys"].as_array().unwrap().len(),
+        1,
+        "{keys}"
+    );
+}

@@ -189,3 +189,22 @@ async fn malformed_queries_are_bad_user_input() {
         .await;
     assert_code(&wrong_type, "BAD_USER_INPUT");
 }
+
+#[tokio::test]
+async fn the_server_refuses_an_example_jwt_secret() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = organizer::config::Config::from_env();
+    config.database.data_dir = data.path().to_path_buf();
+    config.database.database_url = None;
+    config.bind = "127.0.0.1:0".into();
+    config.workers = 0;
+    for secret in [
+        "change-me-to-a-long-random-string-of-32-chars-or-more",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ] {
+        config.jwt_secret = Some(secret.into());
+        let built = organizer::startup::Application::build(Box::new(config.clone())).await;
+        let err = built.err().expect("an example secret is refused");
+        assert!(err.to_string().contains("JWT_SECRET"), "{err}");
+    }
+}
