@@ -48,6 +48,12 @@ pub async fn upload(
         .map(|f| paths::file_name("files", &f.file_name))
         .collect::<AppResult<Vec<_>>>()?;
     let space = state.storage.space(user_id);
+    if space.leads_outside(&folder) {
+        return Err(AppError::bad_input(
+            "path",
+            "path leads outside your space (through a symbolic link)",
+        ));
+    }
     if let Some(existing) = space.stat(&folder).await?
         && !existing.is_dir
     {

@@ -29,6 +29,7 @@ impl Application {
     pub async fn build(config: Box<Config>) -> anyhow::Result<Self> {
         tracing::info!(version = env!("CARGO_PKG_VERSION"), config = ?config, "starting organizer");
         raise_open_file_limit();
+        keep_files_private(&config.database.data_dir);
         let (db, backend) = db::connect(&config.database).await?;
         db::migrate(&db).await?;
         let secret = jwt_secret(&config)?;
@@ -119,6 +120,24 @@ fn raise_open_file_limit() {
                 }
                 Err(err) => tracing::warn!(error = %err, "could not raise the open-file limit"),
             }
+        }
+    }
+}
+
+/// Everything the server creates (database, WAL, secret, users' files) is readable by its
+/// owner only: a umask of 077 for the process, and the data folder itself made 0700 when
+/// this process's user owns it.
+fn keep_files_private(data_dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+        if std::fs::create_dir_all(data_dir).is_ok()
+            && let Ok(meta) = std::fs::metadata(data_dir)
+            && meta.permissions().mode() & 0o077 != 0
+            && rustix::process::geteuid().as_raw() == std::os::unix::fs::MetadataExt::uid(&meta)
+        {
+            let _ = std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700));
         }
     }
 }

@@ -4,13 +4,18 @@
 //! * an error that reached the response without a code came from the GraphQL machinery
 //!   itself (syntax, validation, limits, argument coercion): it is the client's input, so
 //!   it is `BAD_USER_INPUT`;
-//! * an over-long query is refused before it is parsed.
+//! * an over-long query is refused before it is parsed, and one with too many aliases
+//!   right after (aliases let one request call a field many times over).
 
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{
-    Request, Response, ServerError, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest},
+    Request, Response, ServerError, ServerResult, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+        NextRequest,
+    },
+    parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
 
 use crate::error::{INTERNAL_MESSAGE, InternalCause};
@@ -21,12 +26,14 @@ pub struct RequestId(pub String);
 
 pub struct ErrorPolicy {
     pub max_query_bytes: usize,
+    pub max_aliases: usize,
 }
 
 impl ExtensionFactory for ErrorPolicy {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(ErrorPolicyExtension {
             max_query_bytes: self.max_query_bytes,
+            max_aliases: self.max_aliases,
             request_id: Mutex::new(None),
         })
     }
@@ -36,6 +43,7 @@ impl ExtensionFactory for ErrorPolicy {
 /// prepared, because the `request` hook runs before that data is attached.
 struct ErrorPolicyExtension {
     max_query_bytes: usize,
+    max_aliases: usize,
     request_id: Mutex<Option<String>>,
 }
 
@@ -68,6 +76,29 @@ impl Extension for ErrorPolicyExtension {
         next.run(ctx, request).await
     }
 
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let aliases = count_aliases(&document);
+        if aliases > self.max_aliases {
+            let mut error = ServerError::new(
+                format!("too many aliases ({aliases}; at most {})", self.max_aliases),
+                None,
+            );
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_USER_INPUT");
+            return Err(error);
+        }
+        Ok(document)
+    }
+
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
         let request_id = self
@@ -81,6 +112,35 @@ impl Extension for ErrorPolicyExtension {
         }
         response
     }
+}
+
+/// Aliased fields in every operation and fragment of a document.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    fn in_set(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + in_set(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => in_set(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = match &document.operations {
+        DocumentOperations::Single(op) => in_set(&op.node.selection_set.node),
+        DocumentOperations::Multiple(ops) => ops
+            .values()
+            .map(|op| in_set(&op.node.selection_set.node))
+            .sum(),
+    };
+    operations
+        + document
+            .fragments
+            .values()
+            .map(|f| in_set(&f.node.selection_set.node))
+            .sum::<usize>()
 }
 
 pub fn finish_error(error: &mut ServerError, request_id: Option<&str>) {

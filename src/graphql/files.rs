@@ -44,6 +44,7 @@ pub struct FileQuery;
 #[Object]
 impl FileQuery {
     /// The entries of a folder of your storage (its root by default): folders first, then by name.
+    #[graphql(complexity = "crate::graphql::connection_cost(first, child_complexity)")]
     async fn files(
         &self,
         ctx: &Context<'_>,

@@ -42,8 +42,18 @@ pub type AppSchema = Schema<Query, Mutation, subscriptions::Subscription>;
 /// Deep enough for GraphiQL's introspection query (TypeRef nests `ofType` many levels),
 /// shallow enough to stop abuse; our types have no cycles worth walking deeper.
 pub const MAX_DEPTH: usize = 24;
-pub const MAX_COMPLEXITY: usize = 2_000;
+pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_QUERY_BYTES: usize = 32 * 1024;
+/// Aliases per document: enough for any client we know, far too few to multiply work.
+pub const MAX_ALIASES: usize = 30;
+/// What a connection field costs on top of its items: it runs a count and a page query.
+pub const CONNECTION_COST: usize = 10;
+
+/// A connection field weighs its page: the page size times what each item asks for,
+/// plus the queries behind the connection itself.
+pub fn connection_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    CONNECTION_COST + crate::paging::page_size(first) as usize * child_complexity
+}
 
 fn builder() -> SchemaBuilder<Query, Mutation, subscriptions::Subscription> {
     Schema::build(
@@ -57,6 +67,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, subscriptions::Subscription> {
     .limit_directives(16)
     .extension(errors::ErrorPolicy {
         max_query_bytes: MAX_QUERY_BYTES,
+        max_aliases: MAX_ALIASES,
     })
 }
 

@@ -323,6 +323,7 @@ impl OperationQuery {
     }
 
     /// Your operations, newest first.
+    #[graphql(complexity = "crate::graphql::connection_cost(first, child_complexity)")]
     async fn operations(
         &self,
         ctx: &Context<'_>,
@@ -352,6 +353,7 @@ impl OperationQuery {
     }
 
     /// The files an operation looked at, in the order it took them.
+    #[graphql(complexity = "crate::graphql::connection_cost(first, child_complexity)")]
     async fn file_records(
         &self,
         ctx: &Context<'_>,
@@ -384,6 +386,7 @@ impl OperationQuery {
     }
 
     /// The groups of identical files a duplicate cleanup found.
+    #[graphql(complexity = "crate::graphql::connection_cost(first, child_complexity)")]
     async fn duplicate_groups(
         &self,
         ctx: &Context<'_>,

@@ -47,9 +47,6 @@ pub async fn start(
     }
     let root = paths::normalize("rootPath", &input.root_path)?;
     let options = input.options.validate()?;
-    if input.op_type == OperationType::Organize {
-        options.check_destination(&root)?;
-    }
     let space = state.storage.space(user_id);
     match space.stat(&root).await? {
         Some(meta) if meta.is_dir => {}
@@ -66,6 +63,9 @@ pub async fn start(
             "rootPath",
             "the trash folder cannot be organized",
         ));
+    }
+    if input.op_type == OperationType::Organize {
+        options.check_destination(&root)?;
     }
     create(
         state,

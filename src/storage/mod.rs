@@ -176,6 +176,12 @@ impl UserSpace {
         }
     }
 
+    /// Whether the path's existing part leads out of the namespace (through a symlink on
+    /// `fs`): such a path is refused as the user's mistake, not failed as ours.
+    pub fn leads_outside(&self, rel: &str) -> bool {
+        self.ensure_contained(rel).is_err()
+    }
+
     /// A file or folder, or `None` if nothing is there (or it is a symlink out of the space).
     pub async fn stat(&self, rel: &str) -> anyhow::Result<Option<FileMeta>> {
         if self.ensure_contained(rel).is_err() {

@@ -193,4 +193,43 @@ async fn symlinks_never_lead_out_of_the_namespace() {
         std::fs::read(secret_dir.join("secret.txt")).unwrap(),
         b"server secret"
     );
+    // An upload into the link, or below it, is the user's mistake, not ours.
+    for folder in ["mine/link", "mine/link/deeper"] {
+        let upload = s.app.upload(s.token(), folder, &[("x.txt", b"x")]).await;
+        assert_code(&upload, "BAD_USER_INPUT");
+    }
+    assert!(!secret_dir.join("x.txt").exists());
+    assert!(!secret_dir.join("deeper").exists());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_folder_and_what_is_in_it_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Space::new().await;
+    let uploaded = s.app.upload(s.token(), "docs", &[("a.txt", b"a")]).await;
+    assert!(uploaded["data"]["uploadFiles"].is_array(), "{uploaded}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let data = s.app.data_dir.path();
+    assert_eq!(mode(data), 0o700);
+    for entry in walk(data) {
+        assert_eq!(
+            mode(&entry) & 0o077,
+            0,
+            "{} is readable by others",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
 }

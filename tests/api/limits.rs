@@ -232,3 +232,40 @@ async fn only_the_address_a_trusted_proxy_saw_counts_not_what_the_client_wrote()
     let other_64 = login_attempt(&app, "v10", Some("2001:db8:1:3::1")).await;
     assert_code(&other_64, "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn aliases_and_page_sizes_count_toward_the_cost_of_a_query() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let token = Some(ada.access_token.as_str());
+    // Six hundred counts in one request: refused before any runs.
+    let many: String = (0..600)
+        .map(|i| format!("a{i}: operations {{ totalCount }} "))
+        .collect();
+    let body = app.gql(token, &format!("{{ {many} }}"), json!({})).await;
+    assert_code(&body, "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aliases"),
+        "{body}"
+    );
+    // Within the alias cap, big pages still add up.
+    let pages: String = (0..25)
+        .map(|i| {
+            format!("p{i}: operations(first: 100) {{ edges {{ node {{ id status rootPath }} }} }} ")
+        })
+        .collect();
+    let body = app.gql(token, &format!("{{ {pages} }}"), json!({})).await;
+    assert_code(&body, "BAD_USER_INPUT");
+    // A page an ordinary client asks for is fine.
+    let ok = app
+        .gql(
+            token,
+            "{ operations(first: 100) { totalCount edges { cursor node { id type status rootPath dryRun filesTotal filesProcessed createdAt } } pageInfo { hasNextPage endCursor } } }",
+            json!({}),
+        )
+        .await;
+    assert!(ok["errors"].is_null(), "{ok}");
+}

@@ -15,7 +15,7 @@ fn outcomes(responses: &[Value], field: &str) -> (usize, Vec<String>) {
     let codes = responses
         .iter()
         .filter(|r| !r["data"][field].is_object())
-        .map(|r| error_code(r).to_string())
+        .map(error_code)
         .collect();
     (won, codes)
 }
