@@ -56,14 +56,9 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
     let space = engine.storage.space(tracker.op.user_id);
     let mut claimed_total = 0u64;
     loop {
-        let cancelled = tracker.cancel_requested().await?;
+        tracker.stop_if_cancelled()?;
         let batch = next_batch(tracker, mode).await?;
         if batch.is_empty() {
-            return Ok(());
-        }
-        if cancelled {
-            let skipped = records::skip_remaining(tracker.db(), tracker.op.id).await?;
-            tracker.op.files_skipped += skipped as i64;
             return Ok(());
         }
         let prepared = prepare_batch(&space, batch, mode).await;

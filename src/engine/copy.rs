@@ -51,6 +51,7 @@ pub async fn copy_records(
             .context("read the source operation's records")?;
         let Some(last) = rows.last() else { break };
         after = last.seq;
+        sink.tracker.stop_if_cancelled()?;
         for row in rows {
             sink.tracker.op.files_scanned += 1;
             let seq = row.seq;

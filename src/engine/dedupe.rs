@@ -11,6 +11,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::{
     engine::{
         Engine, KeepPolicy, Options,
+        cancel::CancelFlag,
         failure::Failure,
         hash::{self, HEAD_BYTES},
         records::{NewRecord, RecordSink},
@@ -50,13 +51,14 @@ async fn same_sizes(
     tracker: &mut Tracker,
     filter: &Filter,
     root: &str,
-) -> anyhow::Result<HashMap<u64, Vec<FileMeta>>> {
+) -> Result<HashMap<u64, Vec<FileMeta>>, Failure> {
     let mut by_size: HashMap<u64, Vec<FileMeta>> = HashMap::new();
     let mut files = Box::pin(space.walk(root));
     while let Some(file) = files.try_next().await.context("scan the folder")? {
         if !filter.wants(&file.path) {
             continue;
         }
+        tracker.stop_if_cancelled()?;
         tracker.op.files_scanned += 1;
         if file.size > 0 && !filter.too_recent(&file) {
             by_size.entry(file.size).or_default().push(file);
@@ -74,10 +76,12 @@ async fn identical(
     space: &UserSpace,
     tracker: &mut Tracker,
     by_size: HashMap<u64, Vec<FileMeta>>,
-) -> anyhow::Result<Vec<(String, Vec<FileMeta>)>> {
+) -> Result<Vec<(String, Vec<FileMeta>)>, Failure> {
+    let cancel = tracker.cancel_flag();
     let mut groups: Vec<(String, Vec<FileMeta>)> = Vec::new();
     for (size, files) in by_size {
-        let heads = hash_all(space, files, Some(HEAD_BYTES)).await;
+        tracker.stop_if_cancelled()?;
+        let heads = hash_all(space, files, Some(HEAD_BYTES), &cancel).await;
         for (head_hash, same_head) in group(heads) {
             if same_head.len() < 2 {
                 continue;
@@ -88,7 +92,7 @@ async fn identical(
                 groups.push((head_hash, same_head));
                 continue;
             }
-            for (hash, same) in group(hash_all(space, same_head, None).await) {
+            for (hash, same) in group(hash_all(space, same_head, None, &cancel).await) {
                 if same.len() > 1 {
                     groups.push((hash, same.into_iter().map(|c| c.file).collect()));
                 }
@@ -96,6 +100,8 @@ async fn identical(
         }
         tracker.tick().await?;
     }
+    // Hashes skipped for a cancel must not make a plan.
+    tracker.stop_if_cancelled()?;
     groups.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(groups)
 }
@@ -116,6 +122,7 @@ async fn write_plan(
     };
     let mut sink = RecordSink::new(tracker);
     for (hash, mut files) in groups {
+        sink.tracker.stop_if_cancelled()?;
         order_for_keeping(&mut files, options.keep);
         let any_protected = files.iter().any(|f| is_protected(&f.path));
         for (index, file) in files.into_iter().enumerate() {
@@ -177,10 +184,19 @@ pub fn order_for_keeping(files: &mut [FileMeta], policy: KeepPolicy) {
 }
 
 /// Hashes of many files (of their first `limit` bytes, or whole). A file that cannot be
-/// read is left out: it is never called a duplicate.
-async fn hash_all(space: &UserSpace, files: Vec<FileMeta>, limit: Option<u64>) -> Vec<Candidate> {
+/// read is left out: it is never called a duplicate. Once the run is cancelled, the rest
+/// are not hashed (the caller then stops).
+async fn hash_all(
+    space: &UserSpace,
+    files: Vec<FileMeta>,
+    limit: Option<u64>,
+    cancel: &CancelFlag,
+) -> Vec<Candidate> {
     futures::stream::iter(files)
         .map(|file| async move {
+            if cancel.is_set() {
+                return None;
+            }
             let hashed = match limit {
                 Some(limit) => hash::sha256_head(space, &file.path, file.size, limit).await,
                 None => hash::sha256(space, &file.path).await,

@@ -1,9 +1,10 @@
 //! How a run can end badly.
 
-/// Why a run failed: something the user can act on, an internal error (logged, not
-/// shown), or the injected fault that imitates a killed worker.
+/// Why a run ended early: a cancel, something the user can act on, an internal error
+/// (logged, not shown), or the injected fault that imitates a killed worker.
 #[derive(Debug)]
 pub enum Failure {
+    Cancelled,
     User(String),
     Internal(anyhow::Error),
     SimulatedCrash,

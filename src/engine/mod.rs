@@ -10,11 +10,12 @@
 //! * `organize`, `dedupe`, `copy` — writing the records (the plan) of each kind of run;
 //! * `apply` — carrying out planned records, with the checks that keep files safe;
 //! * `scan`, `hash`, `categorize`, `template` — what the planners use on each file;
-//! * `records`, `summary`, `tracker`, `failure` — record batches, counters from records,
-//!   live counters and progress, and how a run ends badly;
+//! * `records`, `summary`, `tracker`, `cancel`, `failure` — record batches, counters from
+//!   records, live counters and progress, noticing a cancel, and how a run ends early;
 //! * `options` — what an operation was started with, validated once.
 
 pub mod apply;
+pub mod cancel;
 pub mod categorize;
 pub mod copy;
 pub mod dedupe;

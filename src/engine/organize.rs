@@ -49,6 +49,7 @@ pub async fn plan(
         if !planner.filter.wants(&file.path) {
             continue;
         }
+        sink.tracker.stop_if_cancelled()?;
         sink.tracker.op.files_scanned += 1;
         let record = planner.plan_file(file).await?;
         sink.push(record).await?;

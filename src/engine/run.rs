@@ -21,7 +21,7 @@ use crate::{
         copy::{self, Direction},
         dedupe,
         failure::Failure,
-        organize, summary,
+        organize, records, summary,
         tracker::Tracker,
     },
     storage::paths,
@@ -35,6 +35,8 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<()> {
         return Ok(());
     };
     tracing::Span::current().record("user_id", tracing::field::display(op.user_id));
+    let started = std::time::Instant::now();
+    tracing::info!(kind = ?op.operation_type, dry_run = op.is_dry_run, "operation started");
     let mut tracker = Tracker::new(engine, op);
     let outcome = execute(engine, &mut tracker).await;
     if matches!(outcome, Err(Failure::SimulatedCrash)) {
@@ -42,27 +44,45 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<()> {
         tracing::warn!("fault injected: worker stopped mid-operation");
         return Ok(());
     }
-    let cancelled = tracker.cancel_requested().await?;
+    let cancelled =
+        matches!(outcome, Err(Failure::Cancelled)) || tracker.cancel_requested().await?;
+    if cancelled {
+        // Every record gets an outcome: what was planned and not done is skipped.
+        records::skip_remaining(tracker.db(), tracker.op.id).await?;
+    }
     let failed = summary::summarize(&mut tracker).await?;
     let (status, message) = match outcome {
-        Ok(()) if cancelled => (OperationStatus::Cancelled, Some("cancelled".into())),
-        Ok(()) if failed > 0 => (
-            OperationStatus::Completed,
-            Some(format!(
-                "{failed} file(s) could not be moved; their records say why"
-            )),
-        ),
-        Ok(()) => (OperationStatus::Completed, None),
-        Err(Failure::User(message)) => (OperationStatus::Failed, Some(message)),
         Err(Failure::SimulatedCrash) => return Ok(()),
+        Err(Failure::User(message)) => (OperationStatus::Failed, Some(message)),
         Err(Failure::Internal(err)) => {
             tracing::error!(error = %format!("{err:#}"), "operation failed");
             let message =
                 format!("internal error (operation {operation_id}); details are in the server log");
             (OperationStatus::Failed, Some(message))
         }
+        // `Err(Cancelled)` only comes with `cancelled` set.
+        Ok(()) | Err(Failure::Cancelled) if cancelled => {
+            (OperationStatus::Cancelled, Some("cancelled".into()))
+        }
+        Ok(()) | Err(Failure::Cancelled) if failed > 0 => (
+            OperationStatus::Completed,
+            Some(format!(
+                "{failed} file(s) could not be moved; their records say why"
+            )),
+        ),
+        Ok(()) | Err(Failure::Cancelled) => (OperationStatus::Completed, None),
     };
-    tracker.finish(status, message).await
+    tracker.finish(status, message).await?;
+    let op = &tracker.op;
+    tracing::info!(
+        status = ?op.status,
+        files_processed = op.files_processed,
+        files_skipped = op.files_skipped,
+        files_failed = failed,
+        seconds = started.elapsed().as_secs_f64(),
+        "operation finished"
+    );
+    Ok(())
 }
 
 /// Marks a pending operation running (conditionally, so two workers cannot both take it),
@@ -117,7 +137,8 @@ async fn execute(engine: &Engine, tracker: &mut Tracker) -> Result<(), Failure> 
     }
     // The plan is whole: from here on, the total (and so a percentage) is known.
     summary::summarize(tracker).await?;
-    if op.is_dry_run || tracker.cancel_requested().await? {
+    tracker.stop_if_cancelled()?;
+    if op.is_dry_run {
         return Ok(());
     }
     tracker.set_phase(Phase::Moving).await?;

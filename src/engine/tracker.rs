@@ -14,7 +14,11 @@ use sea_orm::{
 };
 
 use crate::{
-    engine::Engine,
+    engine::{
+        Engine,
+        cancel::{CancelFlag, CancelWatch},
+        failure::Failure,
+    },
     jobs::bus::{ProgressBus, ProgressEvent},
 };
 
@@ -25,6 +29,7 @@ pub struct Tracker {
     db: DatabaseConnection,
     bus: ProgressBus,
     pub op: operations::Model,
+    cancel: CancelWatch,
     last_flush: Instant,
     last_publish: Instant,
 }
@@ -35,6 +40,7 @@ impl Tracker {
         Self {
             db: engine.db.clone(),
             bus: engine.bus.clone(),
+            cancel: CancelWatch::spawn(engine.db.clone(), op.id),
             op,
             last_flush: long_ago,
             last_publish: long_ago,
@@ -63,8 +69,27 @@ impl Tracker {
         Ok(())
     }
 
-    /// Whether someone asked to cancel (read from the database, so any process can ask).
-    /// An operation row that is gone counts as cancelled: there is nobody to work for.
+    /// Whether a cancel was noticed (within a quarter second of the request).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.flag().is_set()
+    }
+
+    /// `Err(Failure::Cancelled)` once a cancel was noticed: for `?` in the run's loops.
+    pub fn stop_if_cancelled(&self) -> Result<(), Failure> {
+        if self.is_cancelled() {
+            Err(Failure::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The flag itself, for work that runs apart from the tracker (hashing).
+    pub fn cancel_flag(&self) -> CancelFlag {
+        self.cancel.flag()
+    }
+
+    /// Whether someone asked to cancel, read from the database now (so any process can
+    /// ask). An operation row that is gone counts as cancelled: nobody to work for.
     pub async fn cancel_requested(&self) -> anyhow::Result<bool> {
         let flag: Option<bool> = operations::Entity::find_by_id(self.op.id)
             .select_only()

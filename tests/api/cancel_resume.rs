@@ -148,3 +148,146 @@ async fn progress_is_visible_while_polling_and_counters_end_true() {
         .await;
     assert_eq!(server["data"]["serverStatus"]["storage"], "fs", "{server}");
 }
+
+/// Waits (polling fast) until the operation is in `phase` with some work counted, then
+/// cancels it; returns how long the cancel took to show as CANCELLED, and the operation.
+async fn cancel_in_phase(s: &Space, op: &Value, phase: &str, counter: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = s.operation(op).await;
+        assert!(
+            now["status"] == "PENDING" || now["status"] == "RUNNING",
+            "the operation ended before it could be cancelled in {phase}: {now}"
+        );
+        if now["phase"] == phase && now[counter].as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never reached {phase}: {now}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let asked = s.cancel(op).await;
+    assert!(asked["status"].is_string(), "{asked}");
+    // Noticed within a second or so, however much work was left.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = s.operation(op).await;
+        if now["status"] == "CANCELLED" {
+            return now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not cancelled 5 s after the request, in {phase}: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every record has an outcome: none is left planned.
+async fn statuses(s: &Space, op: &Value) -> std::collections::BTreeMap<String, i64> {
+    let report = s
+        .gql(
+            "query($id: ID!) { operationReport(id: $id) { statuses { status files } } }",
+            json!({ "id": op["id"] }),
+        )
+        .await;
+    report["data"]["operationReport"]["statuses"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"))
+        .iter()
+        .map(|s| {
+            (
+                s["status"].as_str().unwrap().to_string(),
+                s["files"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const BIG: usize = 12_000;
+
+#[tokio::test]
+async fn a_cancel_during_the_scan_stops_the_scan() {
+    let s = Space::new().await;
+    many_files(&s, BIG);
+    let op = s
+        .app
+        .start_operation(
+            s.token(),
+            "ORGANIZE",
+            "many",
+            true,
+            json!({ "hashFiles": true }),
+        )
+        .await["data"]["startOperation"]
+        .clone();
+    let done = cancel_in_phase(&s, &op, "SCANNING", "filesScanned").await;
+    let scanned = done["filesScanned"].as_i64().unwrap();
+    assert!(
+        scanned < BIG as i64,
+        "the whole tree was scanned anyway: {done}"
+    );
+    let statuses = statuses(&s, &op).await;
+    assert!(!statuses.contains_key("PLANNED"), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_cancel_during_hashing_stops_the_hashing() {
+    let s = Space::new().await;
+    // Files of one size, in pairs of copies: every one must be hashed, and a run that
+    // finished its hashing would plan half of them into the trash.
+    for i in 0..BIG {
+        let content = format!("{:0200}", i / 2);
+        s.write(&[(&format!("same/d{}/f{i}.bin", i % 50), content.as_bytes())]);
+    }
+    let op = s
+        .app
+        .start_operation(s.token(), "DUPLICATE_CLEANUP", "same", true, json!({}))
+        .await["data"]["startOperation"]
+        .clone();
+    let done = cancel_in_phase(&s, &op, "HASHING", "filesScanned").await;
+    assert_eq!(done["duplicatesFound"], 0, "no plan after a cancel: {done}");
+    let statuses = statuses(&s, &op).await;
+    assert!(!statuses.contains_key("PLANNED"), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_cancel_while_moving_leaves_every_file_accounted_for() {
+    let s = Space::new().await;
+    many_files(&s, BIG);
+    let op = s.start("ORGANIZE", "many", json!({})).await;
+    let done = cancel_in_phase(&s, &op, "MOVING", "filesProcessed").await;
+    let statuses = statuses(&s, &op).await;
+    assert!(!statuses.contains_key("PLANNED"), "{statuses:?}");
+    let moved = statuses.get("DONE").copied().unwrap_or(0);
+    let skipped = statuses.get("SKIPPED").copied().unwrap_or(0);
+    assert!(moved > 0 && moved < BIG as i64, "{statuses:?}");
+    assert_eq!(moved + skipped, BIG as i64, "{statuses:?}");
+    assert_eq!(done["filesProcessed"], moved, "{done}");
+    // On disk: exactly the moved files are in category folders.
+    let tree = s.tree();
+    let in_place = tree
+        .keys()
+        .filter(|p| p.starts_with("many/Documents/"))
+        .count();
+    assert_eq!(in_place as i64, moved);
+}
+
+#[tokio::test]
+async fn a_cancel_during_a_rollback_stops_it_and_accounts_for_every_file() {
+    let s = Space::new().await;
+    many_files(&s, BIG);
+    let organized = s.run("ORGANIZE", "many", json!({})).await;
+    assert_eq!(organized["status"], "COMPLETED", "{organized}");
+    let rollback = s.rollback(&organized).await;
+    let done = cancel_in_phase(&s, &rollback, "MOVING", "filesProcessed").await;
+    let statuses = statuses(&s, &rollback).await;
+    assert!(!statuses.contains_key("PLANNED"), "{statuses:?}");
+    let back = statuses.get("DONE").copied().unwrap_or(0);
+    assert!(back > 0 && back < BIG as i64, "{statuses:?} {done}");
+    let tree = s.tree();
+    let still_sorted = tree
+        .keys()
+        .filter(|p| p.starts_with("many/Documents/"))
+        .count();
+    assert_eq!(still_sorted as i64, BIG as i64 - back);
+}
