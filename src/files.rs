@@ -22,6 +22,14 @@ pub struct Incoming {
     pub file_name: String,
     pub size: u64,
     pub content: std::fs::File,
+    /// The file's own last-modified time, as the client knows it.
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Earliest and latest modified time an upload may claim (a day of clock skew allowed).
+fn plausible(time: chrono::DateTime<chrono::Utc>) -> bool {
+    let earliest = chrono::DateTime::UNIX_EPOCH;
+    time >= earliest && time <= chrono::Utc::now() + chrono::Duration::days(1)
 }
 
 /// Stores uploads under `folder`; a taken name gets ` (n)`. The total is reserved against
@@ -47,6 +55,16 @@ pub async fn upload(
         .iter()
         .map(|f| paths::file_name("files", &f.file_name))
         .collect::<AppResult<Vec<_>>>()?;
+    if files
+        .iter()
+        .filter_map(|f| f.modified)
+        .any(|t| !plausible(t))
+    {
+        return Err(AppError::bad_input(
+            "modifiedAt",
+            "modifiedAt must be between 1970 and now",
+        ));
+    }
     let space = state.storage.space(user_id);
     if space.leads_outside(&folder) {
         return Err(AppError::bad_input(
@@ -70,7 +88,10 @@ pub async fn upload(
             tokio::fs::File::from_std(file.content),
             256 * 1024,
         );
-        match space.write_new(&paths::join(&folder, &name), content).await {
+        match space
+            .write_new(&paths::join(&folder, &name), content, file.modified)
+            .await
+        {
             Ok((path, size)) => {
                 written += size as i64;
                 stored.push(path);

@@ -1,6 +1,6 @@
 //! Files over GraphQL: `files` lists a folder of your storage, `uploadFiles` adds files.
 
-use async_graphql::{Context, Object, Result, ResultExt, SimpleObject, Upload};
+use async_graphql::{Context, ErrorExtensions, Object, Result, ResultExt, SimpleObject, Upload};
 
 use crate::{
     error::AppError,
@@ -81,15 +81,26 @@ pub struct FileMutation;
 impl FileMutation {
     /// Uploads files into a folder of your storage (GraphQL multipart request; works with
     /// `curl -F`). A name that is taken gets ` (1)`, ` (2)`, …: nothing is overwritten.
+    /// `modifiedAt` gives each file's own last-modified time (the browser's
+    /// `File.lastModified`), in the order of `files`; a missing or null one means now.
     async fn upload_files(
         &self,
         ctx: &Context<'_>,
         path: String,
         files: Vec<Upload>,
+        modified_at: Option<Vec<Option<DateTime>>>,
     ) -> Result<Vec<FileEntry>> {
         let caller = context::caller(ctx).await?;
+        let times = modified_at.unwrap_or_default();
+        if times.len() > files.len() {
+            return Err(AppError::bad_input(
+                "modifiedAt",
+                "modifiedAt has more entries than files",
+            )
+            .extend());
+        }
         let mut incoming = Vec::with_capacity(files.len());
-        for upload in files {
+        for (index, upload) in files.into_iter().enumerate() {
             let value = upload
                 .value(ctx)
                 .map_err(|_| AppError::bad_input("files", "an upload is missing from the request"))
@@ -102,6 +113,7 @@ impl FileMutation {
                 file_name: value.filename.clone(),
                 size,
                 content: value.content,
+                modified: times.get(index).copied().flatten().map(|t| t.0),
             });
         }
         let stored = files::upload(context::state(ctx), caller.user_id(), &path, incoming)

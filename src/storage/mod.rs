@@ -147,7 +147,20 @@ pub struct UserSpace {
 /// How many storage calls a scan or a batch of moves keeps in flight.
 pub const IN_FLIGHT: usize = 16;
 
+/// The user metadata key that carries a file's own modified time on backends whose
+/// objects get the upload time (object stores).
+const MTIME_KEY: &str = "organizer-mtime";
+
+/// A file's modified time: the one it was uploaded with where the backend keeps it aside,
+/// else the backend's own.
 fn to_utc(meta: &Metadata) -> Option<DateTime<Utc>> {
+    if let Some(kept) = meta
+        .user_metadata()
+        .and_then(|m| m.get(MTIME_KEY))
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+    {
+        return Some(kept.with_timezone(&Utc));
+    }
     let ts = meta.last_modified()?.into_inner();
     DateTime::from_timestamp_millis(ts.as_millisecond())
 }
@@ -227,7 +240,8 @@ impl UserSpace {
 
     /// Size and time of a listed entry, asking the backend when the lister left them out.
     async fn complete(&self, path: String, meta: Metadata) -> anyhow::Result<Option<FileMeta>> {
-        if meta.last_modified().is_some() {
+        // Listings carry no user metadata: where times are kept there, ask each file.
+        if meta.last_modified().is_some() && !self.times_in_metadata() {
             return Ok(Some(FileMeta {
                 is_dir: false,
                 size: meta.content_length(),
@@ -442,14 +456,35 @@ impl UserSpace {
         }
     }
 
-    /// Writes a new file under a free name near `wanted`; returns its path and size.
-    pub async fn write_new<S>(&self, wanted: &str, mut content: S) -> anyhow::Result<(String, u64)>
+    /// Whether files' own modified times are kept in user metadata (object stores): on
+    /// `fs` they are set on the file itself.
+    fn times_in_metadata(&self) -> bool {
+        self.fs_root.is_none() && self.op.info().capability().write_with_user_metadata
+    }
+
+    /// Writes a new file under a free name near `wanted`, with `modified` as its modified
+    /// time where given (on the file on `fs`, in user metadata on object stores; a backend
+    /// with neither keeps its own time); returns its path and size.
+    pub async fn write_new<S>(
+        &self,
+        wanted: &str,
+        mut content: S,
+        modified: Option<DateTime<Utc>>,
+    ) -> anyhow::Result<(String, u64)>
     where
         S: Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
     {
         let path = self.claim_free_name(wanted).await?;
         let result: anyhow::Result<u64> = async {
-            let mut writer = self.op.writer(&self.abs(&path)).await?;
+            let mut writer = match modified {
+                Some(time) if self.times_in_metadata() => {
+                    self.op
+                        .writer_with(&self.abs(&path))
+                        .user_metadata([(MTIME_KEY.to_string(), time.to_rfc3339())])
+                        .await?
+                }
+                _ => self.op.writer(&self.abs(&path)).await?,
+            };
             let mut written = 0u64;
             while let Some(chunk) = content.next().await {
                 let chunk = chunk?;
@@ -457,6 +492,16 @@ impl UserSpace {
                 writer.write(chunk).await?;
             }
             writer.close().await?;
+            if let (Some(time), Some(root)) = (modified, &self.fs_root) {
+                let file = root.join(&path);
+                tokio::task::spawn_blocking(move || {
+                    std::fs::File::options()
+                        .write(true)
+                        .open(file)?
+                        .set_modified(time.into())
+                })
+                .await??;
+            }
             Ok(written)
         }
         .await;

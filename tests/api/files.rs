@@ -233,3 +233,86 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn uploads_keep_the_files_own_times_and_operations_use_them() {
+    let s = Space::new().await;
+    let body = s
+        .app
+        .upload_dated(
+            s.token(),
+            "inbox",
+            &[
+                ("new.jpg", b"same bytes", json!("2021-07-01T10:00:00Z")),
+                ("old.jpg", b"same bytes", json!("2019-05-01T08:30:00Z")),
+                ("now.txt", b"no time", Value::Null),
+            ],
+        )
+        .await;
+    let stored = body["data"]["uploadFiles"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(
+        stored[0]["modifiedAt"], "2021-07-01T10:00:00.000Z",
+        "{body}"
+    );
+    assert_eq!(
+        stored[1]["modifiedAt"], "2019-05-01T08:30:00.000Z",
+        "{body}"
+    );
+    assert!(stored[2]["modifiedAt"].as_str().unwrap() > "2025", "{body}");
+    // The oldest copy is the one with the oldest own time, though it came second.
+    let cleanup = s
+        .dry_run("DUPLICATE_CLEANUP", "inbox", json!({ "keep": "OLDEST" }))
+        .await;
+    let kept = s.kept_paths(&cleanup).await;
+    assert_eq!(kept, vec!["inbox/old.jpg".to_string()]);
+    // `{year}` sorts by the file's own year.
+    let op = s
+        .run(
+            "ORGANIZE",
+            "inbox",
+            json!({ "destinationTemplate": "{year}" }),
+        )
+        .await;
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    assert!(s.exists("inbox/2021/new.jpg"));
+    assert!(s.exists("inbox/2019/old.jpg"));
+
+    // Times that cannot be right are refused, and so is a list longer than the files.
+    for times in [
+        json!(["2999-01-01T00:00:00Z"]),
+        json!(["1960-01-01T00:00:00Z"]),
+    ] {
+        let refused = s
+            .app
+            .upload_dated(s.token(), "later", &[("a.txt", b"a", times[0].clone())])
+            .await;
+        assert_code(&refused, "BAD_USER_INPUT");
+    }
+    let operations = json!({
+        "query": "mutation($files: [Upload!]!, $t: [DateTime]) { uploadFiles(path: \"x\", files: $files, modifiedAt: $t) { path } }",
+        "variables": { "files": [null], "t": ["2020-01-01T00:00:00Z", "2020-01-01T00:00:00Z"] }
+    });
+    let form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", json!({ "0": ["variables.files.0"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"),
+        );
+    let refused: Value = s
+        .app
+        .http
+        .post(s.app.url("/graphql"))
+        .bearer_auth(s.token())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_code(&refused, "BAD_USER_INPUT");
+    assert!(!s.exists("later/a.txt") && !s.exists("x/x.txt"));
+}

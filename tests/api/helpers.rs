@@ -369,6 +369,45 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// An upload with each file's own last-modified time, as a browser or curl sends it.
+    pub async fn upload_dated(
+        &self,
+        token: &str,
+        folder: &str,
+        files: &[(&str, &[u8], Value)],
+    ) -> Value {
+        let operations = json!({
+            "query": "mutation($path: String!, $files: [Upload!]!, $times: [DateTime]) { uploadFiles(path: $path, files: $files, modifiedAt: $times) { path modifiedAt } }",
+            "variables": {
+                "path": folder,
+                "files": vec![Value::Null; files.len()],
+                "times": files.iter().map(|f| f.2.clone()).collect::<Vec<_>>(),
+            }
+        });
+        let map: serde_json::Map<String, Value> = (0..files.len())
+            .map(|i| (i.to_string(), json!([format!("variables.files.{i}")])))
+            .collect();
+        let mut form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", Value::Object(map).to_string());
+        for (i, (name, content, _)) in files.iter().enumerate() {
+            form = form.part(
+                i.to_string(),
+                reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string()),
+            );
+        }
+        self.http
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Changes an account's row directly (what an administrator would do).
     pub async fn update_user(
         &self,

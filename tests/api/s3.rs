@@ -74,3 +74,42 @@ async fn object_storage_organizes_rolls_back_and_cleans_up_without_overwriting()
     assert_eq!(cleanup["duplicatesFound"], 1, "{cleanup}");
     assert_eq!(listing(&s, "in").await.len(), 3);
 }
+
+#[tokio::test]
+async fn object_storage_keeps_uploaded_file_times() {
+    let url = std::env::var("TEST_S3_URL")
+        .expect("TEST_S3_URL names the S3 server for the s3 tests (see .ci/run)");
+    let s = Space::with(|c| c.storage_url = Some(url)).await;
+    let body = s
+        .app
+        .upload_dated(
+            s.token(),
+            "dated",
+            &[
+                ("new.jpg", b"same", json!("2021-07-01T10:00:00Z")),
+                ("old.jpg", b"same", json!("2019-05-01T08:30:00Z")),
+            ],
+        )
+        .await;
+    assert_eq!(
+        body["data"]["uploadFiles"][1]["modifiedAt"], "2019-05-01T08:30:00.000Z",
+        "{body}"
+    );
+    let cleanup = s
+        .dry_run("DUPLICATE_CLEANUP", "dated", json!({ "keep": "OLDEST" }))
+        .await;
+    assert_eq!(
+        s.kept_paths(&cleanup).await,
+        vec!["dated/old.jpg".to_string()]
+    );
+    let op = s
+        .run(
+            "ORGANIZE",
+            "dated",
+            json!({ "destinationTemplate": "{year}" }),
+        )
+        .await;
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    let moved = listing(&s, "dated/2019").await;
+    assert_eq!(moved, vec![("dated/2019/old.jpg".to_string(), 4)]);
+}
