@@ -1,6 +1,7 @@
 //! The caller's files: uploads (against the storage quota) and folder listings.
 
 use entity::users;
+use futures::StreamExt;
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
@@ -141,14 +142,22 @@ async fn reserve(state: &AppState, user_id: Uuid, delta: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// An entry of a listing, with the category an organize would give it (files only).
+pub struct Listed {
+    pub meta: FileMeta,
+    pub category: Option<String>,
+}
+
 /// A folder's entries, folders first, then by name; the cursor is the last name seen.
+/// Each file's category is the one an organize would give it now: the caller's rules,
+/// then the extension, then the content (the first bytes are read where needed).
 pub async fn list(
     state: &AppState,
     user_id: Uuid,
     folder: Option<&str>,
     first: u64,
     after: Option<&str>,
-) -> AppResult<Page<FileMeta>> {
+) -> AppResult<Page<Listed>> {
     let folder = paths::normalize("path", folder.unwrap_or(""))?;
     let space = state.storage.space(user_id);
     match space.stat(&folder).await? {
@@ -167,8 +176,24 @@ pub async fn list(
     }
     let has_next = entries.len() as u64 > first;
     entries.truncate(first as usize);
+    let categorizer = Categorizer::load(&state.db, user_id).await?;
+    let items = futures::stream::iter(entries)
+        .map(|meta| {
+            let (space, categorizer) = (&space, &categorizer);
+            async move {
+                let category = if meta.is_dir {
+                    None
+                } else {
+                    Some(categorizer.categorize_file(space, &meta).await)
+                };
+                Listed { meta, category }
+            }
+        })
+        .buffered(crate::storage::IN_FLIGHT)
+        .collect()
+        .await;
     Ok(Page {
-        items: entries,
+        items,
         has_next,
         total,
     })
@@ -181,11 +206,4 @@ pub fn cursor_of(entry: &FileMeta) -> String {
         if entry.is_dir { "d" } else { "f" },
         paths::name(&entry.path)
     )
-}
-
-/// The category shown next to a file in listings: the built-in one, by name (no content
-/// is read, and the caller's own rules apply only when an operation runs).
-pub fn category_of(file: &FileMeta) -> Option<String> {
-    (!file.is_dir)
-        .then(|| Categorizer::new(Vec::new()).categorize(paths::name(&file.path), file.size, None))
 }

@@ -94,6 +94,9 @@ pub enum RecordStatus {
     Done,
     #[sea_orm(string_value = "skipped")]
     Skipped,
+    /// The copy of a duplicate group that a cleanup keeps where it is.
+    #[sea_orm(string_value = "kept")]
+    Kept,
     #[sea_orm(string_value = "failed")]
     Failed,
     #[sea_orm(string_value = "reverted")]

@@ -1,8 +1,13 @@
 //! Choosing a file's category: the caller's rules first (highest priority first), then
 //! the built-in table by extension, then content sniffing for unknown extensions.
 
+use anyhow::Context;
 use entity::category_rules;
 use globset::{Glob, GlobMatcher};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::storage::{FileMeta, UserSpace, paths};
 
 pub const OTHER: &str = "Other";
 
@@ -149,9 +154,39 @@ pub struct Categorizer {
     rules: Vec<Rule>,
 }
 
+/// Bytes read to sniff a file's type.
+pub const HEAD_BYTES: u64 = 8 * 1024;
+
 impl Categorizer {
     pub fn new(rules: Vec<Rule>) -> Self {
         Self { rules }
+    }
+
+    /// A user's categorizer: their rules, highest priority first, over the defaults.
+    pub async fn load(db: &impl ConnectionTrait, user_id: Uuid) -> anyhow::Result<Self> {
+        let rules = category_rules::Entity::find()
+            .filter(category_rules::Column::UserId.eq(user_id))
+            .order_by_desc(category_rules::Column::Priority)
+            .order_by_asc(category_rules::Column::CreatedAt)
+            .all(db)
+            .await
+            .context("load the category rules")?;
+        Ok(Self::new(rules.iter().filter_map(Rule::compile).collect()))
+    }
+
+    /// The category of a stored file, reading its first bytes when the name is not enough.
+    /// A file whose first bytes cannot be read is categorized by name alone.
+    pub async fn categorize_file(&self, space: &UserSpace, file: &FileMeta) -> String {
+        let name = paths::name(&file.path);
+        let head = if self.wants_head(name) {
+            space
+                .read_head(&file.path, file.size, HEAD_BYTES)
+                .await
+                .ok()
+        } else {
+            None
+        };
+        self.categorize(name, file.size, head.as_deref())
     }
 
     /// Whether `categorize` wants the file's first bytes for this name.

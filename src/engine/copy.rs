@@ -16,7 +16,7 @@ use crate::engine::{
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
-    /// The plan as it was: planned records to do, skipped ones with their reasons.
+    /// The plan as it was: planned records to do, skipped and kept ones with their reasons.
     AsPlanned,
     /// Done moves, undone: from `new_path` back to `original_path`.
     Reversed,
@@ -41,9 +41,11 @@ pub async fn copy_records(
                 .filter(file_records::Column::Status.eq(RecordStatus::Done))
                 .filter(file_records::Column::NewPath.is_not_null())
         } else {
-            query.filter(
-                file_records::Column::Status.is_in([RecordStatus::Planned, RecordStatus::Skipped]),
-            )
+            query.filter(file_records::Column::Status.is_in([
+                RecordStatus::Planned,
+                RecordStatus::Skipped,
+                RecordStatus::Kept,
+            ]))
         };
         let rows = query
             .all(sink.tracker.db())

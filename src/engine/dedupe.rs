@@ -106,7 +106,7 @@ async fn identical(
     Ok(groups)
 }
 
-/// Step 4: One record per file of each group: the kept one (skipped, with why) and the rest
+/// Step 4: One record per file of each group: the kept one (`kept`, with why) and the rest
 /// planned into the trash.
 async fn write_plan(
     tracker: &mut Tracker,
@@ -148,7 +148,7 @@ async fn write_plan(
                 category: None,
                 is_duplicate: keep_reason.is_none(),
                 status: if keep_reason.is_some() {
-                    RecordStatus::Skipped
+                    RecordStatus::Kept
                 } else {
                     RecordStatus::Planned
                 },

@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 
 use crate::storage::UserSpace;
 
-/// Bytes read to sniff a file's type, and the first block hashed before a full hash.
-pub const HEAD_BYTES: u64 = 8 * 1024;
+/// The first block hashed before a full hash (the same block that sniffing reads).
+pub const HEAD_BYTES: u64 = crate::engine::categorize::HEAD_BYTES;
 const CHUNK: usize = 1024 * 1024;
 
 /// Full SHA-256 of a file, as lower-case hex.

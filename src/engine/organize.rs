@@ -4,18 +4,15 @@
 use std::collections::HashSet;
 
 use anyhow::Context;
-use entity::{category_rules, states::RecordStatus};
+use entity::states::RecordStatus;
 use futures::TryStreamExt;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use uuid::Uuid;
 
 use crate::{
     engine::{
         Engine, Options,
-        categorize::{Categorizer, Rule},
+        categorize::{Categorizer, HEAD_BYTES},
         failure::Failure,
-        hash::{self, HEAD_BYTES},
-        options,
+        hash, options,
         records::{NewRecord, RecordSink},
         scan::Filter,
         template,
@@ -32,7 +29,7 @@ pub async fn plan(
     let op = tracker.op.clone();
     let space = engine.storage.space(op.user_id);
     let mut planner = Planner {
-        categorizer: load_rules(engine, op.user_id).await?,
+        categorizer: Categorizer::load(&engine.db, op.user_id).await?,
         filter: Filter::new(&op.root_path, options)?,
         template: options
             .destination_template
@@ -151,17 +148,4 @@ impl Planner {
         self.taken.insert(candidate.clone());
         candidate
     }
-}
-
-async fn load_rules(engine: &Engine, user_id: Uuid) -> anyhow::Result<Categorizer> {
-    let rules = category_rules::Entity::find()
-        .filter(category_rules::Column::UserId.eq(user_id))
-        .order_by_desc(category_rules::Column::Priority)
-        .order_by_asc(category_rules::Column::CreatedAt)
-        .all(&engine.db)
-        .await
-        .context("load the category rules")?;
-    Ok(Categorizer::new(
-        rules.iter().filter_map(Rule::compile).collect(),
-    ))
 }

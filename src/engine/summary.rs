@@ -53,7 +53,8 @@ pub async fn summarize(tracker: &mut Tracker) -> anyhow::Result<i64> {
         op.duplicates_found = count(&|r| r.is_duplicate && acted(r));
         op.space_saved_bytes = bytes(&|r| r.is_duplicate && acted(r));
     }
-    op.files_total = Some(rows.iter().map(|r| r.files).sum());
+    // Files to act on: the copies a cleanup keeps are not (they are reported as kept).
+    op.files_total = Some(count(&|r| r.status != RecordStatus::Kept));
     let failed = count(&|r| r.status == RecordStatus::Failed);
     tracker.flush(None).await?;
     Ok(failed)

@@ -23,7 +23,8 @@ pub struct FileEntry {
     pub is_dir: bool,
     pub size_bytes: BigInt,
     pub modified_at: Option<DateTime>,
-    /// The category organize would give it by name (null for folders).
+    /// The category an organize would give it now: your rules, then its extension, then
+    /// its content (null for folders).
     pub category: Option<String>,
 }
 
@@ -65,11 +66,8 @@ impl FileQuery {
         Ok(connection(
             page,
             after.is_some(),
-            files::cursor_of,
-            |meta| {
-                let category = files::category_of(&meta);
-                entry(meta, category)
-            },
+            |listed| files::cursor_of(&listed.meta),
+            |listed| entry(listed.meta, listed.category),
         ))
     }
 }

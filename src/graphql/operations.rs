@@ -63,6 +63,8 @@ pub enum KeepPolicy {
 pub enum FileRecordStatus {
     Planned,
     Done,
+    /// The copy of a duplicate group that a cleanup keeps (the reason says why this one).
+    Kept,
     Skipped,
     Failed,
     Reverted,
@@ -75,6 +77,7 @@ impl From<RecordStatus> for FileRecordStatus {
             RecordStatus::Planned | RecordStatus::Moving => Self::Planned,
             RecordStatus::Done => Self::Done,
             RecordStatus::Skipped => Self::Skipped,
+            RecordStatus::Kept => Self::Kept,
             RecordStatus::Failed => Self::Failed,
             RecordStatus::Reverted => Self::Reverted,
         }
@@ -311,11 +314,10 @@ pub struct OperationQuery;
 #[Object]
 impl OperationQuery {
     /// One of your operations; null when there is none with this id (or it is not yours).
+    /// An id that is not a UUID at all is `BAD_USER_INPUT`.
     async fn operation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Operation>> {
         let caller = context::caller(ctx).await?;
-        let Ok(id) = Uuid::parse_str(id.as_str()) else {
-            return Ok(None);
-        };
+        let id = parse_id("id", &id).extend()?;
         let op = queries::get(context::state(ctx), caller.user_id(), id)
             .await
             .extend()?;

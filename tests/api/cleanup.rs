@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Space, assert_code, contents};
 
@@ -168,6 +168,37 @@ async fn keep_policies_and_protected_paths_choose_the_survivor() {
     assert_eq!(protected["duplicatesFound"], 2, "{protected}");
     assert!(s.exists("p/x/long/name.txt"));
     assert!(!s.exists("p/short.txt") && !s.exists("p/keep/this.txt"));
+
+    // The copy that stays reads as kept, with why, not as skipped.
+    let records = s.records(&protected).await;
+    let kept: Vec<&Value> = records.iter().filter(|r| r["status"] == "KEPT").collect();
+    assert_eq!(kept.len(), 1, "{records:?}");
+    assert_eq!(kept[0]["originalPath"], "p/x/long/name.txt");
+    assert_eq!(kept[0]["errorMessage"], "kept: under a protected path");
+    assert!(
+        records.iter().all(|r| r["status"] != "SKIPPED"),
+        "{records:?}"
+    );
+    assert_eq!(protected["filesSkipped"], 0, "{protected}");
+    assert_eq!(
+        protected["filesTotal"], 2,
+        "the kept copy is not work to do: {protected}"
+    );
+    let report = s
+        .gql(
+            "query($id: ID!) { operationReport(id: $id) { skipped { reason files } statuses { status files } } }",
+            json!({ "id": protected["id"] }),
+        )
+        .await;
+    let report = &report["data"]["operationReport"];
+    assert_eq!(report["skipped"], json!([]), "{report}");
+    assert!(
+        report["statuses"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "status": "KEPT", "files": 1 })),
+        "{report}"
+    );
 }
 
 #[tokio::test]

@@ -316,3 +316,47 @@ async fn uploads_keep_the_files_own_times_and_operations_use_them() {
     assert_code(&refused, "BAD_USER_INPUT");
     assert!(!s.exists("later/a.txt") && !s.exists("x/x.txt"));
 }
+
+#[tokio::test]
+async fn a_listing_shows_the_category_an_organize_gives() {
+    let s = Space::new().await;
+    s.write(&[
+        ("mixed/README", b"plain words, no extension"),
+        (
+            "mixed/photo",
+            &[
+                0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D,
+            ],
+        ),
+        ("mixed/blob", &[0u8, 159, 146, 150, 0, 1]),
+        ("mixed/report.pdf", b"%PDF-1.4"),
+    ]);
+    let listed = list(&s.app, s.token(), "mixed").await;
+    let shown: std::collections::BTreeMap<String, String> = listed["data"]["files"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["name"].as_str().unwrap().to_string(),
+                e["node"]["category"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let plan = s.dry_run("ORGANIZE", "mixed", json!({})).await;
+    let planned: std::collections::BTreeMap<String, String> = s
+        .records(&plan)
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r["fileName"].as_str().unwrap().to_string(),
+                r["category"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, planned);
+    assert_eq!(shown["README"], "Documents");
+    assert_eq!(shown["photo"], "Images");
+    assert_eq!(shown["blob"], "Other");
+}

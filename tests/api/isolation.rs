@@ -82,3 +82,41 @@ async fn operations_need_a_signed_in_caller() {
         assert_code(&app.gql(None, query, json!({})).await, "UNAUTHENTICATED");
     }
 }
+
+#[tokio::test]
+async fn ids_answer_one_documented_way() {
+    let s = Space::new().await;
+    // Well-formed but unknown: null for `operation`, NOT_FOUND where an object is required.
+    let unknown = "01900000-0000-7000-8000-000000000000";
+    let body = s
+        .gql(
+            "query($id: ID!) { operation(id: $id) { id } }",
+            json!({ "id": unknown }),
+        )
+        .await;
+    assert!(
+        body["errors"].is_null() && body["data"]["operation"].is_null(),
+        "{body}"
+    );
+    let report = s
+        .gql(
+            "query($id: ID!) { operationReport(id: $id) { duplicatesFound } }",
+            json!({ "id": unknown }),
+        )
+        .await;
+    assert_code(&report, "NOT_FOUND");
+    // Malformed: BAD_USER_INPUT everywhere, naming the argument.
+    for query in [
+        "query($id: ID!) { operation(id: $id) { id } }",
+        "query($id: ID!) { operationReport(id: $id) { duplicatesFound } }",
+        "query($id: ID!) { fileRecords(operationId: $id) { totalCount } }",
+        "mutation($id: ID!) { cancelOperation(id: $id) { id } }",
+    ] {
+        let body = s.gql(query, json!({ "id": "not-a-uuid" })).await;
+        assert_code(&body, "BAD_USER_INPUT");
+        assert!(
+            body["errors"][0]["extensions"]["field"].is_string(),
+            "{body}"
+        );
+    }
+}
