@@ -63,7 +63,8 @@ impl Application {
             bus = state.bus.backend_name(),
             rate_limits = state.limiter.backend_name(),
             workers = state.config.workers,
-            "listening; GraphiQL at http://{address}/graphql"
+            web_app = if http::web::embedded() { "embedded" } else { "not built (see cargo build warnings)" },
+            "listening: the app at http://{address}/, GraphiQL at http://{address}/graphql"
         );
         Ok(Self {
             listener,

@@ -7,10 +7,14 @@ fn filter() -> EnvFilter {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"))
 }
 
-/// Installs the global subscriber, logging to stderr.
+/// Installs the global subscriber, logging to stderr; colours only when stderr is a
+/// terminal (and `NO_COLOR` is not set), so files and log collectors get plain text.
 pub fn init() {
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .try_init();
 }

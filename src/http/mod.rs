@@ -3,9 +3,9 @@
 
 mod endpoint;
 mod gate;
-mod graphiql;
 mod multipart;
 mod request_error;
+pub mod web;
 mod ws;
 
 use std::{net::SocketAddr, time::Duration};
@@ -49,11 +49,13 @@ struct Http {
 pub fn router(state: AppState, schema: AppSchema) -> Router {
     let config = state.config.clone();
     let routes = Router::new()
-        .route("/graphql", get(graphiql::page).post(endpoint::post))
-        .route("/graphql/assets/{name}", get(graphiql::asset))
+        .route("/graphql", get(web::graphiql).post(endpoint::post))
+        .route("/assets/{*name}", get(web::asset))
+        .route("/favicon.ico", get(web::favicon))
         .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .fallback(web::app)
         .with_state(Http {
             state,
             schema,

@@ -61,11 +61,26 @@ async fn without_a_database_ready_is_503_and_errors_hide_the_cause() {
     }
 }
 
+/// The first `/assets/….js` a page loads.
+fn first_script(html: &str) -> String {
+    let start = html
+        .find("src=\"/assets/")
+        .expect("the page loads a script from /assets")
+        + 5;
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].to_string()
+}
+
 #[tokio::test]
 async fn graphiql_is_served_with_subscriptions_wired_to_the_websocket() {
     let app = spawn_app().await;
     let response = app.http.get(app.url("/graphql")).send().await.unwrap();
     assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
     assert!(
         response.headers()["content-type"]
             .to_str()
@@ -74,10 +89,79 @@ async fn graphiql_is_served_with_subscriptions_wired_to_the_websocket() {
     );
     let html = response.text().await.unwrap();
     assert!(html.contains("GraphiQL"));
+    // Its code comes from this server (no CDN), cached for good, and knows the socket.
+    let script = first_script(&html);
+    let asset = app.http.get(app.url(&script)).send().await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     assert!(
-        html.contains("/graphql/ws"),
+        asset.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let mut code = asset.text().await.unwrap();
+    for line in html.lines().filter(|l| l.contains("modulepreload")) {
+        let start = line.find("href=\"").unwrap() + 6;
+        let end = start + line[start..].find('"').unwrap();
+        code.push_str(
+            &app.http
+                .get(app.url(&line[start..end]))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
+    }
+    assert!(
+        code.contains("/graphql/ws"),
         "subscription endpoint wired in"
     );
+}
+
+#[tokio::test]
+async fn the_web_app_is_served_at_the_root_and_for_its_routes() {
+    let app = spawn_app().await;
+    for path in ["/", "/files", "/operations/0190", "/keys"] {
+        let response = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
+        assert!(
+            response.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<div id=\"root\""), "{path}: {html}");
+    }
+    let html = app
+        .http
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let script = first_script(&html);
+    let asset = app.http.get(app.url(&script)).send().await.unwrap();
+    assert_eq!(asset.status(), 200);
+    // A missing asset is a 404, not the app's page; other methods are not the app either.
+    let missing = app
+        .http
+        .get(app.url("/assets/missing-123.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let posted = app.http.post(app.url("/files")).send().await.unwrap();
+    assert_eq!(posted.status(), 404);
+    let icon = app.http.get(app.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(icon.status(), 200);
 }
 
 #[tokio::test]
