@@ -1,6 +1,6 @@
 // Watch an Organizer operation live with the `graphql-ws` client.
 //
-//   npm install graphql-ws ws
+//   npm ci            (in examples/: graphql-ws and ws, pinned by package-lock.json)
 //   ORGANIZER_TOKEN=<access token or API key> node watch-operation.mjs <operation id>
 //
 // Prints every progress event and exits when the operation ends.

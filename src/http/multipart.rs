@@ -69,7 +69,11 @@ pub async fn read(body: Body, boundary: &str, max_bytes: usize) -> Result<Reques
                 })?);
             }
             Some(name) => {
-                let Some(filename) = field.file_name().map(str::to_string) else {
+                // Browsers and curl send `"` in a file name as `%22` (the HTML form
+                // encoding); a name with a real quote is far more common than one with a
+                // literal `%22`. Line breaks (`%0A`, `%0D`) stay encoded: control
+                // characters are not allowed in names.
+                let Some(filename) = field.file_name().map(|n| n.replace("%22", "\"")) else {
                     return Err(RequestError::Malformed(format!(
                         "unexpected field {:?}: only `operations`, `map` and files",
                         truncate(name)

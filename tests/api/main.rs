@@ -17,6 +17,7 @@ mod operations_api;
 mod organize;
 mod plans;
 mod races;
+mod readme;
 mod request_bounds;
 mod rollback;
 #[cfg(feature = "s3")]
