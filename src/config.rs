@@ -19,8 +19,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the GraphQL API (HTTP and WebSocket). Runs pending migrations first.
+    /// Run the web app and the GraphQL API (HTTP and WebSocket), with `--workers`
+    /// in-process workers. Runs pending migrations first.
     Serve(Box<Config>),
+    /// Run workers only (`--workers` of them), for scaling out beside `serve --workers 0`;
+    /// needs `REDIS_URL` to share the job queue. Answers `/health` and `/ready` on `BIND`.
+    Worker(Box<Config>),
     /// Run pending database migrations, then exit.
     Migrate(DatabaseArgs),
     /// Print the GraphQL schema (SDL) to standard output.
@@ -123,6 +127,22 @@ pub struct Config {
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// Redis (`redis://[:password@]host:6379/0`): shares the job queue (Streams), the
+    /// progress bus (pub/sub) and the rate limits between processes. Default: all three
+    /// in-process (one process only).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Seconds a worker holds an operation without renewing its lease; a worker that
+    /// died is taken over after this long.
+    #[arg(long, env = "LEASE_SECS", default_value_t = 30)]
+    pub lease_secs: u64,
+
+    /// Seconds a stopping worker (SIGTERM) lets its current operation run before handing
+    /// it back to the queue (it resumes elsewhere from its records).
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+
     /// Largest accepted request body for queries and mutations, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -170,6 +190,9 @@ impl std::fmt::Debug for Config {
             )
             .field("cors_origins", &self.cors_origins)
             .field("storage_url", &self.storage_url.as_deref().map(redact_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("lease_secs", &self.lease_secs)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("workers", &self.workers)
             .field("trusted_proxies", &self.trusted_proxies)

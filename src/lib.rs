@@ -13,6 +13,7 @@ pub mod http;
 pub mod jobs;
 pub mod operations;
 pub mod paging;
+pub mod redis;
 pub mod rules;
 pub mod startup;
 pub mod state;

@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
             let app = organizer::startup::Application::build(config).await?;
             app.run_until_stopped().await
         }
+        Command::Worker(config) => organizer::startup::run_worker(config).await,
         Command::Migrate(args) => organizer::db::migrate_command(&args).await,
         Command::Schema => {
             print!("{}", organizer::graphql::sdl());

@@ -27,27 +27,9 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Box<Config>) -> anyhow::Result<Self> {
-        tracing::info!(version = env!("CARGO_PKG_VERSION"), config = ?config, "starting organizer");
-        raise_open_file_limit();
-        keep_files_private(&config.database.data_dir);
-        let (db, backend) = db::connect(&config.database).await?;
-        db::migrate(&db).await?;
-        let secret = jwt_secret(&config)?;
-        let storage = Storage::from_url(config.storage_url.as_deref(), &config.database.data_dir)?;
-        let state = AppState {
-            db,
-            backend,
-            keys: Arc::new(JwtKeys::new(secret.as_bytes())),
-            limiter: Arc::new(RateLimiter::in_process()),
-            config: Arc::new(*config),
-            storage,
-            queue: JobQueue::in_process(),
-            bus: ProgressBus::in_process(),
-        };
+        let state = build_state(config).await?;
         if state.config.workers > 0 {
-            let engine = state.engine();
-            worker::spawn_workers(&engine, state.config.workers);
-            worker::requeue_unfinished(&engine).await?;
+            worker::spawn_workers(&state.engine(), state.config.workers);
         }
         let schema = graphql::build(state.clone());
         let router = http::router(state.clone(), schema);
@@ -57,7 +39,7 @@ impl Application {
         let address = listener.local_addr()?;
         tracing::info!(
             %address,
-            database = backend.name(),
+            database = state.backend.name(),
             storage = state.storage.description(),
             queue = state.queue.backend_name(),
             bus = state.bus.backend_name(),
@@ -102,6 +84,90 @@ impl Application {
         .await
         .context("server error")
     }
+}
+
+/// What `serve` and `worker` share: logging of the configuration, process limits, the
+/// database (migrated), keys, storage, and the queue, bus and limiter (in-process, or on
+/// Redis with `REDIS_URL`).
+pub async fn build_state(config: Box<Config>) -> anyhow::Result<AppState> {
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), config = ?config, "starting organizer");
+    raise_open_file_limit();
+    keep_files_private(&config.database.data_dir);
+    let (db, backend) = db::connect(&config.database).await?;
+    db::migrate(&db).await?;
+    let secret = jwt_secret(&config)?;
+    let storage = Storage::from_url(config.storage_url.as_deref(), &config.database.data_dir)?;
+    let (queue, bus, limiter) = match config.redis_url.as_deref().filter(|u| !u.is_empty()) {
+        None => (
+            JobQueue::in_process(),
+            ProgressBus::in_process(),
+            RateLimiter::in_process(),
+        ),
+        Some(url) => {
+            let client = crate::redis::client(url).await?;
+            (
+                JobQueue::redis(client.clone()).await,
+                ProgressBus::redis(url, client.clone()).await?,
+                RateLimiter::redis(client),
+            )
+        }
+    };
+    Ok(AppState {
+        db,
+        backend,
+        keys: Arc::new(JwtKeys::new(secret.as_bytes())),
+        limiter: Arc::new(limiter),
+        config: Arc::new(*config),
+        storage,
+        queue,
+        bus,
+        process: Arc::new(crate::state::Process::new()),
+    })
+}
+
+/// `organizer worker`: workers only, until SIGTERM; then no new jobs are taken, the jobs
+/// in hand get `SHUTDOWN_GRACE_SECS` to finish, and what is still running is handed back
+/// (it resumes on another worker from its records). `/health` and `/ready` answer on
+/// `BIND` for orchestrators.
+pub async fn run_worker(config: Box<Config>) -> anyhow::Result<()> {
+    let state = build_state(config).await?;
+    if state.queue.backend_name() == "in-process" {
+        tracing::warn!(
+            "no REDIS_URL: this worker only sees jobs queued in its own process (none); set REDIS_URL to share the queue with `serve`"
+        );
+    }
+    let workers = worker::spawn_workers(&state.engine(), state.config.workers.max(1));
+    let listener = TcpListener::bind(&state.config.bind)
+        .await
+        .with_context(|| format!("could not listen on {}", state.config.bind))?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        name = %state.process.name,
+        workers = state.config.workers.max(1),
+        queue = state.queue.backend_name(),
+        "worker running; /health and /ready answer here"
+    );
+    let probes = axum::serve(
+        listener,
+        http::probes(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    );
+    tokio::select! {
+        result = probes => result.context("probe server error")?,
+        () = shutdown_signal() => {}
+    }
+    // Stop taking jobs; let the current ones finish for a while, then hand them back.
+    let grace = std::time::Duration::from_secs(state.config.shutdown_grace_secs);
+    tracing::info!(grace_secs = grace.as_secs(), "stopping: no new jobs");
+    let _ = state.process.stopping.send(true);
+    let all = futures::future::join_all(workers);
+    if tokio::time::timeout(grace + std::time::Duration::from_secs(5), all)
+        .await
+        .is_err()
+    {
+        tracing::warn!("workers did not stop in time; leaving (their leases run out)");
+    }
+    tracing::info!("worker stopped");
+    Ok(())
 }
 
 /// Raises the soft limit on open files to the hard limit, where the OS allows: each

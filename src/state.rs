@@ -24,6 +24,39 @@ pub struct AppState {
     pub storage: Storage,
     pub queue: JobQueue,
     pub bus: ProgressBus,
+    /// This process: its name (workers are `<name>-<n>`) and its stop signal.
+    pub process: Arc<Process>,
+}
+
+/// This running process, as workers and leases know it.
+pub struct Process {
+    pub name: String,
+    pub stopping: tokio::sync::watch::Sender<bool>,
+}
+
+impl Process {
+    /// `<host>-<pid>-<random>`: unique among the processes of a deployment.
+    pub fn new() -> Self {
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "organizer".into());
+        let name = format!(
+            "{host}-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::now_v7().simple().to_string()[24..]
+        );
+        Self {
+            name,
+            stopping: tokio::sync::watch::channel(false).0,
+        }
+    }
+}
+
+impl Default for Process {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl AppState {
@@ -35,6 +68,11 @@ impl AppState {
             bus: self.bus.clone(),
             queue: self.queue.clone(),
             stop_after_files: self.config.fault_stop_after_files,
+            worker_id: self.process.name.clone(),
+            lease: std::time::Duration::from_secs(self.config.lease_secs.max(1)),
+            stopping: self.process.stopping.subscribe(),
+            shutdown_grace: std::time::Duration::from_secs(self.config.shutdown_grace_secs),
+            single_process: matches!(self.queue, crate::jobs::queue::JobQueue::InProcess(_)),
         }
     }
 }

@@ -29,6 +29,10 @@ pub struct Model {
     /// For an applied plan: the dry run whose records it carries out.
     pub plan_of: Option<Uuid>,
     pub cancel_requested: bool,
+    /// The worker running the operation, and until when it holds it (renewed while it
+    /// works); past that, another worker may take it over.
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTimeUtc>,
     /// When a cleanup's trash was deleted for good (it can no longer be rolled back).
     pub trash_purged_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

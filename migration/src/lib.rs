@@ -10,6 +10,7 @@ mod m20261125_000003_create_refresh_tokens;
 mod m20261125_000004_create_operations;
 mod m20261125_000005_create_file_records;
 mod m20261125_000006_create_category_rules;
+mod m20261128_000007_add_operation_leases;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_operations::Migration),
             Box::new(m20261125_000005_create_file_records::Migration),
             Box::new(m20261125_000006_create_category_rules::Migration),
+            Box::new(m20261128_000007_add_operation_leases::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! Rate limits for the sign-in mutations: fixed one-minute windows of attempts per key.
 //! Keys name the client (`login:ip:<address or /64>`) or the account (`login:account:<id>`).
-//! The in-process counter serves one process; the enum is where a shared (Redis) counter
-//! joins for deployments with many API processes.
+//! The in-process counter serves one process; with Redis, every API process shares one
+//! counter per key (an atomic script: `docs/decisions/0007-rate-limits-in-redis.md`).
 
 use std::{
     collections::HashMap,
@@ -15,11 +15,33 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 
 pub enum RateLimiter {
     InProcess(InProcessLimiter),
+    /// Shared by all processes; the in-process counter stands in while Redis is away.
+    Redis {
+        client: fred::prelude::Client,
+        fallback: InProcessLimiter,
+    },
 }
+
+/// One fixed window per key: the first hit starts it (and its expiry), every hit counts.
+/// Returns the count and the milliseconds left in the window. Atomic in Redis.
+const FIXED_WINDOW: &str = r#"
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+"#;
 
 impl RateLimiter {
     pub fn in_process() -> Self {
         Self::InProcess(InProcessLimiter::default())
+    }
+
+    pub fn redis(client: fred::prelude::Client) -> Self {
+        Self::Redis {
+            client,
+            fallback: InProcessLimiter::default(),
+        }
     }
 
     /// Counts one attempt under `key`; `RATE_LIMITED` (with seconds to wait) once more
@@ -27,12 +49,33 @@ impl RateLimiter {
     pub async fn hit(&self, key: &str, limit: u32) -> AppResult<()> {
         match self {
             Self::InProcess(limiter) => limiter.hit(key, limit, WINDOW, Instant::now()),
+            Self::Redis { client, fallback } => {
+                use fred::prelude::LuaInterface;
+                let counted: Result<(i64, i64), _> = client
+                    .eval(
+                        FIXED_WINDOW,
+                        format!("organizer:rate:{key}"),
+                        WINDOW.as_millis() as i64,
+                    )
+                    .await;
+                match counted {
+                    Ok((count, ttl_ms)) if count > i64::from(limit) => Err(AppError::RateLimited {
+                        retry_after: (ttl_ms.max(1) as u64).div_ceil(1000),
+                    }),
+                    Ok(_) => Ok(()),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "rate limit counter unavailable in Redis; counting in this process");
+                        fallback.hit(key, limit, WINDOW, Instant::now())
+                    }
+                }
+            }
         }
     }
 
     pub fn backend_name(&self) -> &'static str {
         match self {
             Self::InProcess(_) => "in-process",
+            Self::Redis { .. } => "redis",
         }
     }
 }

@@ -5,6 +5,9 @@
 #[derive(Debug)]
 pub enum Failure {
     Cancelled,
+    /// The worker lost its lease or is stopping: the operation stays `running` with its
+    /// records, for the next worker to resume.
+    HandedBack,
     User(String),
     Internal(anyhow::Error),
     SimulatedCrash,

@@ -31,8 +31,11 @@ pub mod template;
 pub mod tracker;
 pub mod worker;
 
+use std::time::Duration;
+
 use entity::{operations, states::OperationType};
 use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{
@@ -51,6 +54,17 @@ pub struct Engine {
     pub queue: JobQueue,
     /// Test fault: stop like a killed worker once this many files were claimed.
     pub stop_after_files: Option<u64>,
+    /// This worker's name: the consumer on the queue and the owner of its leases.
+    pub worker_id: String,
+    /// How long a lease lasts without renewal.
+    pub lease: Duration,
+    /// Becomes true when the process stops taking work and hands back what it runs.
+    pub stopping: watch::Receiver<bool>,
+    /// How long a run may go on once the process is stopping.
+    pub shutdown_grace: Duration,
+    /// One process only (no Redis): at start, every unfinished operation is an orphan of
+    /// this process's previous life and is taken over at once.
+    pub single_process: bool,
 }
 
 /// Where an operation's records come from.

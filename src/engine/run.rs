@@ -12,7 +12,7 @@ use entity::{
     file_records, operations,
     states::{OperationStatus, OperationType, Phase, RecordStatus},
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
 use uuid::Uuid;
 
 use crate::{
@@ -27,22 +27,43 @@ use crate::{
     storage::paths,
 };
 
+/// How a run left its operation, for the queue: whether its job is done with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The operation ended (now or before), is gone, or another worker holds it.
+    Done,
+    /// This worker stopped holding it (lease lost, or stopping) with work left: it must
+    /// run again, elsewhere.
+    HandedBack,
+    /// The injected fault: left exactly as a killed worker would leave it.
+    Abandoned,
+}
+
 /// Runs (or resumes) one operation. Errors inside the job end it as `failed`; the `Err`
 /// returned here is only for failures to even record that.
 #[tracing::instrument(skip_all, fields(operation_id = %operation_id, user_id))]
-pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<()> {
+pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> {
     let Some(op) = claim(engine, operation_id).await? else {
-        return Ok(());
+        return Ok(RunEnd::Done);
     };
     tracing::Span::current().record("user_id", tracing::field::display(op.user_id));
     let started = std::time::Instant::now();
     tracing::info!(kind = ?op.operation_type, dry_run = op.is_dry_run, "operation started");
     let mut tracker = Tracker::new(engine, op);
     let outcome = execute(engine, &mut tracker).await;
-    if matches!(outcome, Err(Failure::SimulatedCrash)) {
-        // Like a killed process: the operation stays `running`, its records as they are.
-        tracing::warn!("fault injected: worker stopped mid-operation");
-        return Ok(());
+    match outcome {
+        Err(Failure::SimulatedCrash) => {
+            // Like a killed process: the operation stays `running`, its records as they are.
+            tracing::warn!("fault injected: worker stopped mid-operation");
+            return Ok(RunEnd::Abandoned);
+        }
+        Err(Failure::HandedBack) => {
+            tracker.flush(None).await?;
+            release(engine, operation_id).await?;
+            tracing::info!("operation handed back; it resumes from its records");
+            return Ok(RunEnd::HandedBack);
+        }
+        _ => {}
     }
     let cancelled =
         matches!(outcome, Err(Failure::Cancelled)) || tracker.cancel_requested().await?;
@@ -52,7 +73,8 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<()> {
     }
     let failed = summary::summarize(&mut tracker).await?;
     let (status, message) = match outcome {
-        Err(Failure::SimulatedCrash) => return Ok(()),
+        // Both returned above; should they get here, the run is left to resume.
+        Err(Failure::SimulatedCrash | Failure::HandedBack) => return Ok(RunEnd::HandedBack),
         Err(Failure::User(message)) => (OperationStatus::Failed, Some(message)),
         Err(Failure::Internal(err)) => {
             tracing::error!(error = %format!("{err:#}"), "operation failed");
@@ -82,11 +104,32 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<()> {
         seconds = started.elapsed().as_secs_f64(),
         "operation finished"
     );
+    Ok(RunEnd::Done)
+}
+
+/// Gives up this worker's lease at once, so the next worker need not wait for it to run out.
+async fn release(engine: &Engine, id: Uuid) -> anyhow::Result<()> {
+    operations::Entity::update_many()
+        .col_expr(
+            operations::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            operations::Column::LeaseExpiresAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .filter(operations::Column::Id.eq(id))
+        .filter(operations::Column::LeaseOwner.eq(engine.worker_id.as_str()))
+        .exec(&engine.db)
+        .await
+        .context("release the lease")?;
     Ok(())
 }
 
-/// Marks a pending operation running (conditionally, so two workers cannot both take it),
-/// or takes over one left running by a dead process. `None`: nothing to do.
+/// Takes the operation for this worker: a pending one, or a running one whose lease ran
+/// out (its worker died) or was given back. One conditional update decides, so two
+/// workers never both run it. `None`: nothing to do (ended, gone, or held by a live
+/// worker).
 async fn claim(engine: &Engine, id: Uuid) -> anyhow::Result<Option<operations::Model>> {
     let Some(op) = operations::Entity::find_by_id(id)
         .one(&engine.db)
@@ -95,37 +138,52 @@ async fn claim(engine: &Engine, id: Uuid) -> anyhow::Result<Option<operations::M
     else {
         return Ok(None);
     };
-    match op.status {
-        OperationStatus::Pending => {
-            let now = Utc::now();
-            let claimed = operations::Entity::update_many()
-                .col_expr(
-                    operations::Column::Status,
-                    Expr::value(OperationStatus::Running),
-                )
-                .col_expr(operations::Column::StartedAt, Expr::value(now))
-                .col_expr(operations::Column::UpdatedAt, Expr::value(now))
-                .filter(operations::Column::Id.eq(id))
-                .filter(operations::Column::Status.eq(OperationStatus::Pending))
-                .exec(&engine.db)
-                .await
-                .context("claim the operation")?;
-            if claimed.rows_affected != 1 {
-                return Ok(None);
-            }
-            Ok(operations::Entity::find_by_id(id)
-                .one(&engine.db)
-                .await
-                .context("read the claimed operation")?)
-        }
-        OperationStatus::Running => {
-            tracing::warn!(operation_id = %id, phase = ?op.phase, "resuming an operation whose worker stopped");
-            Ok(Some(op))
-        }
+    let now = Utc::now();
+    let until = now + chrono::Duration::from_std(engine.lease).unwrap_or_default();
+    let take = operations::Entity::update_many()
+        .col_expr(
+            operations::Column::Status,
+            Expr::value(OperationStatus::Running),
+        )
+        .col_expr(
+            operations::Column::LeaseOwner,
+            Expr::value(engine.worker_id.as_str()),
+        )
+        .col_expr(operations::Column::LeaseExpiresAt, Expr::value(until))
+        .col_expr(operations::Column::UpdatedAt, Expr::value(now))
+        .filter(operations::Column::Id.eq(id));
+    let take = match op.status {
+        OperationStatus::Pending => take
+            .col_expr(operations::Column::StartedAt, Expr::value(now))
+            .filter(operations::Column::Status.eq(OperationStatus::Pending)),
+        OperationStatus::Running => take
+            .filter(operations::Column::Status.eq(OperationStatus::Running))
+            .filter(
+                Condition::any()
+                    .add(operations::Column::LeaseOwner.is_null())
+                    .add(operations::Column::LeaseExpiresAt.is_null())
+                    .add(operations::Column::LeaseExpiresAt.lt(now)),
+            ),
         OperationStatus::Completed | OperationStatus::Failed | OperationStatus::Cancelled => {
-            Ok(None)
+            return Ok(None);
         }
+    };
+    if take
+        .exec(&engine.db)
+        .await
+        .context("claim the operation")?
+        .rows_affected
+        != 1
+    {
+        return Ok(None);
     }
+    if op.status == OperationStatus::Running {
+        tracing::warn!(operation_id = %id, phase = ?op.phase, "resuming an operation whose worker stopped");
+    }
+    Ok(operations::Entity::find_by_id(id)
+        .one(&engine.db)
+        .await
+        .context("read the claimed operation")?)
 }
 
 async fn execute(engine: &Engine, tracker: &mut Tracker) -> Result<(), Failure> {

@@ -16,7 +16,7 @@ use sea_orm::{
 use crate::{
     engine::{
         Engine,
-        cancel::{CancelFlag, CancelWatch},
+        cancel::{CancelFlag, CancelWatch, Lease, Stop},
         failure::Failure,
     },
     jobs::bus::{ProgressBus, ProgressEvent},
@@ -40,7 +40,16 @@ impl Tracker {
         Self {
             db: engine.db.clone(),
             bus: engine.bus.clone(),
-            cancel: CancelWatch::spawn(engine.db.clone(), op.id),
+            cancel: CancelWatch::spawn(
+                engine.db.clone(),
+                op.id,
+                Lease {
+                    owner: engine.worker_id.clone(),
+                    duration: engine.lease,
+                    stopping: engine.stopping.clone(),
+                    grace: engine.shutdown_grace,
+                },
+            ),
             op,
             last_flush: long_ago,
             last_publish: long_ago,
@@ -69,17 +78,13 @@ impl Tracker {
         Ok(())
     }
 
-    /// Whether a cancel was noticed (within a quarter second of the request).
-    pub fn is_cancelled(&self) -> bool {
-        self.cancel.flag().is_set()
-    }
-
-    /// `Err(Failure::Cancelled)` once a cancel was noticed: for `?` in the run's loops.
+    /// `Err` once the run should stop early: a cancel (noticed within a quarter second of
+    /// the request), a lost lease or a stopping process. For `?` in the run's loops.
     pub fn stop_if_cancelled(&self) -> Result<(), Failure> {
-        if self.is_cancelled() {
-            Err(Failure::Cancelled)
-        } else {
-            Ok(())
+        match self.cancel.flag().get() {
+            None => Ok(()),
+            Some(Stop::Cancelled) => Err(Failure::Cancelled),
+            Some(Stop::HandBack) => Err(Failure::HandedBack),
         }
     }
 

@@ -1,47 +1,194 @@
-//! Workers: tasks that take operation ids from the queue and run them. At start-up,
-//! operations left `pending` or `running` by a process that died are queued again; the
-//! run resumes them from their records.
+//! Workers: tasks that take jobs from the queue and run them, and the sweeper that makes
+//! sure no accepted operation waits for ever.
+//!
+//! * A job is acknowledged once its run is done with it (the operation ended, or another
+//!   worker holds it); a handed-back operation is queued again.
+//! * The sweeper queues operations that a queue may have lost: `pending` ones not started
+//!   within `REQUEUE_AFTER` of being queued (Redis was down when they were started, say),
+//!   and `running` ones whose lease ran out (their worker died). Queueing twice is
+//!   harmless: the lease decides who runs.
+//! * One process alone (no Redis) takes over everything unfinished at start: whatever is
+//!   `running` was left by its own previous life.
+
+use std::time::Duration;
 
 use anyhow::Context;
+use chrono::Utc;
 use entity::{operations, states::OperationStatus};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::engine::{Engine, run};
+use crate::engine::{
+    Engine,
+    run::{self, RunEnd},
+};
 
-/// Starts `count` workers on the current runtime.
+/// A queued operation not started within this long is queued again.
+pub const REQUEUE_AFTER: Duration = Duration::from_secs(30);
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);
+
+/// Starts `count` workers, the sweeper and the heartbeat on the current runtime.
 pub fn spawn_workers(engine: &Engine, count: usize) -> Vec<JoinHandle<()>> {
-    (0..count)
+    let mut tasks: Vec<JoinHandle<()>> = (0..count)
         .map(|n| {
-            let engine = engine.clone();
-            tokio::spawn(async move {
-                while let Some(operation_id) = engine.queue.pop().await {
-                    if let Err(err) = run::run(&engine, operation_id).await {
-                        tracing::error!(worker = n, %operation_id, error = %format!("{err:#}"), "operation run failed");
-                    }
-                }
-            })
+            let mut engine = engine.clone();
+            engine.worker_id = format!("{}-{n}", engine.worker_id);
+            tokio::spawn(async move { work(engine).await })
         })
-        .collect()
+        .collect();
+    if count > 0 {
+        tasks.push(tokio::spawn(sweep(engine.clone())));
+    }
+    tasks
 }
 
-/// Queues every operation that is not finished (after a restart, their workers are gone).
-pub async fn requeue_unfinished(engine: &Engine) -> anyhow::Result<usize> {
-    let ids: Vec<Uuid> = operations::Entity::find()
+async fn work(engine: Engine) {
+    let mut stopping = engine.stopping.clone();
+    loop {
+        if *stopping.borrow() {
+            break;
+        }
+        let job = tokio::select! {
+            job = engine.queue.pop(&engine.worker_id) => job,
+            _ = stopping.changed() => continue,
+        };
+        let job = match job {
+            Ok(Some(job)) => job,
+            Ok(None) if engine.single_process => break, // the in-process queue closed
+            Ok(None) => continue,
+            Err(err) => {
+                tracing::warn!(worker = %engine.worker_id, error = %format!("{err:#}"), "could not read the job queue; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let operation_id = job.operation_id;
+        let end = match run::run(&engine, operation_id).await {
+            Ok(end) => end,
+            Err(err) => {
+                // Not even the failure could be recorded (the database is away): leave the
+                // job unacknowledged; it comes back once its lease has run out.
+                tracing::error!(worker = %engine.worker_id, %operation_id, error = %format!("{err:#}"), "operation run failed");
+                continue;
+            }
+        };
+        let settled = match end {
+            RunEnd::Done => engine.queue.ack(&job).await,
+            RunEnd::HandedBack => match engine.queue.push(operation_id).await {
+                Ok(()) => engine.queue.ack(&job).await,
+                Err(err) => Err(err),
+            },
+            RunEnd::Abandoned => Ok(()),
+        };
+        if let Err(err) = settled {
+            tracing::warn!(%operation_id, error = %format!("{err:#}"), "could not settle a job on the queue; it may run again (harmlessly)");
+        }
+    }
+    tracing::info!(worker = %engine.worker_id, "worker stopped");
+}
+
+/// Every few seconds: queue what may have been lost, and say this process is alive.
+async fn sweep(engine: Engine) {
+    if engine.single_process
+        && let Err(err) = take_over_unfinished(&engine).await
+    {
+        tracing::error!(error = %format!("{err:#}"), "could not resume unfinished operations");
+    }
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    let mut last_heartbeat: Option<tokio::time::Instant> = None;
+    let mut stopping = engine.stopping.clone();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopping.changed() => {}
+        }
+        if *stopping.borrow() {
+            return;
+        }
+        if last_heartbeat.is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY) {
+            if let Err(err) = engine.queue.heartbeat(&engine.worker_id).await {
+                tracing::debug!(error = %format!("{err:#}"), "heartbeat not recorded");
+            }
+            last_heartbeat = Some(tokio::time::Instant::now());
+        }
+        if let Err(err) = requeue_stale(&engine).await {
+            tracing::warn!(error = %format!("{err:#}"), "sweep failed; trying again shortly");
+        }
+    }
+}
+
+/// Queues operations that should be running but that no worker seems to have.
+async fn requeue_stale(engine: &Engine) -> anyhow::Result<usize> {
+    let now = Utc::now();
+    let stale: Vec<Uuid> = operations::Entity::find()
         .select_only()
         .column(operations::Column::Id)
         .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
+        .filter(
+            Condition::any()
+                .add(operations::Column::LeaseExpiresAt.is_null())
+                .add(operations::Column::LeaseExpiresAt.lt(now)),
+        )
         .order_by_asc(operations::Column::CreatedAt)
+        .limit(1000)
         .into_tuple()
         .all(&engine.db)
         .await
-        .context("find unfinished operations")?;
-    for id in &ids {
-        engine.queue.push(*id).await?;
+        .context("find stale operations")?;
+    let mut queued = 0;
+    for id in stale {
+        // Claim the re-queueing (several sweepers may run): push it off by REQUEUE_AFTER,
+        // and free a dead worker's lease so the next claim can take it.
+        let next = now + chrono::Duration::from_std(REQUEUE_AFTER).unwrap_or_default();
+        let claimed = operations::Entity::update_many()
+            .col_expr(
+                operations::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(operations::Column::LeaseExpiresAt, Expr::value(next))
+            .filter(operations::Column::Id.eq(id))
+            .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
+            .filter(
+                Condition::any()
+                    .add(operations::Column::LeaseExpiresAt.is_null())
+                    .add(operations::Column::LeaseExpiresAt.lt(now)),
+            )
+            .exec(&engine.db)
+            .await
+            .context("claim a re-queue")?;
+        if claimed.rows_affected == 1 {
+            engine.queue.push(id).await?;
+            queued += 1;
+        }
     }
-    if !ids.is_empty() {
-        tracing::info!(count = ids.len(), "queued unfinished operations to resume");
+    if queued > 0 {
+        tracing::info!(count = queued, "queued operations that no worker had");
     }
-    Ok(ids.len())
+    Ok(queued)
+}
+
+/// One process alone: every unfinished operation is queued again now.
+async fn take_over_unfinished(engine: &Engine) -> anyhow::Result<()> {
+    operations::Entity::update_many()
+        .col_expr(
+            operations::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            operations::Column::LeaseExpiresAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
+        .exec(&engine.db)
+        .await
+        .context("free the leases of a previous run of this process")?;
+    let queued = requeue_stale(engine).await?;
+    if queued > 0 {
+        tracing::info!(count = queued, "resuming unfinished operations");
+    }
+    Ok(())
 }

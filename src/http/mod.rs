@@ -203,19 +203,50 @@ async fn health() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers.
-async fn ready(State(http): State<Http>) -> impl IntoResponse {
-    match http.state.db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "database": "ok" })),
+/// Ready when the database answers, and Redis where it is configured.
+async fn ready(State(http): State<Http>) -> Response {
+    readiness(&http.state).await
+}
+
+/// `/health` and `/ready` alone: what a worker process answers on.
+pub fn probes(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route(
+            "/ready",
+            get(|State(state): State<AppState>| async move { readiness(&state).await }),
+        )
+        .with_state(state)
+}
+
+async fn readiness(state: &AppState) -> Response {
+    let database = state.db.ping().await;
+    let redis = match state.queue.backend_name() {
+        "redis" => Some(
+            tokio::time::timeout(Duration::from_secs(2), state.queue.ping())
+                .await
+                .map_err(|_| anyhow::anyhow!("timed out"))
+                .and_then(|r| r),
         ),
-        Err(err) => {
-            tracing::warn!(error = %err, "readiness check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": "unavailable" })),
-            )
-        }
+        _ => None,
+    };
+    if let Err(err) = &database {
+        tracing::warn!(error = %err, "readiness check: database unavailable");
     }
+    if let Some(Err(err)) = &redis {
+        tracing::warn!(error = %format!("{err:#}"), "readiness check: Redis unavailable");
+    }
+    let ok = |up: bool| if up { "ok" } else { "unavailable" };
+    let mut body = json!({ "database": ok(database.is_ok()) });
+    if let Some(redis) = &redis {
+        body["redis"] = json!(ok(redis.is_ok()));
+    }
+    let ready = database.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    body["status"] = json!(if ready { "ready" } else { "unavailable" });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }

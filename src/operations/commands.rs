@@ -185,6 +185,12 @@ async fn create(
         rollback_of: Set(source.rollback_of()),
         plan_of: Set(source.plan_of()),
         cancel_requested: Set(false),
+        lease_owner: Set(None),
+        // Queued now: the sweeper queues it again only if no worker took it by then.
+        lease_expires_at: Set(Some(
+            now + chrono::Duration::from_std(crate::engine::worker::REQUEUE_AFTER)
+                .unwrap_or_default(),
+        )),
         trash_purged_at: Set(None),
         created_at: Set(now),
         started_at: Set(None),
@@ -194,7 +200,11 @@ async fn create(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    state.queue.push(op.id).await?;
+    // The operation is accepted once it is in the database: if the queue is unreachable
+    // now (Redis down), the sweeper queues it when it is back.
+    if let Err(err) = state.queue.push(op.id).await {
+        tracing::warn!(operation_id = %op.id, error = %format!("{err:#}"), "operation stored but not queued yet; the sweeper will queue it");
+    }
     state.bus.publish(ProgressEvent::from(&op));
     tracing::info!(operation_id = %op.id, kind = ?op.operation_type, dry_run, "operation queued");
     Ok(op)

@@ -15,6 +15,7 @@ import {
   currentOperationId,
   gql,
   launch,
+  failureShot,
   makeFolder,
   shoot,
   sleep,
@@ -26,12 +27,30 @@ import {
 const run = Date.now().toString(36);
 const user = { email: `e2e-${run}@example.com`, username: `e2e_${run}`, fullName: 'Erin Example' };
 
-describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
+describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
   let browser;
   let page;
   let problems;
   let apiKey;
   const folder = makeFolder();
+
+  // Each step may need earlier ones: when one of those failed, it is skipped (with the
+  // reason) instead of timing out on a page that cannot be there. A failing step leaves
+  // a screenshot in the failure folder (printed) for the log.
+  const passed = new Set();
+  const step = (name, needs, fn) =>
+    test(name, { timeout: 3 * 60_000 }, async (t) => {
+      const missing = needs.filter((n) => !passed.has(n));
+      if (missing.length) return t.skip(`needs: ${missing.join(', ')}`);
+      try {
+        await fn(t);
+        passed.add(name);
+      } catch (e) {
+        const shot = await failureShot(page, name);
+        if (shot) t.diagnostic(`screenshot: ${shot}`);
+        throw e;
+      }
+    });
 
   before(async () => {
     ({ browser, page, problems } = await launch());
@@ -47,7 +66,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
     assert.ok(csp?.includes("script-src 'self'"), 'the page is served with the CSP');
   });
 
-  test('sign up', async () => {
+  step('sign up', [], async () => {
     await page.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });
     await page.waitForFunction(() => location.pathname === '/login');
     await shoot(page, 'sign-in');
@@ -66,12 +85,12 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
     await waitForText(page, 'This folder is empty');
   });
 
-  test('stays signed in across a reload', async () => {
+  step('stays signed in across a reload', ['sign up'], async () => {
     await page.reload({ waitUntil: 'networkidle0' });
     await page.waitForFunction(() => location.pathname === '/files' && document.querySelector('h1')?.textContent === 'All files');
   });
 
-  test('upload a folder with per-file and total progress', async () => {
+  step('upload a folder', ['sign up'], async () => {
     const input = await page.waitForSelector('input[data-testid=upload-folder]');
     await input.uploadFile(folder.root);
     await waitForText(page, `${folder.files.length} of ${folder.files.length} files uploaded.`, 60_000);
@@ -84,7 +103,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
   });
 
   let planId;
-  test('dry-run organize and review the plan', async () => {
+  step('dry-run organize and review the plan', ['upload a folder'], async () => {
     await click(page, 'Organize…');
     await page.waitForSelector('.start-form');
     assert.equal(await page.$eval('.start-form .dry-run input', (el) => el.checked), true, 'dry run is the default');
@@ -99,7 +118,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
   });
 
   let appliedId;
-  test('apply the plan and watch it complete', async () => {
+  step('apply the plan and watch it complete', ['dry-run organize and review the plan'], async () => {
     await click(page, 'Apply this plan');
     const text = await confirmDialog(page, 'Apply plan');
     assert.match(text, /exactly as planned/);
@@ -111,7 +130,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
     await shoot(page, 'report-organize');
   });
 
-  test('roll back: the files are back', async () => {
+  step('roll back: the files are back', ['apply the plan and watch it complete'], async () => {
     await click(page, 'Roll back…');
     const text = await confirmDialog(page, 'Roll back');
     assert.match(text, /^Moves \d+ files? back to where they were\. Files changed since are skipped\.$/);
@@ -125,7 +144,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
   });
 
   let cleanupId;
-  test('duplicate cleanup: dry run, apply, purge', async () => {
+  step('duplicate cleanup: dry run, apply, purge', ['upload a folder'], async () => {
     await click(page, 'Find duplicates…');
     await page.waitForSelector('.start-form');
     await click(page, 'Plan (dry run)');
@@ -146,7 +165,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
     await page.waitForFunction(() => /deleted for good|Trash purged/.test(document.body.innerText) || !location.pathname.endsWith(''), { timeout: 60_000 });
   });
 
-  test('history and report', async () => {
+  step('history and report', ['duplicate cleanup: dry run, apply, purge'], async () => {
     await page.goto(`${BASE}/operations`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('.ops-table tbody tr');
     const rows = await page.$$eval('.ops-table tbody tr', (trs) => trs.length);
@@ -157,7 +176,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
     await shoot(page, 'report-duplicates');
   });
 
-  test('category rules', async () => {
+  step('category rules', ['sign up'], async () => {
     await page.goto(`${BASE}/rules`, { waitUntil: 'networkidle0' });
     await click(page, 'New rule…');
     await page.waitForSelector('.grid-form');
@@ -172,7 +191,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
     await shoot(page, 'rules');
   });
 
-  test('API keys: the secret is shown once', async () => {
+  step('API keys: the secret is shown once', ['sign up'], async () => {
     await page.goto(`${BASE}/keys`, { waitUntil: 'networkidle0' });
     await typeInto(page, 'form.inline-form input:not([type=date])', 'e2e script');
     await click(page, 'Create key');
@@ -184,7 +203,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
     assert.equal(me.data?.me.username, user.username);
   });
 
-  test('GraphiQL: query with the Authorization header, a subscription, a refused token', async () => {
+  step('GraphiQL: query with the Authorization header, a subscription, a refused token', ['API keys: the secret is shown once', 'upload a folder'], async () => {
     const gpage = await browser.newPage();
     await gpage.setViewport({ width: 1280, height: 800 });
     const gProblems = [];
@@ -251,7 +270,7 @@ describe('Organizer web app', { timeout: 10 * 60_000 }, () => {
     await gpage.close();
   });
 
-  test('sign out', async () => {
+  step('sign out', ['sign up'], async () => {
     await page.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });
     await click(page, 'Sign out');
     await page.waitForFunction(() => location.pathname === '/login');

@@ -43,6 +43,20 @@ export async function shoot(page, name) {
   await settle(page);
 }
 
+/** A screenshot of a failing step, outside the repository; returns its path (or null). */
+export async function failureShot(page, name) {
+  if (!page || page.isClosed()) return null;
+  try {
+    const dir = join(tmpdir(), 'organizer-e2e-failures');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${Date.now()}-${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  } catch {
+    return null;
+  }
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function settle(page) {

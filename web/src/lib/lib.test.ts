@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { breadcrumbs, formatBytes, formatDuration, formatPercent, formatRate, joinPath, normalizePath, parentPath } from './format';
 import { barShares, groupByDestination, parseList, STAYS, summarizeDuplicates, trashedCopies, type PlanRecord } from './plan';
 import { RateMeter } from './rate';
-import { multipartParts, perFileProgress, planBatches, type PickedFile } from './upload';
+import { multipartBody, multipartParts, perFileProgress, planBatches, type PickedFile } from './upload';
 import { defaultOptions, toStartInput } from './operationOptions';
 
 describe('format', () => {
@@ -131,6 +131,17 @@ describe('upload batches', () => {
     expect(JSON.parse(without.map)).toEqual({ 0: ['variables.files.0'], 1: ['variables.files.1'] });
     const withTimes = multipartParts('mutation', batch, true);
     expect(JSON.parse(withTimes.operations).variables.modifiedAt).toEqual(['2024-01-02T00:00:00.000Z', '2024-01-02T00:00:00.000Z']);
+  });
+  it('writes the multipart body with its own lowercase boundary', async () => {
+    const batch = planBatches([picked('a.txt')], 'x', 20)[0];
+    const { body, contentType } = multipartBody(multipartParts('mutation', batch, false), 'organizer-0123abcd');
+    expect(contentType).toBe('multipart/form-data; boundary=organizer-0123abcd');
+    const text = await body.text();
+    expect(text.startsWith('--organizer-0123abcd\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{')).toBe(true);
+    expect(text).toContain('\r\n--organizer-0123abcd\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.files.0"]}\r\n');
+    expect(text).toContain('Content-Disposition: form-data; name="0"; filename="a.txt"\r\n');
+    expect(text.endsWith('\r\n--organizer-0123abcd--\r\n')).toBe(true);
+    expect(/^organizer-[0-9a-f]{32}$/.test(multipartBody(multipartParts('m', batch, false)).contentType.split('boundary=')[1])).toBe(true);
   });
   it('spreads request progress over the files in order', () => {
     expect(perFileProgress([100, 100], 0, 220)).toEqual([0, 0]);

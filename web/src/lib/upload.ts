@@ -81,12 +81,46 @@ export function multipartParts(
   };
 }
 
-export function multipartBody(parts: MultipartParts): FormData {
-  const form = new FormData();
-  form.append('operations', parts.operations);
-  form.append('map', parts.map);
-  parts.files.forEach((file, i) => form.append(String(i), file, file.name));
-  return form;
+export interface MultipartBody {
+  body: Blob;
+  contentType: string;
+}
+
+/** A multipart boundary of lowercase letters and digits only (see multipartBody). */
+export function newBoundary(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return `organizer-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** A quoted-string value of a Content-Disposition parameter, escaped as browsers do. */
+function dispositionValue(value: string): string {
+  return value.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
+}
+
+/**
+ * The multipart/form-data body, built here rather than by FormData so that the boundary
+ * is ours: lowercase only, because some servers lower-case the Content-Type header before
+ * reading the boundary from it (and then cannot find a browser's mixed-case
+ * "----WebKitFormBoundary…" in the body). The files stay Blob references: nothing is
+ * read into memory here.
+ */
+export function multipartBody(parts: MultipartParts, boundary = newBoundary()): MultipartBody {
+  const chunks: BlobPart[] = [];
+  const field = (name: string, value: string) =>
+    chunks.push(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  field('operations', parts.operations);
+  field('map', parts.map);
+  parts.files.forEach((file, i) => {
+    chunks.push(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${i}"; filename="${dispositionValue(file.name)}"\r\n` +
+        `Content-Type: ${file.type || 'application/octet-stream'}\r\n\r\n`,
+      file,
+      '\r\n',
+    );
+  });
+  chunks.push(`--${boundary}--\r\n`);
+  return { body: new Blob(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 /**
@@ -127,7 +161,7 @@ export interface UploadHandle {
 /** Sends one batch. `onProgress(loaded, total)` follows the request body upload. */
 export function sendMultipart(
   url: string,
-  body: FormData,
+  { body, contentType }: MultipartBody,
   accessToken: string | null,
   onProgress: (loaded: number, total: number) => void,
 ): UploadHandle {
@@ -135,6 +169,7 @@ export function sendMultipart(
   const promise = new Promise<UploadResponse>((resolve, reject) => {
     xhr.open('POST', url);
     xhr.responseType = 'text';
+    xhr.setRequestHeader('Content-Type', contentType);
     xhr.setRequestHeader('Accept', 'application/graphql-response+json, application/json');
     if (accessToken) xhr.setRequestHeader('Authorization', `Bearer ${accessToken}`);
     xhr.upload.onprogress = (e) => {
