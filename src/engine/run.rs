@@ -180,10 +180,10 @@ async fn claim(engine: &Engine, id: Uuid) -> anyhow::Result<Option<operations::M
     if op.status == OperationStatus::Running {
         tracing::warn!(operation_id = %id, phase = ?op.phase, "resuming an operation whose worker stopped");
     }
-    Ok(operations::Entity::find_by_id(id)
+    operations::Entity::find_by_id(id)
         .one(&engine.db)
         .await
-        .context("read the claimed operation")?)
+        .context("read the claimed operation")
 }
 
 async fn execute(engine: &Engine, tracker: &mut Tracker) -> Result<(), Failure> {

@@ -122,7 +122,7 @@ impl JobQueue {
                     .into_values()
                     .flatten()
                     .next()
-                    .and_then(|entry| job_of(entry)))
+                    .and_then(job_of))
             }
         }
     }
