@@ -32,7 +32,8 @@ fn builder(url: &str) -> anyhow::Result<Builder> {
 /// A client for commands, connecting in the background.
 pub async fn client(url: &str) -> anyhow::Result<fred::prelude::Client> {
     let client = builder(url)?.build()?;
-    let _ = client.connect();
+    // The connection task runs on by itself; its handle is not needed.
+    drop(client.connect());
     if tokio::time::timeout(Duration::from_secs(5), client.wait_for_connect())
         .await
         .is_err()
@@ -45,7 +46,8 @@ pub async fn client(url: &str) -> anyhow::Result<fred::prelude::Client> {
 /// A client for subscriptions: it subscribes again by itself after a reconnect.
 pub async fn subscriber(url: &str) -> anyhow::Result<fred::clients::SubscriberClient> {
     let client = builder(url)?.build_subscriber_client()?;
-    let _ = client.connect();
+    // The connection task runs on by itself; its handle is not needed.
+    drop(client.connect());
     let _ = tokio::time::timeout(Duration::from_secs(5), client.wait_for_connect()).await;
     client.manage_subscriptions();
     Ok(client)
