@@ -10,7 +10,8 @@ export const BASE = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8000').replac
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SHOTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
 export const WIDE = { width: 1280, height: 800 };
-export const NARROW = { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
+// Not isMobile/hasTouch: changing those makes puppeteer reload the page, which would lose its state.
+export const NARROW = { width: 390, height: 844, deviceScaleFactor: 1 };
 export const PASSWORD = 'correct horse battery staple 42';
 
 export async function launch() {
