@@ -16,10 +16,15 @@ pub struct ServerStatus {
     pub queue: String,
     pub progress_bus: String,
     pub rate_limiter: String,
-    /// Operations waiting for a worker.
+    /// Jobs on the queue: waiting for a worker or being run (in-process: operations
+    /// waiting for a worker).
     pub queue_depth: i32,
     /// Workers running in this process.
     pub workers: i32,
+    /// Jobs taken over from workers that stopped answering, since the queue began.
+    pub reclaims: i32,
+    /// Worker tasks of any process seen in the last minute (in-process: this one's).
+    pub workers_seen: i32,
 }
 
 #[derive(Default)]
@@ -31,6 +36,12 @@ impl ServerQuery {
     async fn server_status(&self, ctx: &Context<'_>) -> Result<ServerStatus> {
         context::caller(ctx).await?;
         let state = context::state(ctx);
+        let stats = state
+            .queue
+            .stats()
+            .await
+            .map_err(AppError::Internal)
+            .extend()?;
         let pending = operations::Entity::find()
             .filter(operations::Column::Status.eq(OperationStatus::Pending))
             .count(&state.db)
@@ -51,8 +62,14 @@ impl ServerQuery {
             queue: state.queue.backend_name().into(),
             progress_bus: state.bus.backend_name().into(),
             rate_limiter: state.limiter.backend_name().into(),
-            queue_depth: i32::try_from(pending).unwrap_or(i32::MAX),
-            workers: i32::try_from(state.config.workers).unwrap_or(i32::MAX),
+            queue_depth: clamp(stats.depth.unwrap_or(pending as i64)),
+            workers: clamp(state.config.workers as i64),
+            reclaims: clamp(stats.reclaims),
+            workers_seen: clamp(stats.workers_seen.unwrap_or(state.config.workers as i64)),
         })
     }
+}
+
+fn clamp(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(if n < 0 { 0 } else { i32::MAX })
 }

@@ -103,7 +103,30 @@ struct Follow {
     rx: Receiver<ProgressEvent>,
     shaper: Shaper,
     first: Option<ProgressEvent>,
+    /// The last event sent, so a re-read that shows nothing new sends nothing.
+    last: Option<ProgressEvent>,
     done: bool,
+}
+
+/// How long a listener waits without news before it asks the database.
+const RESYNC_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn same_progress(a: &ProgressEvent, b: &ProgressEvent) -> bool {
+    (
+        a.status,
+        a.phase,
+        a.files_total,
+        a.files_scanned,
+        a.files_processed,
+        a.files_skipped,
+    ) == (
+        b.status,
+        b.phase,
+        b.files_total,
+        b.files_scanned,
+        b.files_processed,
+        b.files_skipped,
+    ) && (a.duplicates_found, a.space_saved_bytes) == (b.duplicates_found, b.space_saved_bytes)
 }
 
 /// The snapshot, then this operation's events, ending right after the terminal one.
@@ -115,19 +138,31 @@ fn follow(follow: Follow) -> impl Stream<Item = OperationProgress> {
         let event = match f.first.take() {
             Some(first) => first,
             None => loop {
-                match f.rx.recv().await {
-                    Ok(event) if event.operation_id == f.id => break event,
-                    Ok(_) => continue,
-                    // Fell behind: skip to the current state.
-                    Err(RecvError::Lagged(_)) => match snapshot(&f.state, f.user_id, f.id).await {
-                        Some(event) => break event,
-                        None => return None,
-                    },
-                    Err(RecvError::Closed) => return None,
+                let received = tokio::time::timeout(RESYNC_AFTER, f.rx.recv()).await;
+                let event = match received {
+                    Ok(Ok(event)) if event.operation_id == f.id => event,
+                    Ok(Ok(_)) => continue,
+                    // Fell behind, or nothing heard for a while (events may be lost while
+                    // Redis is away): the database says where the operation is now.
+                    Ok(Err(RecvError::Lagged(_))) | Err(_) => {
+                        match snapshot(&f.state, f.user_id, f.id).await {
+                            Some(event) => event,
+                            None => return None,
+                        }
+                    }
+                    Ok(Err(RecvError::Closed)) => return None,
+                };
+                if f.last
+                    .as_ref()
+                    .is_some_and(|last| same_progress(last, &event))
+                {
+                    continue;
                 }
+                break event;
             },
         };
         f.done = event.is_terminal();
+        f.last = Some(event.clone());
         let shaped = f.shaper.shape(&event);
         Some((shaped, f))
     })
@@ -148,9 +183,7 @@ impl Subscription {
         let caller = context::caller(ctx).await?;
         let state = context::state(ctx).clone();
         let not_found = || AppError::NotFound("operation");
-        let id = Uuid::parse_str(id.as_str())
-            .map_err(|_| not_found())
-            .extend()?;
+        let id = crate::graphql::ids::parse_id("id", &id).extend()?;
         let rx = state.bus.subscribe();
         let first = snapshot(&state, caller.user_id(), id)
             .await
@@ -163,6 +196,7 @@ impl Subscription {
             rx,
             shaper: Shaper::default(),
             first: Some(first),
+            last: None,
             done: false,
         }))
     }

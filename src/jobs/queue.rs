@@ -118,11 +118,7 @@ impl JobQueue {
                     }
                     Err(err) => return Err(err.into()),
                 };
-                Ok(read
-                    .into_values()
-                    .flatten()
-                    .next()
-                    .and_then(job_of))
+                Ok(read.into_values().flatten().next().and_then(job_of))
             }
         }
     }

@@ -1,0 +1,253 @@
+//! Many processes on one PostgreSQL + Redis: `serve --workers 0` API processes and
+//! `worker` processes, started from the real binary, killed and restarted as an operator
+//! (or a crash) would. They need `TEST_DATABASE_URL` (a PostgreSQL server) and a
+//! `redis-server` binary (each test runs its own on a free port); `.ci/run` provides both
+//! and runs them with `--include-ignored`.
+
+mod cluster;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use cluster::{Cluster, Redis, wait_until};
+
+const NEEDS: &str = "needs TEST_DATABASE_URL and redis-server: run by .ci/run";
+
+fn organize_input(root: &str) -> Value {
+    json!({ "i": { "type": "ORGANIZE", "rootPath": root } })
+}
+
+const START: &str =
+    "mutation($i: StartOperationInput!) { startOperation(input: $i) { id status } }";
+const GET: &str = "query($id: ID!) { operation(id: $id) { id status phase filesTotal filesProcessed filesSkipped errorMessage } }";
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+async fn an_operation_started_on_one_server_is_watched_to_its_end_on_another() {
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    let a = cluster.serve().await;
+    let b = cluster.serve().await;
+    cluster.worker().await;
+    cluster.worker().await;
+    let ada = cluster.signup(a, "ada").await;
+    cluster.write_tree(&ada, "inbox", 300);
+    let op = cluster.gql(a, &ada, START, organize_input("inbox")).await;
+    let id = op["data"]["startOperation"]["id"]
+        .as_str()
+        .expect("started")
+        .to_string();
+    // Watched through the other server, which runs no workers: every event came from a
+    // worker process through Redis.
+    let events = cluster.watch(b, &ada, &id).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["status"], "COMPLETED", "{events:?}");
+    assert_eq!(last["percent"], 100.0);
+    assert!(
+        events.len() >= 2,
+        "a snapshot, then live events: {events:?}"
+    );
+    let status = cluster
+        .gql(
+            b,
+            &ada,
+            "{ serverStatus { queue progressBus rateLimiter workers workersSeen } }",
+            json!({}),
+        )
+        .await;
+    let status = &status["data"]["serverStatus"];
+    assert_eq!(status["queue"], "redis", "{status}");
+    assert_eq!(status["progressBus"], "redis");
+    assert_eq!(status["rateLimiter"], "redis");
+    assert_eq!(status["workers"], 0);
+    assert!(status["workersSeen"].as_i64().unwrap() >= 2, "{status}");
+}
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+async fn a_worker_killed_mid_organize_is_taken_over_and_every_file_moves_once() {
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    let a = cluster.serve().await;
+    let first = cluster.worker().await;
+    let ada = cluster.signup(a, "ada").await;
+    let files = 4000;
+    cluster.write_tree(&ada, "inbox", files);
+    let before = cluster.tree(&ada);
+    let op = cluster.gql(a, &ada, START, organize_input("inbox")).await;
+    let id = op["data"]["startOperation"]["id"]
+        .as_str()
+        .expect("started")
+        .to_string();
+    // Kill the only worker in the middle of moving, then bring in a second one.
+    wait_until(Duration::from_secs(60), || async {
+        let now = cluster.gql(a, &ada, GET, json!({ "id": id })).await;
+        now["data"]["operation"]["filesProcessed"]
+            .as_i64()
+            .unwrap_or(0)
+            > 200
+    })
+    .await;
+    cluster.kill(first);
+    let killed_at = cluster.gql(a, &ada, GET, json!({ "id": id })).await;
+    assert_eq!(
+        killed_at["data"]["operation"]["status"], "RUNNING",
+        "{killed_at}"
+    );
+    cluster.worker().await;
+    let done = cluster.wait(a, &ada, &id, Duration::from_secs(120)).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["filesProcessed"], files as i64, "{done}");
+    assert_eq!(done["filesSkipped"], 0, "{done}");
+    // Every file is in exactly one place, whole; no placeholder is left behind.
+    let after = cluster.tree(&ada);
+    assert_eq!(after.len(), before.len());
+    let mut moved: Vec<&String> = after.values().collect();
+    let mut original: Vec<&String> = before.values().collect();
+    moved.sort();
+    original.sort();
+    assert_eq!(moved, original, "the same contents, each exactly once");
+    assert!(
+        after.keys().all(|p| p.starts_with("inbox/Documents/")),
+        "all sorted"
+    );
+    let reclaims = cluster
+        .gql(a, &ada, "{ serverStatus { reclaims } }", json!({}))
+        .await;
+    assert!(
+        reclaims["data"]["serverStatus"]["reclaims"].is_number(),
+        "{reclaims}"
+    );
+    // And the rollback puts back exactly the tree that was there.
+    let undo = cluster
+        .gql(
+            a,
+            &ada,
+            "mutation($id: ID!) { rollbackOperation(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let undo_id = undo["data"]["rollbackOperation"]["id"]
+        .as_str()
+        .expect("rollback")
+        .to_string();
+    let undone = cluster
+        .wait(a, &ada, &undo_id, Duration::from_secs(120))
+        .await;
+    assert_eq!(undone["status"], "COMPLETED", "{undone}");
+    assert_eq!(cluster.tree(&ada), before);
+}
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+async fn a_cancel_sent_to_one_server_stops_the_worker_running_the_job() {
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    let a = cluster.serve().await;
+    let b = cluster.serve().await;
+    cluster.worker().await;
+    let ada = cluster.signup(a, "ada").await;
+    cluster.write_tree(&ada, "inbox", 4000);
+    let op = cluster.gql(a, &ada, START, organize_input("inbox")).await;
+    let id = op["data"]["startOperation"]["id"]
+        .as_str()
+        .expect("started")
+        .to_string();
+    wait_until(Duration::from_secs(60), || async {
+        let now = cluster.gql(a, &ada, GET, json!({ "id": id })).await;
+        now["data"]["operation"]["filesProcessed"]
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+    })
+    .await;
+    cluster
+        .gql(
+            b,
+            &ada,
+            "mutation($id: ID!) { cancelOperation(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let done = cluster.wait(b, &ada, &id, Duration::from_secs(10)).await;
+    assert_eq!(done["status"], "CANCELLED", "{done}");
+    assert!(done["filesProcessed"].as_i64().unwrap() < 4000, "{done}");
+}
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+async fn redis_stopped_and_started_mid_run_loses_nothing() {
+    let mut redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    let a = cluster.serve().await;
+    cluster.worker().await;
+    cluster.worker().await;
+    let ada = cluster.signup(a, "ada").await;
+    cluster.write_tree(&ada, "one", 3000);
+    cluster.write_tree(&ada, "two", 50);
+    let first = cluster.gql(a, &ada, START, organize_input("one")).await;
+    let first = first["data"]["startOperation"]["id"]
+        .as_str()
+        .expect("started")
+        .to_string();
+    wait_until(Duration::from_secs(60), || async {
+        let now = cluster.gql(a, &ada, GET, json!({ "id": first })).await;
+        now["data"]["operation"]["status"] == "RUNNING"
+    })
+    .await;
+    redis.stop();
+    // Queries keep answering; readiness says Redis is away.
+    let me = cluster.gql(a, &ada, "{ me { id } }", json!({})).await;
+    assert!(me["data"]["me"]["id"].is_string(), "{me}");
+    wait_until(Duration::from_secs(20), || async {
+        cluster.ready(a).await == 503
+    })
+    .await;
+    // An operation started now is accepted (stored; queued once Redis is back).
+    let second = cluster.gql(a, &ada, START, organize_input("two")).await;
+    let second = second["data"]["startOperation"]["id"]
+        .as_str()
+        .expect("accepted while Redis is down")
+        .to_string();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    redis.start_again().await;
+    wait_until(Duration::from_secs(30), || async {
+        cluster.ready(a).await == 200
+    })
+    .await;
+    for id in [&first, &second] {
+        let done = cluster.wait(a, &ada, id, Duration::from_secs(120)).await;
+        assert_eq!(done["status"], "COMPLETED", "{done}");
+    }
+    assert_eq!(cluster.tree(&ada).len(), 3050);
+}
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+async fn the_sign_in_limit_is_shared_by_every_server() {
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    cluster.env("AUTH_RATE_LIMIT_PER_IP", "4");
+    let a = cluster.serve().await;
+    let b = cluster.serve().await;
+    let attempt = |server| {
+        let cluster = &cluster;
+        async move {
+            cluster
+                .anonymous(
+                    server,
+                    "mutation { login(input: { login: \"nobody\", password: \"wrong password\" }) { accessToken } }",
+                )
+                .await["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    for server in [a, b, a, b] {
+        assert_eq!(attempt(server).await, "UNAUTHENTICATED");
+    }
+    assert_eq!(attempt(a).await, "RATE_LIMITED");
+    assert_eq!(attempt(b).await, "RATE_LIMITED");
+}
