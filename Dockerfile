@@ -4,17 +4,21 @@ FROM node:20-bookworm AS web
 WORKDIR /src
 COPY schema.graphql ./
 COPY web/package.json web/package-lock.json web/
-RUN cd web && npm ci --no-audit --no-fund
-COPY web/ web/
-RUN cd web && npm run build
+WORKDIR /src/web
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
 COPY --from=web /src/web/dist web/dist
-RUN cargo build --release --locked && cp target/release/organizer /organizer
+# The s3 feature: the compose file keeps users' files in an S3-compatible store.
+RUN cargo build --release --locked --features s3 && cp target/release/organizer /organizer
 
 FROM debian:bookworm-slim
+# Security updates of the base packages should arrive with each rebuild: not pinned.
+# hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /var/lib/organizer organizer \

@@ -8,6 +8,7 @@ mod accounts;
 mod api_keys;
 mod cancel_resume;
 mod cleanup;
+mod compose;
 mod files;
 mod http_surface;
 mod isolation;
