@@ -55,11 +55,17 @@ type Batch = Vec<(file_records::Model, Prepared)>;
 pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result<(), Failure> {
     let space = engine.storage.space(tracker.op.user_id);
     let mut claimed_total = 0u64;
+    let mut after: Option<i64> = None;
     loop {
         tracker.stop_if_cancelled()?;
-        let batch = next_batch(tracker, mode).await?;
-        if batch.is_empty() {
+        let (batch, last) = next_batch(tracker, mode, after).await?;
+        let Some(last) = last else {
             return Ok(());
+        };
+        // Every record of a batch ends it with an outcome: the next batch starts past it.
+        after = Some(last);
+        if batch.is_empty() {
+            continue;
         }
         let prepared = prepare_batch(&space, batch, mode).await;
         claimed_total += write_ahead(tracker.db(), &prepared).await?;
@@ -72,20 +78,39 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
     }
 }
 
-/// The next records still to do (`planned`, or `moving` after a crash), in order.
-async fn next_batch(tracker: &Tracker, mode: Mode) -> anyhow::Result<Vec<file_records::Model>> {
-    let query = file_records::Entity::find()
-        .filter(file_records::Column::OperationId.eq(tracker.op.id))
-        .filter(file_records::Column::Status.is_in([RecordStatus::Planned, RecordStatus::Moving]));
-    let query = match mode {
-        Mode::Rollback { .. } => query.order_by_desc(file_records::Column::Seq),
-        Mode::Fresh | Mode::Plan => query.order_by_asc(file_records::Column::Seq),
+/// The next records past the last batch, in order, and the last `seq` read: the
+/// `(operation_id, seq)` index is walked from there, never from the start (which made a
+/// long run quadratic). Only the records still to do (`planned`, or `moving` after a
+/// crash) come back; the status is checked here, not in SQL, so that no other index
+/// tempts the planner into sorting what is left of the operation.
+async fn next_batch(
+    tracker: &Tracker,
+    mode: Mode,
+    after: Option<i64>,
+) -> anyhow::Result<(Vec<file_records::Model>, Option<i64>)> {
+    let query =
+        file_records::Entity::find().filter(file_records::Column::OperationId.eq(tracker.op.id));
+    let query = match (mode, after) {
+        (Mode::Rollback { .. }, Some(seq)) => query
+            .filter(file_records::Column::Seq.lt(seq))
+            .order_by_desc(file_records::Column::Seq),
+        (Mode::Rollback { .. }, None) => query.order_by_desc(file_records::Column::Seq),
+        (Mode::Fresh | Mode::Plan, Some(seq)) => query
+            .filter(file_records::Column::Seq.gt(seq))
+            .order_by_asc(file_records::Column::Seq),
+        (Mode::Fresh | Mode::Plan, None) => query.order_by_asc(file_records::Column::Seq),
     };
-    query
+    let rows = query
         .limit(BATCH)
         .all(tracker.db())
         .await
-        .context("read the next records to apply")
+        .context("read the next records to apply")?;
+    let last = rows.last().map(|r| r.seq);
+    let todo = rows
+        .into_iter()
+        .filter(|r| matches!(r.status, RecordStatus::Planned | RecordStatus::Moving))
+        .collect();
+    Ok((todo, last))
 }
 
 /// Step 1: Checks each file and claims its destination, many at once.
