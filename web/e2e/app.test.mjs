@@ -15,6 +15,7 @@ import {
   currentOperationId,
   gql,
   launch,
+  newPage,
   failureShot,
   makeFolder,
   shoot,
@@ -203,72 +204,109 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     assert.equal(me.data?.me.username, user.username);
   });
 
-  step('GraphiQL: query with the Authorization header, a subscription, a refused token', ['API keys: the secret is shown once', 'upload a folder'], async () => {
-    const gpage = await browser.newPage();
-    await gpage.setViewport({ width: 1280, height: 800 });
-    const gProblems = [];
-    gpage.on('console', (m) => /Content.Security.Policy|Refused to/i.test(m.text()) && gProblems.push(m.text()));
-    await gpage.goto(`${BASE}/graphql`, { waitUntil: 'networkidle0' });
-    await gpage.waitForSelector('.graphiql-container .CodeMirror');
-    const setEditor = (which, value) =>
-      gpage.evaluate(
-        (which, value) => {
-          const sel = which === 'query' ? '.graphiql-query-editor .CodeMirror' : '.graphiql-editor-tool .CodeMirror';
-          const el = [...document.querySelectorAll(sel)].find((e) => e.offsetParent !== null);
-          el.CodeMirror.setValue(value);
-        },
-        which,
-        value,
-      );
-    const response = () => gpage.evaluate(() => document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror.getValue() ?? '');
-    const execute = async () => {
-      await gpage.click('.graphiql-execute-button');
-    };
+  step('GraphiQL: a query with the Authorization header, subscriptions, a refused token', ['API keys: the secret is shown once', 'upload a folder'], async () => {
+    const { page: gpage, problems: gProblems } = await newPage(browser);
+    try {
+      await graphiqlFlow(gpage);
+    } finally {
+      await gpage.close().catch(() => undefined);
+      await page.bringToFront();
+    }
+    assert.deepEqual(gProblems, []);
+  });
 
-    await setEditor('headers', JSON.stringify({ Authorization: `Bearer ${apiKey}` }));
-    await setEditor('query', 'query Me { me { username email } }');
-    await execute();
-    await gpage.waitForFunction((u) => document.querySelector('.graphiql-response')?.innerText.includes(u), {}, user.username);
+  async function graphiqlFlow(gpage) {
+    const me = await gql('{ me { id } }', {}, { 'X-API-Key': apiKey });
+    const myId = me.data?.me.id;
+    assert.ok(myId, JSON.stringify(me));
+    await gpage.goto(`${BASE}/graphql`, { waitUntil: 'networkidle0' });
+    await gpage.waitForSelector('.graphiql-container .graphiql-query-editor .CodeMirror');
+    const responseText = () => gpage.evaluate(() => document.querySelector('.graphiql-response')?.innerText ?? '');
+    const waitForResponse = (pattern, timeout = 20_000) =>
+      gpage.waitForFunction(
+        (source) => new RegExp(source).test(document.querySelector('.graphiql-response')?.innerText ?? ''),
+        { timeout },
+        pattern.source,
+      );
+    // Types into a CodeMirror editor as a user would (select all, then the text; inserted
+    // as text input so the editor's auto-closing brackets do not double them).
+    const typeInEditor = async (selector, text) => {
+      await gpage.click(selector);
+      await gpage.keyboard.down('Control');
+      await gpage.keyboard.press('a');
+      await gpage.keyboard.up('Control');
+      await gpage.keyboard.press('Backspace');
+      await gpage.keyboard.sendCharacter(text);
+      await sleep(400); // GraphiQL reads the edits into its state a moment later
+    };
+    const typeHeaders = async (json) => {
+      const [tab] = await gpage.$$('xpath/.//div[contains(@class,"graphiql-editor-tools")]//button[normalize-space()="Headers"]');
+      assert.ok(tab, 'the Headers tab');
+      const open = await gpage.$('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror');
+      const isHeaders = open && (await gpage.evaluate((b) => b.getAttribute('aria-selected') === 'true' || b.className.includes('active'), tab));
+      if (!isHeaders) await tab.click();
+      await gpage.waitForSelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror', { visible: true });
+      await typeInEditor('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror', json);
+    };
+    const typeQuery = (query) => typeInEditor('.graphiql-query-editor .CodeMirror', query);
+    const run = () => gpage.click('.graphiql-execute-button');
+    // A running subscription shows a stop button in place of the run button.
+    const isRunning = () => gpage.evaluate(() => document.querySelector('.graphiql-execute-button')?.getAttribute('aria-label')?.startsWith('Stop') ?? false);
+
+    // { me { id } } with the session's access token typed into the Headers tab.
+    const login = await gql('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', {
+      input: { login: user.username, password: PASSWORD },
+    });
+    const token = login.data?.login.accessToken;
+    assert.ok(token, JSON.stringify(login));
+    await typeHeaders(JSON.stringify({ Authorization: `Bearer ${token}` }));
+    await typeQuery('{ me { id } }');
+    await run();
+    await waitForResponse(new RegExp(myId));
     await shoot(gpage, 'graphiql');
 
-    // A subscription: start an operation from outside and see its events arrive.
-    await setEditor('query', 'subscription Events { operationEvents { operationId status phase percent } }');
-    await execute();
-    await sleep(1500);
+    // A subscription while an operation runs: its events arrive in the results pane.
+    await typeQuery('subscription { operationEvents { operationId status } }');
+    await run();
+    await gpage.waitForFunction(() => document.querySelector('.graphiql-execute-button')?.getAttribute('aria-label')?.startsWith('Stop') ?? false, { timeout: 10_000 }).catch(() => undefined);
+    await sleep(1000); // the socket is open and subscribed
     const started = await gql(
       'mutation($input: StartOperationInput!) { startOperation(input: $input) { id } }',
       { input: { type: 'ORGANIZE', rootPath: 'trip', dryRun: true } },
-      { Authorization: `Bearer ${apiKey}` },
+      { 'X-API-Key': apiKey },
     );
     const opId = started.data?.startOperation.id;
     assert.ok(opId, JSON.stringify(started));
-    await gpage.waitForFunction((id) => document.querySelector('.graphiql-response')?.innerText.includes(id), { timeout: 30_000 }, opId);
-    assert.match(await response(), /"operationEvents"/);
-    await gpage.click('.graphiql-execute-button'); // stop
+    await waitForResponse(new RegExp(`"operationId": "${opId}"[\\s\\S]*"status": "COMPLETED"|"status": "COMPLETED"[\\s\\S]*"operationId": "${opId}"`), 30_000);
+    assert.match(await responseText(), /"operationEvents"/);
+    await shoot(gpage, 'graphiql-subscription');
+    if (await isRunning()) await run(); // stop it
 
-    // The same subscription with X-API-Key only (the header becomes "Bearer <key>" in connection_init).
-    await setEditor('headers', JSON.stringify({ 'X-API-Key': apiKey }));
-    await setEditor('query', `subscription One { operationProgress(id: "${opId}") { operationId status } }`);
-    await execute();
-    await gpage.waitForFunction((id) => document.querySelector('.graphiql-response')?.innerText.includes(id), { timeout: 30_000 }, opId);
+    // operationProgress of the finished operation with X-API-Key: one event, then it ends.
+    await typeHeaders(JSON.stringify({ 'X-API-Key': apiKey }));
+    await typeQuery(`subscription { operationProgress(id: "${opId}") { operationId status } }`);
+    await run();
+    await waitForResponse(new RegExp(`"operationId": "${opId}"`), 30_000);
+    await gpage.waitForFunction(() => !(document.querySelector('.graphiql-execute-button')?.getAttribute('aria-label')?.startsWith('Stop') ?? false), { timeout: 15_000 });
 
     // A refused token: an error at once, no retry loop.
-    await setEditor('headers', JSON.stringify({ Authorization: 'Bearer not-a-valid-token' }));
-    await setEditor('query', 'subscription Events { operationEvents { operationId } }');
+    await typeHeaders(JSON.stringify({ Authorization: 'Bearer not-a-valid-token' }));
+    await typeQuery('subscription { operationEvents { operationId } }');
     const t0 = Date.now();
-    await execute();
-    await gpage.waitForFunction(() => /refused the credentials/.test(document.querySelector('.graphiql-response')?.innerText ?? ''), { timeout: 10_000 });
+    await run();
+    await waitForResponse(/refused the credentials/, 10_000);
     assert.ok(Date.now() - t0 < 8_000, 'the refusal shows within seconds');
     await shoot(gpage, 'graphiql-refused');
+    // The same bad token on a query: the server's error, at once.
+    await typeQuery('{ me { id } }');
+    await run();
+    await waitForResponse(/UNAUTHENTICATED|invalid|expired/i, 10_000);
 
     // A placeholder is reported, not sent.
-    await setEditor('headers', '{ "Authorization": "Bearer <accessToken>" }');
-    await setEditor('query', 'query Me { me { username } }');
-    await execute();
-    await gpage.waitForFunction(() => /placeholder/.test(document.querySelector('.graphiql-response')?.innerText ?? ''));
-    assert.deepEqual(gProblems, []);
-    await gpage.close();
-  });
+    await typeHeaders('{ "Authorization": "Bearer <accessToken>" }');
+    await run();
+    await waitForResponse(/placeholder/);
+  }
 
   step('sign out', ['sign up'], async () => {
     await page.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });

@@ -19,22 +19,31 @@ export async function launch() {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    protocolTimeout: 60_000,
   });
+  const { page, problems } = await newPage(browser);
+  return { browser, page, problems };
+}
+
+/** A new tab at laptop width; CSP reports and page errors are collected in `problems`. */
+export async function newPage(browser) {
   const page = await browser.newPage();
   await page.setViewport(WIDE);
   page.setDefaultTimeout(20_000);
+  page.setDefaultNavigationTimeout(30_000);
   const problems = [];
   page.on('console', (m) => {
     const text = m.text();
     if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  return { browser, page, problems };
+  return { page, problems };
 }
 
 /** Screenshots of the current page at laptop and phone width. */
 export async function shoot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
+  await page.bringToFront();
   await settle(page);
   await page.screenshot({ path: join(SHOTS, `${name}-wide.png`) });
   await page.setViewport(NARROW);
@@ -60,9 +69,13 @@ export async function failureShot(page, name) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Lets layout and transitions settle (a frame, or at most a second for a hidden tab). */
 async function settle(page) {
   await sleep(350);
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+  await page.evaluate(() => new Promise((r) => {
+    requestAnimationFrame(() => r(null));
+    setTimeout(() => r(null), 1000);
+  }));
 }
 
 /** Clicks the button (or link) whose visible text is exactly `text`. */

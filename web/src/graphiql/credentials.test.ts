@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeSocketClose, isPlaceholder, placeholderProblem, shouldRetryClose, wsCredential } from './credentials';
-import { operationType } from './fetcher';
+import { operationType, reconcileOperationName } from './fetcher';
 
 describe('GraphiQL credentials', () => {
   it('uses Authorization as typed, any case', () => {
@@ -33,5 +33,11 @@ describe('GraphiQL credentials', () => {
     expect(operationType({ query: 'query A { me { id } } subscription B { operationEvents { status } }', operationName: 'B' })).toBe('subscription');
     expect(operationType({ query: '{ me { id } }' })).toBe('query');
     expect(operationType({ query: 'not graphql' })).toBeNull();
+  });
+  it('drops an operation name the query no longer defines', () => {
+    expect(reconcileOperationName({ query: '{ me { id } }', operationName: 'Me' }).operationName).toBeNull();
+    expect(reconcileOperationName({ query: 'query Other { me { id } }', operationName: 'Me' }).operationName).toBe('Other');
+    expect(reconcileOperationName({ query: 'query A { me { id } } query B { me { id } }', operationName: 'B' }).operationName).toBe('B');
+    expect(reconcileOperationName({ query: 'query A { me { id } } query B { me { id } }', operationName: 'C' }).operationName).toBe('C');
   });
 });

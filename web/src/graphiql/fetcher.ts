@@ -47,6 +47,25 @@ export function operationType(params: FetcherParams, documentAST?: DocumentNode)
   return op?.operation ?? null;
 }
 
+/**
+ * GraphiQL takes the operation name from its state, updated a moment after each edit, but
+ * the query text as it is at the click: right after an edit the name can belong to the
+ * previous text ("Unknown operation named …"). Drop a name the query does not define when
+ * the query has a single operation, which is then unambiguous.
+ */
+export function reconcileOperationName(params: FetcherParams): FetcherParams {
+  if (!params.operationName) return params;
+  let doc: DocumentNode;
+  try {
+    doc = parse(params.query);
+  } catch {
+    return params;
+  }
+  const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
+  if (ops.some((o) => o.name?.value === params.operationName) || ops.length !== 1) return params;
+  return { ...params, operationName: ops[0].name?.value ?? null };
+}
+
 export function createOrganizerFetcher(httpUrl: string, wsUrl: string) {
   const clients = new Map<string, Client>();
 
@@ -130,11 +149,13 @@ export function createOrganizerFetcher(httpUrl: string, wsUrl: string) {
     };
   }
 
-  return (params: FetcherParams, opts?: FetcherOpts): Promise<Result> | ObservableResult => {
+  return (raw: FetcherParams, opts?: FetcherOpts): Promise<Result> | ObservableResult => {
+    const params = reconcileOperationName(raw);
     const headers = opts?.headers;
     const problem = placeholderProblem(headers);
     if (problem) return Promise.resolve(errorResult(problem, { code: 'PLACEHOLDER_HEADER' }));
-    if (operationType(params, opts?.documentAST) === 'subscription') return subscription(params, headers);
+    // The query text, not opts.documentAST: GraphiQL updates that after each edit too.
+    if (operationType(params) === 'subscription') return subscription(params, headers);
     return http(params, headers);
   };
 }
