@@ -153,17 +153,25 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await page.waitForSelector('.dup-group', { timeout: 60_000 });
     const groups = await page.$$eval('.dup-group', (els) => els.length);
     assert.equal(groups, folder.duplicates);
+    const badges = await page.$$eval('.dup-group', (els) => els.map((g) => [...g.querySelectorAll('.badge')].map((b) => b.textContent.trim()).sort().join('+')));
+    assert.deepEqual(badges, ['Kept+To trash', 'Kept+To trash'], 'each group shows the copy it keeps');
     await shoot(page, 'plan-duplicates');
     await click(page, 'Apply this plan');
     await confirmDialog(page, 'Apply plan');
     cleanupId = await currentOperationId(page, dryId);
     await waitForStatus(page, 'Completed');
+    await page.waitForSelector('#report-heading');
     await click(page, 'Delete trash for good…');
     await page.waitForSelector('dialog[open]');
     await shoot(page, 'purge-dialog');
     const text = await confirmDialog(page, 'Delete for good');
     assert.match(text, /^Deletes 2 files \([\d.]+ kB\) for good\. This cleanup can no longer be undone\.$/);
-    await page.waitForFunction(() => /deleted for good|Trash purged/.test(document.body.innerText) || !location.pathname.endsWith(''), { timeout: 60_000 });
+    await waitForText(page, 'deleted for good');
+    const saved = await page.$$eval('#report-heading ~ * dt, .card dt', (dts) =>
+      dts.filter((dt) => dt.textContent.trim() === 'Space saved').map((dt) => dt.nextElementSibling?.textContent.trim()),
+    );
+    assert.ok(saved.some((v) => /^[\d.]+ kB$/.test(v ?? '')), `space saved shown: ${saved}`);
+    await shoot(page, 'report-duplicates');
   });
 
   step('history and report', ['duplicate cleanup: dry run, apply, purge'], async () => {
@@ -174,7 +182,7 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await shoot(page, 'operations');
     await page.goto(`${BASE}/operations/${cleanupId}`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('#report-heading');
-    await shoot(page, 'report-duplicates');
+    await waitForText(page, 'deleted for good');
   });
 
   step('category rules', ['sign up'], async () => {

@@ -91,7 +91,16 @@ export async function click(page, text, { within = 'body', tag = 'button, a' } =
     within,
     tag,
   );
-  await handle.asElement().click();
+  const el = handle.asElement();
+  // Wait until it stops moving (content loading above it shifts it), then click.
+  let box = null;
+  for (let i = 0; i < 20; i++) {
+    const next = await el.boundingBox();
+    if (box && next && box.x === next.x && box.y === next.y && box.width === next.width) break;
+    box = next;
+    await sleep(100);
+  }
+  await el.click();
 }
 
 /** Clicks the confirm button of the open dialog and returns the dialog's text. */

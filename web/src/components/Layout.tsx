@@ -1,6 +1,6 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useAuth } from '../auth/AuthContext';
-import { Link, useLocation } from '../router';
+import { Link, matchPath, useLocation } from '../router';
 import { ConnectionBanner } from './ConnectionBanner';
 import { LiveOperations } from './LiveOperations';
 import { QuotaMeter } from './QuotaMeter';
@@ -72,7 +72,8 @@ export function Layout({ children }: { children: ReactNode }) {
       </header>
       <ConnectionBanner />
       <main id="main" ref={main}>
-        <LiveOperations />
+        {/* The operation page shows its own progress: not twice. */}
+        <LiveOperations exceptId={matchPath('/operations/:id', pathname)?.id} />
         {children}
       </main>
     </div>

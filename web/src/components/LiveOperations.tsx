@@ -10,7 +10,7 @@ import { useNow, useRefetchOnReconnect } from '../hooks';
 const RECENT_MS = 20_000;
 
 /** Every running operation of the user, live (operationEvents: snapshot first, then changes). */
-export function LiveOperations() {
+export function LiveOperations({ exceptId }: { exceptId?: string } = {}) {
   const [ops, refetchOps] = useQuery({ query: OperationsQuery, variables: { first: 30 } });
   useRefetchOnReconnect(() => refetchOps({ requestPolicy: 'network-only' }));
   useSubscription({ query: OperationEventsSubscription }, (_prev, data) => {
@@ -39,7 +39,9 @@ export function LiveOperations() {
   }, [live, known, refetchOps]);
 
   // Seed from the list: operations already running when the page loaded.
-  const seeded = (ops.data?.operations.nodes ?? []).filter((op) => isActiveStatus(op.status) && !live.has(op.id));
+  const seeded = (ops.data?.operations.nodes ?? []).filter(
+    (op) => isActiveStatus(op.status) && !live.has(op.id) && op.id !== exceptId,
+  );
 
   // Listed as running but no event yet: poll the list until events or the outcome arrive.
   const waiting = seeded.length > 0;
@@ -50,7 +52,7 @@ export function LiveOperations() {
   }, [waiting, refetchOps]);
 
   const shown = [...live.values()].filter(
-    (e) => isActiveStatus(e.progress.status) || now - e.receivedAt < RECENT_MS,
+    (e) => e.progress.operationId !== exceptId && (isActiveStatus(e.progress.status) || now - e.receivedAt < RECENT_MS),
   );
   if (shown.length === 0 && seeded.length === 0) return null;
 

@@ -72,6 +72,9 @@ describe('plan grouping', () => {
     const group = { hash: 'h', sizeBytes: 100, kept, files: [kept, dup1, dup2] };
     expect(trashedCopies(group).map((r) => r.id)).toEqual(['d1', 'd2']);
     expect(summarizeDuplicates([group])).toEqual({ groups: 1, extraCopies: 2, bytesFreed: 200 });
+    // A record marked KEPT stays, even when the group does not name it.
+    const keptByStatus = rec('k2', 'd/x.bin', null, 100, { status: 'KEPT', isDuplicate: true });
+    expect(trashedCopies({ hash: 'h', sizeBytes: 100, kept: null, files: [keptByStatus, dup1] }).map((r) => r.id)).toEqual(['d1']);
   });
   it('scales chart bars to the largest value', () => {
     expect(barShares([4, 2, 0], (n) => n).map((b) => b.share)).toEqual([100, 50, 0]);

@@ -23,7 +23,13 @@ export interface PlanGroup<R extends PlanRecord = PlanRecord> {
 
 /** A record that would move somewhere else. */
 export function willMove(r: PlanRecord): boolean {
-  return !!r.newPath && normalizePath(r.newPath) !== normalizePath(r.originalPath) && r.status !== 'SKIPPED' && r.status !== 'FAILED';
+  return (
+    !!r.newPath &&
+    normalizePath(r.newPath) !== normalizePath(r.originalPath) &&
+    r.status !== 'SKIPPED' &&
+    r.status !== 'FAILED' &&
+    r.status !== 'KEPT'
+  );
 }
 
 export const STAYS = 'Stays where it is';
@@ -68,7 +74,7 @@ export interface DuplicateSummary {
 /** The copies that go to the trash: every file of the group but the kept one. */
 export function trashedCopies<R extends PlanRecord>(group: DuplicateGroupLike<R>): R[] {
   const keptId = group.kept?.id;
-  return group.files.filter((f) => f.id !== keptId && (f.isDuplicate || keptId !== undefined));
+  return group.files.filter((f) => f.id !== keptId && f.status !== 'KEPT' && (f.isDuplicate || keptId !== undefined));
 }
 
 export function summarizeDuplicates(groups: DuplicateGroupLike[]): DuplicateSummary {

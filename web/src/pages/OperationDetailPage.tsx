@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import {
   ApplyPlanMutation,
@@ -74,10 +74,25 @@ function OperationView({ op, refetch }: { op: OperationFieldsFragment; refetch: 
     return data;
   });
 
-  // When the live status turns terminal, reload the operation and what depends on it.
+  // When the live status turns terminal, reload the operation and what depends on it:
+  // once at once, then every second until the loaded status is terminal too (at most 30
+  // times). Keyed on that condition only: `refetch` is a new function at every render, and
+  // each refetch renders (fetching), so depending on it would re-send the query without end.
+  const refetchRef = useRef(refetch);
   useEffect(() => {
-    if (!active && isActiveStatus(op.status)) refetch();
-  }, [active, op.status, refetch]);
+    refetchRef.current = refetch;
+  });
+  const behindLive = !active && isActiveStatus(op.status);
+  useEffect(() => {
+    if (!behindLive) return;
+    refetchRef.current();
+    let tries = 0;
+    const timer = setInterval(() => {
+      if (++tries >= 30) clearInterval(timer);
+      else refetchRef.current();
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [behindLive]);
 
   // Reload the report when a live run ends.
   const finishedAt = !active && live ? live.receivedAt : 0;
@@ -277,9 +292,10 @@ function DuplicatePlan({ op }: { op: OperationFieldsFragment }) {
                     {trashed.has(f.id) ? (
                       <span className="badge badge-neutral">To trash</span>
                     ) : (
-                      <span className="badge badge-completed">Kept</span>
+                      <span className="badge badge-rec-kept">Kept</span>
                     )}{' '}
                     <span className="path">{f.originalPath}</span>
+                    {!trashed.has(f.id) && f.errorMessage && <span className="muted small"> — {f.errorMessage}</span>}
                   </li>
                 ))}
               </ul>
