@@ -1,14 +1,17 @@
 //! Carrying out planned records, a batch at a time:
-//! 1. *prepare* each file: check it is still what the record says, and claim its
-//!    destination (an empty placeholder created only if nothing is there);
-//! 2. record the claimed destinations (`moving`) — the write-ahead step;
-//! 3. move each file onto its placeholder;
-//! 4. record each outcome: `done`, `skipped` with the reason, or `failed` with the error.
+//! 1. *prepare* each file: check it is still what the record says;
+//! 2. write ahead: mark the records `moving` (their destination as planned);
+//! 3. claim each destination (an empty placeholder, created only if nothing is there) and
+//!    record the claimed name where it differs from the planned one;
+//! 4. move each file onto its placeholder;
+//! 5. record each outcome: `done`, `skipped` with the reason, or `failed` with the error.
 //!
-//! A worker that dies anywhere in this loop leaves records from which a resumed run can
-//! tell what happened to each file: `planned` ones were not touched; for `moving` ones,
-//! the file is either still at its source (move it onto the recorded placeholder) or
-//! already at the destination (mark it done).
+//! A worker that dies anywhere in this loop (even `kill -9`) leaves records from which a
+//! resumed run can tell what happened to each file: `planned` ones were not touched; for
+//! `moving` ones, the file is either already at the recorded destination (done), or still
+//! at its source, with an empty placeholder of ours at the recorded destination (move onto
+//! it) or nothing there yet (claim it now). Marking `moving` *before* claiming is what keeps
+//! a placeholder claimed just before a crash from being left behind.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -46,7 +49,16 @@ enum Outcome {
 }
 
 enum Prepared {
-    Move { to: String },
+    /// Checked; its destination is to be claimed: exactly `wanted` (a rollback), or
+    /// `wanted` or the first free `wanted (n)`.
+    Claim {
+        wanted: String,
+        exact: bool,
+    },
+    /// Its destination is claimed (an empty placeholder of ours is there).
+    Move {
+        to: String,
+    },
     Finished(Outcome),
 }
 
@@ -68,7 +80,9 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
             continue;
         }
         let prepared = prepare_batch(&space, batch, mode).await;
-        claimed_total += write_ahead(tracker.db(), &prepared).await?;
+        write_ahead(tracker.db(), &prepared).await?;
+        let prepared = claim_batch(&space, prepared).await;
+        claimed_total += record_claims(tracker.db(), &prepared).await?;
         if engine.stop_after_files.is_some_and(|n| claimed_total >= n) {
             return Err(Failure::SimulatedCrash);
         }
@@ -128,33 +142,90 @@ async fn prepare_batch(space: &UserSpace, batch: Vec<file_records::Model>, mode:
         .await
 }
 
-/// Step 2: Records the claimed destinations (`moving`) before any file moves. Returns how
-/// many files are about to move.
-async fn write_ahead(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Result<u64> {
-    let claimed: Vec<(Uuid, Option<String>)> = prepared
+/// Step 2: Marks the records about to move `moving`, with their destination as planned,
+/// before any placeholder is claimed.
+async fn write_ahead(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Result<()> {
+    let moving: Vec<(Uuid, Option<String>)> = prepared
         .iter()
         .filter_map(|(record, prepared)| match prepared {
-            Prepared::Move { to } => Some((record.id, Some(to.clone()))),
+            Prepared::Claim { wanted: to, .. } | Prepared::Move { to } => {
+                Some((record.id, Some(to.clone())))
+            }
             Prepared::Finished(_) => None,
         })
         .collect();
-    let count = claimed.len() as u64;
     records::set_status(
         db,
         RecordStatus::Moving,
         file_records::Column::NewPath,
-        claimed,
+        moving,
     )
-    .await?;
-    Ok(count)
+    .await
 }
 
-/// Step 3: Moves each file onto its claimed destination, many at once.
+/// Step 3: Claims each destination still to claim, many at once.
+async fn claim_batch(space: &UserSpace, prepared: Batch) -> Batch {
+    futures::stream::iter(prepared)
+        .map(|(record, prepared)| async move {
+            let claimed = match prepared {
+                Prepared::Claim {
+                    wanted,
+                    exact: true,
+                } => match space.claim(&wanted).await {
+                    Ok(true) => Prepared::Move { to: wanted },
+                    Ok(false) => Prepared::Finished(Outcome::Skipped(
+                        "its original place is taken by another file".into(),
+                    )),
+                    Err(err) => Prepared::Finished(Outcome::Failed(storage_error(&err))),
+                },
+                Prepared::Claim {
+                    wanted,
+                    exact: false,
+                } => match space.claim_free_name(&wanted).await {
+                    Ok(to) => Prepared::Move { to },
+                    Err(err) => Prepared::Finished(Outcome::Failed(storage_error(&err))),
+                },
+                other => other,
+            };
+            (record, claimed)
+        })
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await
+}
+
+/// Step 3, recorded: the claimed names that differ from the planned ones, before any file
+/// moves. Returns how many files are about to move.
+async fn record_claims(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Result<u64> {
+    let mut moving = 0;
+    let renamed: Vec<(Uuid, Option<String>)> = prepared
+        .iter()
+        .filter_map(|(record, prepared)| match prepared {
+            Prepared::Move { to } => {
+                moving += 1;
+                (record.new_path.as_deref() != Some(to.as_str()))
+                    .then(|| (record.id, Some(to.clone())))
+            }
+            _ => None,
+        })
+        .collect();
+    records::set_status(
+        db,
+        RecordStatus::Moving,
+        file_records::Column::NewPath,
+        renamed,
+    )
+    .await?;
+    Ok(moving)
+}
+
+/// Step 4: Moves each file onto its claimed destination, many at once.
 async fn move_batch(space: &UserSpace, prepared: Batch) -> Vec<(file_records::Model, Outcome)> {
     futures::stream::iter(prepared)
         .map(|(record, prepared)| async move {
             let outcome = match prepared {
                 Prepared::Finished(outcome) => outcome,
+                Prepared::Claim { .. } => Outcome::Failed("destination not claimed".into()),
                 Prepared::Move { to } => {
                     let size = record.file_size_bytes.max(0) as u64;
                     match space.move_onto_claimed(&record.original_path, &to, size).await {
@@ -174,7 +245,7 @@ async fn move_batch(space: &UserSpace, prepared: Batch) -> Vec<(file_records::Mo
         .await
 }
 
-/// Step 4: Records each outcome, in one transaction per batch; a rollback also marks the
+/// Step 5: Records each outcome, in one transaction per batch; a rollback also marks the
 /// source records it undid as `reverted`.
 async fn record_outcomes(
     tracker: &mut Tracker,
@@ -316,13 +387,14 @@ async fn prepare(
                 return skip("changed since the operation (content differs)");
             }
             // Back to exactly where it was, or not at all.
-            return if space.claim(&wanted).await? {
-                Ok(Prepared::Move { to: wanted })
-            } else {
-                skip("its original place is taken by another file")
-            };
+            return Ok(Prepared::Claim {
+                wanted,
+                exact: true,
+            });
         }
     }
-    let to = space.claim_free_name(&wanted).await?;
-    Ok(Prepared::Move { to })
+    Ok(Prepared::Claim {
+        wanted,
+        exact: false,
+    })
 }
