@@ -73,6 +73,7 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await shoot(page, 'sign-in');
     await click(page, 'Create an account');
     await page.waitForSelector('input[name=email]');
+    await shoot(page, 'sign-up');
     await typeInto(page, 'input[name=fullName]', user.fullName);
     await typeInto(page, 'input[name=email]', user.email);
     await typeInto(page, 'input[name=username]', user.username);
@@ -100,6 +101,9 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await click(page, 'trip(folder)', { tag: 'a' }).catch(() => page.goto(`${BASE}/files?path=trip`));
     await page.waitForFunction(() => location.search.includes('trip'));
     await page.waitForFunction(() => document.querySelectorAll('.files-table tbody tr').length === 4); // photos, docs, music, budget.csv
+    // The file keeps its own modified time (sent as modifiedAt), not the upload's.
+    const budgetRow = await page.$$eval('.files-table tbody tr', (trs) => trs.find((tr) => tr.textContent.includes('budget.csv'))?.textContent ?? '');
+    assert.match(budgetRow, /2021/, `budget.csv row: ${budgetRow}`);
     await shoot(page, 'files');
   });
 
@@ -113,6 +117,7 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     planId = await currentOperationId(page);
     await page.waitForSelector('#plan-heading', { timeout: 60_000 });
     await waitForText(page, 'would move');
+    await page.waitForFunction(() => document.querySelectorAll('.plan-group .plan-folder').length >= 2);
     const groups = await page.$$eval('.plan-group .plan-folder', (els) => els.map((e) => e.textContent));
     assert.ok(groups.length >= 2, `plan groups: ${groups.join(', ')}`);
     await shoot(page, 'plan-organize');
@@ -207,6 +212,11 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await page.waitForSelector('.secret-value');
     apiKey = await page.$eval('.secret-value', (el) => el.value);
     assert.match(apiKey, /\S{20,}/);
+    // The screenshot goes into the repository: show a look-alike, not the key.
+    await page.$eval('.secret-value', (el) => {
+      el.value = `${el.value.slice(0, 4)}${'x'.repeat(Math.max(0, el.value.length - 4))}`;
+    });
+    await page.$$eval('.keys-table code, table code', (els) => els.forEach((el) => (el.textContent = el.textContent.replace(/^(org_)\S+?(…?)$/, '$1xxxxxxxx$2'))));
     await shoot(page, 'keys');
     const me = await gql('{ me { username } }', {}, { 'X-API-Key': apiKey });
     assert.equal(me.data?.me.username, user.username);
@@ -245,6 +255,9 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
       await gpage.keyboard.up('Control');
       await gpage.keyboard.press('Backspace');
       await gpage.keyboard.sendCharacter(text);
+      await gpage.keyboard.down('Control');
+      await gpage.keyboard.press('Home'); // back to the start, for the screenshots
+      await gpage.keyboard.up('Control');
       await sleep(400); // GraphiQL reads the edits into its state a moment later
     };
     const typeHeaders = async (json) => {
@@ -323,6 +336,25 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await waitForText(page, 'You signed out.');
     const stored = await page.evaluate(() => localStorage.getItem('organizer.refreshToken'));
     assert.equal(stored, null);
+    // Signed out means signed out: a reload stays on the sign-in page.
+    await page.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });
+    await page.waitForFunction(() => location.pathname === '/login');
+  });
+
+  step('sign back in', ['sign out'], async () => {
+    // A wrong password first: an error, still on the sign-in page.
+    await typeInto(page, 'input[name=login]', user.username);
+    await typeInto(page, 'input[name=password]', 'not the password 123');
+    await click(page, 'Sign in');
+    await page.waitForFunction(() => document.querySelector('[aria-invalid=true], .notice-error, [role=alert]'));
+    assert.equal(await page.evaluate(() => location.pathname), '/login');
+    await typeInto(page, 'input[name=login]', user.email);
+    await typeInto(page, 'input[name=password]', PASSWORD);
+    await click(page, 'Sign in');
+    await page.waitForFunction(() => location.pathname === '/files');
+    await page.waitForFunction(() => [...document.querySelectorAll('.files-table a')].some((a) => a.textContent.includes('trip')));
+    await page.reload({ waitUntil: 'networkidle0' });
+    await page.waitForFunction(() => location.pathname === '/files' && document.querySelector('.account-name')?.textContent.trim().length > 0);
   });
 
   test('no CSP violations or page errors', () => {

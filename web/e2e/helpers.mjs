@@ -1,5 +1,5 @@
 // Helpers for the end-to-end tests: a browser, screenshots, and DOM shortcuts.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,6 +145,8 @@ export async function waitForStatus(page, status, timeout = 60_000) {
  * A small folder with mixed files; two files have a byte-identical copy elsewhere.
  * Returns its path (the folder "trip" inside a fresh temporary directory).
  */
+const MODIFIED = new Date('2021-06-15T10:30:00Z');
+
 export function makeFolder() {
   const base = mkdtempSync(join(tmpdir(), 'organizer-e2e-'));
   const root = join(base, 'trip');
@@ -165,8 +167,9 @@ export function makeFolder() {
     const file = join(root, rel);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, content);
+    utimesSync(file, MODIFIED, MODIFIED); // uploads carry each file's own modified time
   }
-  return { root, files: Object.keys(files), duplicates: 2 };
+  return { root, files: Object.keys(files), duplicates: 2, modified: MODIFIED };
 }
 
 /** A GraphQL request from the test itself (not the browser). */

@@ -51,14 +51,19 @@ export function LiveOperations({ exceptId }: { exceptId?: string } = {}) {
     return () => clearInterval(t);
   }, [waiting, refetchOps]);
 
+  // Running ones, and for a few seconds the ones that just ended (not on an operation's
+  // own page, where that operation's outcome is the page).
   const shown = [...live.values()].filter(
-    (e) => e.progress.operationId !== exceptId && (isActiveStatus(e.progress.status) || now - e.receivedAt < RECENT_MS),
+    (e) =>
+      e.progress.operationId !== exceptId &&
+      (isActiveStatus(e.progress.status) || (exceptId === undefined && now - e.receivedAt < RECENT_MS)),
   );
+  const running = shown.some((e) => isActiveStatus(e.progress.status)) || seeded.length > 0;
   if (shown.length === 0 && seeded.length === 0) return null;
 
   return (
     <section className="card live-panel" aria-labelledby="live-heading">
-      <h2 id="live-heading">Running now</h2>
+      <h2 id="live-heading">{running ? 'Running now' : 'Just finished'}</h2>
       <ul className="live-list">
         {shown.map((entry) => {
           const meta = known.get(entry.progress.operationId);

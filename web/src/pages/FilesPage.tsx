@@ -8,7 +8,7 @@ import { StartOperationForm } from '../components/StartOperationForm';
 import { UploadPanel } from '../components/UploadPanel';
 import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
 import { defaultOptions } from '../lib/operationOptions';
-import { breadcrumbs, folderLabel, formatBytes, formatDateTime, normalizePath } from '../lib/format';
+import { breadcrumbs, folderLabel, formatBytes, formatCount, formatDateTime, normalizePath } from '../lib/format';
 import { Link, navigate, useSearchParam } from '../router';
 
 const PAGE = 50;
@@ -96,7 +96,7 @@ function FolderView({ path }: { path: string }) {
         <div className="card-head">
           <h2 id="list-heading">Contents</h2>
           <span className="muted" aria-live="polite">
-            {conn ? (conn.totalCount === 0 ? 'Empty' : `${conn.totalCount} items`) : result.fetching ? 'Loading…' : ''}
+            {conn ? (conn.totalCount === 0 ? 'Empty' : formatCount(conn.totalCount, 'item')) : result.fetching ? 'Loading…' : ''}
           </span>
         </div>
         <ErrorNotice errors={describeErrors(result.error)} onRetry={() => refetch({ requestPolicy: 'network-only' })} />
