@@ -39,6 +39,11 @@ pub struct OperationProgress {
     pub percent: Option<f64>,
     pub message: Option<String>,
     pub updated_at: DateTime,
+    /// Files done (moved or skipped) per second in the current phase, as this listener
+    /// has seen them go; null until it has seen some go.
+    pub files_per_second: Option<f64>,
+    /// Seconds left at that rate, once the total is known; null otherwise.
+    pub seconds_left: Option<i32>,
 }
 
 fn count(n: i64) -> i32 {
@@ -49,6 +54,8 @@ fn count(n: i64) -> i32 {
 #[derive(Default)]
 struct Shaper {
     best_percent: Option<f64>,
+    /// Where the rate is measured from: the phase, when and how many files were done.
+    rate_base: Option<(entity::states::Phase, chrono::DateTime<chrono::Utc>, i64)>,
 }
 
 impl Shaper {
@@ -68,6 +75,24 @@ impl Shaper {
             (now, best) => now.or(best),
         };
         self.best_percent = percent;
+        let done = event.files_processed + event.files_skipped;
+        let base = match self.rate_base {
+            Some(base) if base.0 == event.phase && base.2 <= done => base,
+            _ => {
+                let base = (event.phase, event.updated_at, done);
+                self.rate_base = Some(base);
+                base
+            }
+        };
+        let seconds = (event.updated_at - base.1).num_milliseconds() as f64 / 1000.0;
+        let files_per_second = (seconds >= 0.5 && done > base.2 && !event.is_terminal())
+            .then(|| (done - base.2) as f64 / seconds);
+        let seconds_left = match (files_per_second, event.files_total) {
+            (Some(rate), Some(total)) if rate > 0.0 => {
+                Some(((total - done).max(0) as f64 / rate).ceil() as i32)
+            }
+            _ => None,
+        };
         OperationProgress {
             operation_id: ID(event.operation_id.to_string()),
             status,
@@ -81,6 +106,8 @@ impl Shaper {
             percent: percent.map(|p| (p * 10.0).round() / 10.0),
             message: event.message.clone(),
             updated_at: event.updated_at.into(),
+            files_per_second: files_per_second.map(|r| r.round()),
+            seconds_left,
         }
     }
 }
@@ -226,5 +253,45 @@ impl Subscription {
             }
             shaped
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use entity::states::{OperationStatus as Status, Phase};
+
+    use super::*;
+
+    fn event(phase: Phase, done: i64, at: chrono::DateTime<Utc>) -> ProgressEvent {
+        ProgressEvent {
+            operation_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            status: Status::Running,
+            phase,
+            files_total: Some(1000),
+            files_scanned: 1000,
+            files_processed: done,
+            files_skipped: 0,
+            duplicates_found: 0,
+            space_saved_bytes: 0,
+            message: None,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn rate_and_time_left_come_from_what_the_listener_saw_in_this_phase() {
+        let mut shaper = Shaper::default();
+        let start = Utc::now();
+        let first = shaper.shape(&event(Phase::Moving, 100, start));
+        assert_eq!(first.files_per_second, None, "one event is no rate");
+        let later = shaper.shape(&event(Phase::Moving, 300, start + Duration::seconds(2)));
+        assert_eq!(later.files_per_second, Some(100.0));
+        assert_eq!(later.seconds_left, Some(7));
+        assert_eq!(later.percent, Some(30.0));
+        // A new phase measures afresh.
+        let next = shaper.shape(&event(Phase::Finishing, 1000, start + Duration::seconds(3)));
+        assert_eq!(next.files_per_second, None);
     }
 }
