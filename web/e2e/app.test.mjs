@@ -110,7 +110,7 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await waitForText(page, `${folder.files.length} of ${folder.files.length} files uploaded.`, 60_000);
     await page.waitForFunction(() => [...document.querySelectorAll('.files-table a')].some((a) => a.textContent.includes('trip')));
     await shoot(page, 'files-upload');
-    await click(page, 'trip(folder)', { tag: 'a' }).catch(() => page.goto(`${BASE}/files?path=trip`));
+    await click(page, 'trip (folder)', { tag: 'a' });
     await page.waitForFunction(() => location.search.includes('trip'));
     await page.waitForFunction(() => document.querySelectorAll('.files-table tbody tr').length === 4); // photos, docs, music, budget.csv
     // The file keeps its own modified time (sent as modifiedAt), not the upload's.
@@ -150,6 +150,8 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
 
   step('roll back: the files are back', ['apply the plan and watch it complete'], async () => {
     await click(page, 'Roll back…');
+    await page.waitForSelector('dialog[open]');
+    await shoot(page, 'rollback-dialog');
     const text = await confirmDialog(page, 'Roll back');
     assert.match(text, /^Moves \d+ files? back to where they were\. Files changed since are skipped\.$/);
     const rollbackId = await currentOperationId(page, appliedId);

@@ -82,7 +82,9 @@ export function UploadPanel({ path, usedBytes, quotaGb, onUploaded }: Props) {
       update(batch.items, (r) => ({ ...r, status: 'uploading' }));
       const sizes = batch.items.map((f) => f.file.size);
       let response: UploadResponse | null = null;
-      for (let attempt = 0; attempt < 2; attempt++) {
+      let refreshed = false;
+      let waits = 0;
+      for (;;) {
         const token = await session.freshAccessToken().catch(() => session.getAccessToken());
         const parts = multipartParts(UPLOAD_QUERY, batch, UPLOAD_SENDS_MODIFIED_AT);
         try {
@@ -97,8 +99,21 @@ export function UploadPanel({ path, usedBytes, quotaGb, onUploaded }: Props) {
           stop = true;
           break;
         }
-        const unauth = response.errors?.some((err) => err.extensions?.code === 'UNAUTHENTICATED');
-        if (unauth && attempt === 0 && (await session.refresh().catch(() => null))) continue;
+        const codeOf = (code: string) => response?.errors?.find((err) => err.extensions?.code === code);
+        if (codeOf('UNAUTHENTICATED') && !refreshed) {
+          refreshed = true;
+          if (await session.refresh().catch(() => null)) continue;
+        }
+        // Too many uploads in flight for this account (other tabs): wait as told, then again.
+        const busy = codeOf('RATE_LIMITED');
+        if (busy && waits < 5) {
+          waits++;
+          const seconds = Math.min(30, Math.max(1, Number(busy.extensions?.retryAfter) || 2));
+          update(batch.items, (r) => ({ ...r, progress: 0, status: 'queued' }));
+          await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+          update(batch.items, (r) => ({ ...r, status: 'uploading' }));
+          continue;
+        }
         break;
       }
       if (response && !response.errors?.length) {
