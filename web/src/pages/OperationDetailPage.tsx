@@ -295,7 +295,7 @@ function DuplicatePlan({ op }: { op: OperationFieldsFragment }) {
                       <span className="badge badge-rec-kept">Kept</span>
                     )}{' '}
                     <span className="path">{f.originalPath}</span>
-                    {!trashed.has(f.id) && f.errorMessage && <span className="muted small"> — {f.errorMessage}</span>}
+                    {!trashed.has(f.id) && f.errorMessage && <span className="muted small"> — {f.errorMessage.replace(/^kept:\s*/i, '')}</span>}
                   </li>
                 ))}
               </ul>
