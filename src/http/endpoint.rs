@@ -31,15 +31,18 @@ pub async fn post(
     let request_id = request_id(&headers);
     let client = client(&http, peer, &headers);
     let credential = credential_from_headers(&headers);
+    // The type is matched case-insensitively; the header itself is kept as sent, since a
+    // multipart boundary is case-sensitive (browsers send `----WebKitFormBoundary…`).
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json")
-        .to_ascii_lowercase();
-    let prepared = if content_type.starts_with("multipart/") {
+        .to_string();
+    let kind = content_type.to_ascii_lowercase();
+    let prepared = if kind.starts_with("multipart/") {
         upload(&http, &content_type, credential, body).await
-    } else if content_type.starts_with("application/json")
-        || content_type.starts_with("application/graphql-response+json")
+    } else if kind.starts_with("application/json")
+        || kind.starts_with("application/graphql-response+json")
     {
         json(body)
             .await

@@ -281,3 +281,38 @@ async fn malformed_requests_are_graphql_errors_without_internals() {
         .await;
     assert!(me["data"]["me"]["id"].is_string());
 }
+
+/// Browsers use boundaries with capitals (`----WebKitFormBoundary…`); they are
+/// case-sensitive and must reach the multipart reader as sent.
+#[tokio::test]
+async fn an_upload_with_a_browser_style_boundary_is_read() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let boundary = "----WebKitFormBoundaryAbC123xYz";
+    let operations = json!({
+        "query": "mutation($files: [Upload!]!) { uploadFiles(path: \"in\", files: $files) { path } }",
+        "variables": { "files": [null] }
+    });
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\":[\"variables.files.0\"]}}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"hello.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    );
+    let answer: Value = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(&ada.access_token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["data"]["uploadFiles"][0]["path"], "in/hello.txt",
+        "{answer}"
+    );
+}
