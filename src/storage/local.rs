@@ -98,3 +98,53 @@ pub fn prune_empty_dirs(root: &Path, mut dirs: Vec<String>, stop_at: &str) {
         }
     }
 }
+
+/// A file or folder, without following a final symlink (a link is "nothing there").
+pub fn stat(root: &Path, rel: &str) -> anyhow::Result<Option<FileMeta>> {
+    if rel.is_empty() {
+        return Ok(Some(FileMeta {
+            path: String::new(),
+            is_dir: true,
+            size: 0,
+            modified: None,
+        }));
+    }
+    let meta = match std::fs::symlink_metadata(root.join(rel)) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // A path through a file ("a.txt/b") is not there either.
+        Err(err) if err.raw_os_error() == Some(20) => return Ok(None),
+        Err(err) => return Err(err).with_context(|| format!("stat {rel}")),
+    };
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Ok(Some(FileMeta {
+            path: rel.to_string(),
+            is_dir: true,
+            size: 0,
+            modified: None,
+        }));
+    }
+    if !kind.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(FileMeta {
+        path: rel.to_string(),
+        is_dir: false,
+        size: meta.len(),
+        modified: meta.modified().ok().map(DateTime::<Utc>::from),
+    }))
+}
+
+/// The first `want` bytes of a file, exactly (fails if it is shorter now).
+pub fn read_head(root: &Path, rel: &str, want: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    if !is_contained(root, rel) {
+        return Err(super::StorageError::OutsideSpace.into());
+    }
+    let mut file = std::fs::File::open(root.join(rel)).with_context(|| format!("read {rel}"))?;
+    let mut buffer = vec![0; want as usize];
+    file.read_exact(&mut buffer)
+        .with_context(|| format!("{rel} changed while it was read"))?;
+    Ok(buffer)
+}

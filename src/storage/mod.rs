@@ -197,8 +197,16 @@ impl UserSpace {
 
     /// A file or folder, or `None` if nothing is there (or it is a symlink out of the space).
     pub async fn stat(&self, rel: &str) -> anyhow::Result<Option<FileMeta>> {
-        if self.ensure_contained(rel).is_err() {
-            return Ok(None);
+        if let Some(root) = &self.fs_root {
+            // Locally: one blocking call for the containment check and the lstat.
+            let (root, rel) = (root.clone(), rel.to_string());
+            return tokio::task::spawn_blocking(move || {
+                if !local::is_contained(&root, &rel) {
+                    return Ok(None);
+                }
+                local::stat(&root, &rel)
+            })
+            .await?;
         }
         if rel.is_empty() {
             return Ok(Some(FileMeta {
@@ -341,6 +349,11 @@ impl UserSpace {
         if want == 0 {
             return Ok(Vec::new());
         }
+        if let Some(root) = &self.fs_root {
+            let (root, rel) = (root.clone(), rel.to_string());
+            return tokio::task::spawn_blocking(move || local::read_head(&root, &rel, want))
+                .await?;
+        }
         let buffer = self
             .op
             .read_with(&self.abs(rel))
@@ -423,6 +436,18 @@ impl UserSpace {
         to: &str,
         expected_size: u64,
     ) -> anyhow::Result<()> {
+        if let Some(root) = &self.fs_root {
+            // Locally: containment and the rename in one blocking call, no OpenDAL.
+            let (root, from, to) = (root.clone(), from.to_string(), to.to_string());
+            return tokio::task::spawn_blocking(move || {
+                if !local::is_contained(&root, &from) {
+                    return Err(StorageError::OutsideSpace.into());
+                }
+                std::fs::rename(root.join(&from), root.join(&to))
+                    .with_context(|| format!("move {from} to {to}"))
+            })
+            .await?;
+        }
         self.ensure_contained(from)?;
         let (from_abs, to_abs) = (self.abs(from), self.abs(to));
         let capability = self.op.info().capability();
