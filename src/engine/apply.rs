@@ -46,6 +46,9 @@ enum Outcome {
     Done(String),
     Skipped(String),
     Failed(String),
+    /// A move without a placeholder found its destination taken: it goes again, by the
+    /// placeholder route, to a free `name (n)`.
+    Collided(String),
 }
 
 enum Prepared {
@@ -53,6 +56,11 @@ enum Prepared {
     /// `wanted` or the first free `wanted (n)`.
     Claim {
         wanted: String,
+        exact: bool,
+    },
+    /// On a local folder: moved straight to `to` by a rename that refuses to replace.
+    Direct {
+        to: String,
         exact: bool,
     },
     /// Its destination is claimed (an empty placeholder of ours is there).
@@ -81,12 +89,32 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
         }
         let prepared = prepare_batch(&space, batch, mode).await;
         write_ahead(tracker.db(), &prepared).await?;
-        let prepared = claim_batch(&space, prepared).await;
+        let direct = space.moves_without_placeholder();
+        let prepared = claim_batch(&space, prepared, direct).await;
         claimed_total += record_claims(tracker.db(), &prepared).await?;
         if engine.stop_after_files.is_some_and(|n| claimed_total >= n) {
             return Err(Failure::SimulatedCrash);
         }
-        let outcomes = move_batch(&space, prepared).await;
+        // Destinations taken since the plan go again, by the placeholder route.
+        let mut outcomes = Vec::new();
+        let mut retry: Batch = Vec::new();
+        for (record, outcome) in move_batch(&space, prepared).await {
+            match outcome {
+                Outcome::Collided(wanted) => retry.push((
+                    record,
+                    Prepared::Claim {
+                        wanted,
+                        exact: false,
+                    },
+                )),
+                other => outcomes.push((record, other)),
+            }
+        }
+        if !retry.is_empty() {
+            let retry = claim_batch(&space, retry, false).await;
+            record_claims(tracker.db(), &retry).await?;
+            outcomes.extend(move_batch(&space, retry).await);
+        }
         record_outcomes(tracker, outcomes, mode).await?;
         tracker.tick().await?;
     }
@@ -148,9 +176,9 @@ async fn write_ahead(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Res
     let moving: Vec<(Uuid, Option<String>)> = prepared
         .iter()
         .filter_map(|(record, prepared)| match prepared {
-            Prepared::Claim { wanted: to, .. } | Prepared::Move { to } => {
-                Some((record.id, Some(to.clone())))
-            }
+            Prepared::Claim { wanted: to, .. }
+            | Prepared::Move { to }
+            | Prepared::Direct { to, .. } => Some((record.id, Some(to.clone()))),
             Prepared::Finished(_) => None,
         })
         .collect();
@@ -163,11 +191,15 @@ async fn write_ahead(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Res
     .await
 }
 
-/// Step 3: Claims each destination still to claim, many at once.
-async fn claim_batch(space: &UserSpace, prepared: Batch) -> Batch {
+/// Step 3: Claims each destination still to claim, many at once; with `direct`, nothing
+/// is claimed: the move itself will refuse a taken destination.
+async fn claim_batch(space: &UserSpace, prepared: Batch, direct: bool) -> Batch {
     futures::stream::iter(prepared)
         .map(|(record, prepared)| async move {
             let claimed = match prepared {
+                Prepared::Claim { wanted, exact } if direct => {
+                    Prepared::Direct { to: wanted, exact }
+                }
                 Prepared::Claim {
                     wanted,
                     exact: true,
@@ -206,6 +238,10 @@ async fn record_claims(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::R
                 (record.new_path.as_deref() != Some(to.as_str()))
                     .then(|| (record.id, Some(to.clone())))
             }
+            Prepared::Direct { .. } => {
+                moving += 1;
+                None
+            }
             _ => None,
         })
         .collect();
@@ -226,6 +262,19 @@ async fn move_batch(space: &UserSpace, prepared: Batch) -> Vec<(file_records::Mo
             let outcome = match prepared {
                 Prepared::Finished(outcome) => outcome,
                 Prepared::Claim { .. } => Outcome::Failed("destination not claimed".into()),
+                Prepared::Direct { to, exact } => {
+                    match space.move_no_replace(&record.original_path, &to).await {
+                        Ok(true) => Outcome::Done(to),
+                        Ok(false) if exact => Outcome::Skipped(
+                            "its original place is taken by another file".into(),
+                        ),
+                        Ok(false) => Outcome::Collided(to),
+                        Err(err) => {
+                            tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "move failed");
+                            Outcome::Failed(storage_error(&err))
+                        }
+                    }
+                }
                 Prepared::Move { to } => {
                     let size = record.file_size_bytes.max(0) as u64;
                     match space.move_onto_claimed(&record.original_path, &to, size).await {
@@ -270,6 +319,7 @@ async fn record_outcomes(
                 skipped.push((record.id, Some(reason)));
             }
             Outcome::Failed(error) => failed.push((record.id, Some(error))),
+            Outcome::Collided(_) => failed.push((record.id, Some("destination taken".into()))),
         }
     }
     let txn = tracker.db().begin().await.context("begin a batch")?;

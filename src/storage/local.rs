@@ -148,3 +148,25 @@ pub fn read_head(root: &Path, rel: &str, want: u64) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("{rel} changed while it was read"))?;
     Ok(buffer)
 }
+
+/// Moves `from` to `to` unless something is at `to` (`renameat2(RENAME_NOREPLACE)` on
+/// Linux: one system call, atomic, never overwrites). `Ok(false)`: `to` was taken.
+/// Creates `to`'s folder first.
+#[cfg(target_os = "linux")]
+pub fn rename_no_replace(root: &Path, from: &str, to: &str) -> anyhow::Result<bool> {
+    let (source, target) = (root.join(from), root.join(to));
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("create the folder of {to}"))?;
+    }
+    match rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        &source,
+        rustix::fs::CWD,
+        &target,
+        rustix::fs::RenameFlags::NOREPLACE,
+    ) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::EXIST) => Ok(false),
+        Err(err) => Err(std::io::Error::from(err)).with_context(|| format!("move {from} to {to}")),
+    }
+}

@@ -472,6 +472,32 @@ impl UserSpace {
             .with_context(|| format!("delete {from} after copying"))
     }
 
+    /// Whether moves can go straight to their destination without a placeholder: a local
+    /// folder on Linux, where a rename can refuse to replace.
+    pub fn moves_without_placeholder(&self) -> bool {
+        cfg!(target_os = "linux") && self.fs_root.is_some()
+    }
+
+    /// Moves a file to `to` unless something is there (see `moves_without_placeholder`);
+    /// `Ok(false)` when `to` is taken. Elsewhere moves claim a placeholder first.
+    pub async fn move_no_replace(&self, from: &str, to: &str) -> anyhow::Result<bool> {
+        #[cfg(target_os = "linux")]
+        if let Some(root) = &self.fs_root {
+            let (root, from, to) = (root.clone(), from.to_string(), to.to_string());
+            return tokio::task::spawn_blocking(move || {
+                if !local::is_contained(&root, &from)
+                    || !local::is_contained(&root, paths::parent(&to))
+                {
+                    return Err(StorageError::OutsideSpace.into());
+                }
+                local::rename_no_replace(&root, &from, &to)
+            })
+            .await?;
+        }
+        let _ = (from, to);
+        bail!("moves without a placeholder need a local folder on Linux")
+    }
+
     /// Removes a placeholder we claimed but did not use.
     pub async fn release(&self, rel: &str) {
         if let Ok(meta) = self.op.stat(&self.abs(rel)).await

@@ -77,21 +77,22 @@ async fn a_worker_killed_mid_operation_resumes_after_restart_with_nothing_lost()
     many_files(&s, 400);
     let before = s.tree();
     let started = s.start("ORGANIZE", "many", json!({})).await;
-    // The injected fault stops the worker after claiming destinations, before moving them.
+    // The injected fault stops the worker after writing its first batch ahead (and, on
+    // object stores, claiming placeholders), before moving anything.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
+        let op = s.operation(&started).await;
         let records = s.records(&started).await;
-        let placeholders = std::fs::read_dir(s.path("many/Documents"))
-            .map(|d| d.count())
-            .unwrap_or(0);
-        if records.len() == 400 && placeholders >= 100 {
+        if records.len() == 400 && op["phase"] == "MOVING" {
             break;
         }
-        assert!(Instant::now() < deadline, "the fault never hit");
+        assert!(Instant::now() < deadline, "the fault never hit: {op}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(s.operation(&started).await["status"], "RUNNING");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stuck = s.operation(&started).await;
+    assert_eq!(stuck["status"], "RUNNING", "{stuck}");
+    assert_eq!(stuck["filesProcessed"], 0, "stopped before moving: {stuck}");
 
     let s = s.restart(|c| c.fault_stop_after_files = None).await;
     let op = s.wait(&started).await;

@@ -74,3 +74,41 @@ async fn a_dry_run_changes_nothing_and_apply_plan_does_exactly_what_it_showed() 
         "BAD_USER_INPUT",
     );
 }
+
+#[tokio::test]
+async fn a_destination_taken_after_the_plan_is_never_overwritten() {
+    let s = Space::new().await;
+    s.write(&[
+        ("inbox/a.jpg", b"the photo"),
+        ("inbox/b.pdf", b"%PDF the doc"),
+    ]);
+    let plan = s.dry_run("ORGANIZE", "inbox", json!({})).await;
+    let planned = s.records(&plan).await;
+    let photo = planned
+        .iter()
+        .find(|r| r["originalPath"] == "inbox/a.jpg")
+        .unwrap();
+    assert_eq!(photo["newPath"], "inbox/Images/a.jpg");
+    // Someone puts a file exactly where the photo was to go.
+    s.write(&[("inbox/Images/a.jpg", b"somebody else's photo")]);
+    let applied = s.apply_plan(&plan).await;
+    let done = s.wait(&applied).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["filesProcessed"], 2, "{done}");
+    assert_eq!(s.read("inbox/Images/a.jpg"), b"somebody else's photo");
+    assert_eq!(s.read("inbox/Images/a (1).jpg"), b"the photo");
+    let records = s.records(&applied).await;
+    let moved = records
+        .iter()
+        .find(|r| r["originalPath"] == "inbox/a.jpg")
+        .unwrap();
+    assert_eq!(
+        moved["newPath"], "inbox/Images/a (1).jpg",
+        "the record says where it went"
+    );
+    // And the rollback brings it back from there.
+    let undone = s.rollback_and_wait(&applied).await;
+    assert_eq!(undone["status"], "COMPLETED", "{undone}");
+    assert_eq!(s.read("inbox/a.jpg"), b"the photo");
+    assert_eq!(s.read("inbox/Images/a.jpg"), b"somebody else's photo");
+}
