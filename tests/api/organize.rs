@@ -171,7 +171,9 @@ async fn a_file_that_cannot_move_is_failed_reported_and_left_in_place() {
         ("f/x.jpg", b"photo"),
     ]);
 
-    let op = s.run("ORGANIZE", "f", json!({ "exclude": ["Images"] })).await;
+    let op = s
+        .run("ORGANIZE", "f", json!({ "exclude": ["Images"] }))
+        .await;
 
     assert_eq!(op["status"], "COMPLETED", "{op}");
     assert_eq!(

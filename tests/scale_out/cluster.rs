@@ -289,6 +289,59 @@ impl Cluster {
         }
     }
 
+    /// Uploads files into a folder of the user's space, through the API.
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    pub async fn upload(
+        &self,
+        server: usize,
+        account: &Account,
+        folder: &str,
+        files: &[(String, Vec<u8>)],
+    ) -> Value {
+        let operations = json!({
+            "query": "mutation($path: String!, $files: [Upload!]!) { uploadFiles(path: $path, files: $files) { path } }",
+            "variables": { "path": folder, "files": vec![Value::Null; files.len()] }
+        });
+        let map: serde_json::Map<String, Value> = (0..files.len())
+            .map(|i| (i.to_string(), json!([format!("variables.files.{i}")])))
+            .collect();
+        let mut form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", Value::Object(map).to_string());
+        for (i, (name, content)) in files.iter().enumerate() {
+            form = form.part(
+                i.to_string(),
+                reqwest::multipart::Part::bytes(content.clone()).file_name(name.clone()),
+            );
+        }
+        self.http
+            .post(self.url(server, "/graphql"))
+            .bearer_auth(&account.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// How many entries a folder of the user's space has, through the API.
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    pub async fn count(&self, server: usize, account: &Account, folder: &str) -> i64 {
+        let body = self
+            .gql(
+                server,
+                account,
+                "query($p: String) { files(path: $p) { totalCount } }",
+                json!({ "p": folder }),
+            )
+            .await;
+        body["data"]["files"]["totalCount"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{body}"))
+    }
+
     fn user_dir(&self, account: &Account) -> PathBuf {
         self.storage().join("users").join(&account.id)
     }

@@ -251,3 +251,85 @@ async fn the_sign_in_limit_is_shared_by_every_server() {
     assert_eq!(attempt(a).await, "RATE_LIMITED");
     assert_eq!(attempt(b).await, "RATE_LIMITED");
 }
+
+/// The same take-over on an object store (`TEST_S3_URL`, moto in CI): files are uploaded
+/// and checked through the API, and the organize records each file's SHA-256 so that the
+/// rollback verifies every byte it puts back.
+#[cfg(feature = "s3")]
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL, TEST_S3_URL and redis-server: run by .ci/run"]
+async fn on_object_storage_a_killed_worker_is_taken_over_and_the_rollback_is_exact() {
+    let s3 = std::env::var("TEST_S3_URL").expect("TEST_S3_URL names the S3 server");
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    cluster.env("STORAGE_URL", &s3);
+    let a = cluster.serve().await;
+    let first = cluster.worker().await;
+    let ada = cluster.signup(a, "ada").await;
+    let files = 600;
+    for start in (0..files).step_by(100) {
+        let batch: Vec<(String, Vec<u8>)> = (start..start + 100)
+            .map(|i| {
+                (
+                    format!("file {i}.txt"),
+                    format!("object content {i}").into_bytes(),
+                )
+            })
+            .collect();
+        let uploaded = cluster
+            .upload(a, &ada, &format!("inbox/d{}", start / 100), &batch)
+            .await;
+        assert_eq!(
+            uploaded["data"]["uploadFiles"].as_array().map(Vec::len),
+            Some(100),
+            "{uploaded}"
+        );
+    }
+    let op = cluster
+        .gql(a, &ada, START, json!({ "i": { "type": "ORGANIZE", "rootPath": "inbox", "options": { "hashFiles": true } } }))
+        .await;
+    let id = op["data"]["startOperation"]["id"]
+        .as_str()
+        .expect("started")
+        .to_string();
+    wait_until(Duration::from_secs(120), || async {
+        let now = cluster.gql(a, &ada, GET, json!({ "id": id })).await;
+        now["data"]["operation"]["filesProcessed"]
+            .as_i64()
+            .unwrap_or(0)
+            > 20
+    })
+    .await;
+    cluster.kill(first);
+    cluster.worker().await;
+    cluster.worker().await;
+    let done = cluster.wait(a, &ada, &id, Duration::from_secs(300)).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["filesProcessed"], files, "{done}");
+    assert_eq!(cluster.count(a, &ada, "inbox/Documents").await, files);
+    let undo = cluster
+        .gql(
+            a,
+            &ada,
+            "mutation($id: ID!) { rollbackOperation(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let undo_id = undo["data"]["rollbackOperation"]["id"]
+        .as_str()
+        .expect("rollback")
+        .to_string();
+    let undone = cluster
+        .wait(a, &ada, &undo_id, Duration::from_secs(300))
+        .await;
+    // Every file back, each checked against the hash recorded when it moved.
+    assert_eq!(undone["status"], "COMPLETED", "{undone}");
+    assert_eq!(undone["filesProcessed"], files, "{undone}");
+    assert_eq!(undone["filesSkipped"], 0, "{undone}");
+    for folder in 0..files / 100 {
+        assert_eq!(
+            cluster.count(a, &ada, &format!("inbox/d{folder}")).await,
+            100
+        );
+    }
+}
