@@ -72,7 +72,9 @@ async fn a_worker_killed_mid_organize_is_taken_over_and_every_file_moves_once() 
     let a = cluster.serve().await;
     let first = cluster.worker().await;
     let ada = cluster.signup(a, "ada").await;
-    let files = 4000;
+    // Large enough that moving takes seconds: counters reach the database once a second,
+    // so the kill is aimed at the start of the move phase, which is written at once.
+    let files = 30_000;
     cluster.write_tree(&ada, "inbox", files);
     let before = cluster.tree(&ada);
     let op = cluster.gql(a, &ada, START, organize_input("inbox")).await;
@@ -148,18 +150,15 @@ async fn a_cancel_sent_to_one_server_stops_the_worker_running_the_job() {
     let b = cluster.serve().await;
     cluster.worker().await;
     let ada = cluster.signup(a, "ada").await;
-    cluster.write_tree(&ada, "inbox", 4000);
+    cluster.write_tree(&ada, "inbox", 30_000);
     let op = cluster.gql(a, &ada, START, organize_input("inbox")).await;
     let id = op["data"]["startOperation"]["id"]
         .as_str()
         .expect("started")
         .to_string();
-    wait_until(Duration::from_secs(60), || async {
+    wait_until(Duration::from_secs(120), || async {
         let now = cluster.gql(a, &ada, GET, json!({ "id": id })).await;
-        now["data"]["operation"]["filesProcessed"]
-            .as_i64()
-            .unwrap_or(0)
-            > 0
+        now["data"]["operation"]["phase"] == "MOVING"
     })
     .await;
     cluster
@@ -172,7 +171,7 @@ async fn a_cancel_sent_to_one_server_stops_the_worker_running_the_job() {
         .await;
     let done = cluster.wait(b, &ada, &id, Duration::from_secs(10)).await;
     assert_eq!(done["status"], "CANCELLED", "{done}");
-    assert!(done["filesProcessed"].as_i64().unwrap() < 4000, "{done}");
+    assert!(done["filesProcessed"].as_i64().unwrap() < 30_000, "{done}");
 }
 
 #[tokio::test]
