@@ -42,7 +42,7 @@ async fn cancel_stops_a_pending_operation_at_once() {
 #[tokio::test]
 async fn cancel_stops_a_running_operation_and_what_it_did_rolls_back() {
     let s = Space::new().await;
-    many_files(&s, 3000);
+    many_files(&s, BIG);
     let before = s.tree();
     let started = s.start("ORGANIZE", "many", json!({})).await;
     loop {
@@ -58,10 +58,10 @@ async fn cancel_stops_a_running_operation_and_what_it_did_rolls_back() {
 
     assert_eq!(op["status"], "CANCELLED", "{op}");
     let processed = op["filesProcessed"].as_i64().unwrap();
-    assert!(processed < 3000, "stopped early: {op}");
+    assert!(processed < BIG as i64, "stopped early: {op}");
     assert_eq!(
         processed + op["filesSkipped"].as_i64().unwrap(),
-        3000,
+        BIG as i64,
         "every record has an outcome: {op}"
     );
     assert_eq!(contents(&s.tree()), contents(&before));
@@ -160,7 +160,8 @@ async fn cancel_in_phase(s: &Space, op: &Value, phase: &str, counter: &str) -> V
             now["status"] == "PENDING" || now["status"] == "RUNNING",
             "the operation ended before it could be cancelled in {phase}: {now}"
         );
-        if now["phase"] == phase && now[counter].as_i64().unwrap_or(0) > 0 {
+        // Counters reach the database once a second; a phase change at once.
+        if now["phase"] == phase && (counter.is_empty() || now[counter].as_i64().unwrap_or(0) > 0) {
             break;
         }
         assert!(Instant::now() < deadline, "never reached {phase}: {now}");
@@ -256,7 +257,7 @@ async fn a_cancel_while_moving_leaves_every_file_accounted_for() {
     let s = Space::new().await;
     many_files(&s, BIG);
     let op = s.start("ORGANIZE", "many", json!({})).await;
-    let done = cancel_in_phase(&s, &op, "MOVING", "filesProcessed").await;
+    let done = cancel_in_phase(&s, &op, "MOVING", "").await;
     let statuses = statuses(&s, &op).await;
     assert!(!statuses.contains_key("PLANNED"), "{statuses:?}");
     let moved = statuses.get("DONE").copied().unwrap_or(0);
@@ -280,7 +281,7 @@ async fn a_cancel_during_a_rollback_stops_it_and_accounts_for_every_file() {
     let organized = s.run("ORGANIZE", "many", json!({})).await;
     assert_eq!(organized["status"], "COMPLETED", "{organized}");
     let rollback = s.rollback(&organized).await;
-    let done = cancel_in_phase(&s, &rollback, "MOVING", "filesProcessed").await;
+    let done = cancel_in_phase(&s, &rollback, "MOVING", "").await;
     let statuses = statuses(&s, &rollback).await;
     assert!(!statuses.contains_key("PLANNED"), "{statuses:?}");
     let back = statuses.get("DONE").copied().unwrap_or(0);
