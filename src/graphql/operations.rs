@@ -13,7 +13,7 @@ use crate::{
         connection::{Conn, connection, parse_cursor},
         context,
         ids::parse_id,
-        scalars::{BigInt, DateTime},
+        scalars::{BigInt, DateTime, count},
     },
     operations::{commands, queries},
     paging::page_size,
@@ -82,10 +82,6 @@ impl From<RecordStatus> for FileRecordStatus {
             RecordStatus::Reverted => Self::Reverted,
         }
     }
-}
-
-fn count(n: i64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// An organize, duplicate cleanup or rollback, and how it went.

@@ -54,3 +54,9 @@ impl From<chrono::DateTime<chrono::Utc>> for DateTime {
         Self(value)
     }
 }
+
+/// A count for a GraphQL `Int` (32-bit): saturates instead of wrapping. Byte counts use
+/// `BigInt` instead.
+pub fn count(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}

@@ -6,7 +6,10 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use entity::states::OperationStatus;
 
-use crate::{error::AppError, graphql::context};
+use crate::{
+    error::AppError,
+    graphql::{context, scalars::count},
+};
 
 #[derive(SimpleObject)]
 pub struct ServerStatus {
@@ -62,14 +65,10 @@ impl ServerQuery {
             queue: state.queue.backend_name().into(),
             progress_bus: state.bus.backend_name().into(),
             rate_limiter: state.limiter.backend_name().into(),
-            queue_depth: clamp(stats.depth.unwrap_or(pending as i64)),
-            workers: clamp(state.config.workers as i64),
-            reclaims: clamp(stats.reclaims),
-            workers_seen: clamp(stats.workers_seen.unwrap_or(state.config.workers as i64)),
+            queue_depth: count(stats.depth.unwrap_or(pending as i64)),
+            workers: count(state.config.workers as i64),
+            reclaims: count(stats.reclaims),
+            workers_seen: count(stats.workers_seen.unwrap_or(state.config.workers as i64)),
         })
     }
-}
-
-fn clamp(n: i64) -> i32 {
-    i32::try_from(n).unwrap_or(if n < 0 { 0 } else { i32::MAX })
 }

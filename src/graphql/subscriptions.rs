@@ -15,7 +15,7 @@ use crate::{
     graphql::{
         context,
         operations::{OperationPhase, OperationStatus},
-        scalars::{BigInt, DateTime},
+        scalars::{BigInt, DateTime, count},
     },
     jobs::bus::ProgressEvent,
     operations::queries,
@@ -44,10 +44,6 @@ pub struct OperationProgress {
     pub files_per_second: Option<f64>,
     /// Seconds left at that rate, once the total is known; null otherwise.
     pub seconds_left: Option<i32>,
-}
-
-fn count(n: i64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// Turns events into `OperationProgress`, keeping `percent` monotonic per subscriber.
