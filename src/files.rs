@@ -43,7 +43,7 @@ pub async fn upload(
     files: Vec<Incoming>,
 ) -> AppResult<Vec<FileMeta>> {
     let folder = paths::normalize("path", folder)?;
-    if paths::is_within(&folder, crate::engine::TRASH_DIR) {
+    if crate::engine::options::is_reserved(&folder) {
         return Err(AppError::bad_input(
             "path",
             "uploads cannot go into the trash folder",

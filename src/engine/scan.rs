@@ -5,8 +5,8 @@ use chrono::Utc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::{
-    engine::{Options, TRASH_DIR},
-    storage::{FileMeta, paths},
+    engine::{Options, options},
+    storage::FileMeta,
 };
 
 pub struct Filter {
@@ -32,7 +32,7 @@ impl Filter {
 
     /// Whether the operation looks at this file at all.
     pub fn wants(&self, path: &str) -> bool {
-        if paths::is_within(path, TRASH_DIR) {
+        if options::is_reserved(path) {
             return false;
         }
         let relative = path

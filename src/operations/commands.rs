@@ -17,7 +17,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    engine::{Options, Source, TRASH_DIR, trash_path},
+    engine::{Options, Source, options, trash_path},
     error::{AppError, AppResult},
     jobs::bus::ProgressEvent,
     operations::find_owned,
@@ -58,7 +58,7 @@ pub async fn start(
         }
         None => return Err(AppError::bad_input("rootPath", "rootPath does not exist")),
     }
-    if paths::is_within(&root, TRASH_DIR) {
+    if options::is_reserved(&root) {
         return Err(AppError::bad_input(
             "rootPath",
             "the trash folder cannot be organized",
