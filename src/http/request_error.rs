@@ -109,16 +109,11 @@ impl RequestError {
                     json!({ "code": "INTERNAL_SERVER_ERROR", "requestId": request_id }),
                 )
             }
+            // The same message and extensions a resolver's error gets (`AppError::extend`).
             Self::App(err) => {
-                let mut extensions = json!({ "code": err.code() });
-                match &err {
-                    AppError::BadUserInput { field, .. } => extensions["field"] = json!(field),
-                    AppError::RateLimited { retry_after } => {
-                        extensions["retryAfter"] = json!(retry_after)
-                    }
-                    _ => {}
-                }
-                (err.to_string(), extensions)
+                let error = async_graphql::ErrorExtensions::extend(&err);
+                let extensions = serde_json::to_value(&error.extensions).unwrap_or_default();
+                (error.message, extensions)
             }
         };
         (
