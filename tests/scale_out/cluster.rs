@@ -387,26 +387,64 @@ impl Cluster {
     }
 
     /// Polls the operation until it ends; the final operation.
-    pub async fn wait(&self, server: usize, account: &Account, id: &str, limit: Duration) -> Value {
+    /// `startOperation`; the new operation's id (the test fails if it was refused).
+    pub async fn start(&self, server: usize, account: &Account, input: Value) -> String {
+        let body = self
+            .gql(
+                server,
+                account,
+                "mutation($i: StartOperationInput!) { startOperation(input: $i) { id } }",
+                input,
+            )
+            .await;
+        body["data"]["startOperation"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not started: {body}"))
+            .to_string()
+    }
+
+    /// The operation as the API shows it now.
+    pub async fn operation(&self, server: usize, account: &Account, id: &str) -> Value {
+        let body = self
+            .gql(server, account, "query($id: ID!) { operation(id: $id) { id status phase filesTotal filesProcessed filesSkipped errorMessage } }", json!({ "id": id }))
+            .await;
+        body["data"]["operation"].clone()
+    }
+
+    /// Polls the operation until `done` holds for it; the operation then. Fails the test
+    /// (with the processes' logs) after `limit`.
+    pub async fn wait_for(
+        &self,
+        server: usize,
+        account: &Account,
+        id: &str,
+        limit: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + limit;
         loop {
-            let body = self
-                .gql(server, account, "query($id: ID!) { operation(id: $id) { id status phase filesTotal filesProcessed filesSkipped errorMessage } }", json!({ "id": id }))
-                .await;
-            let op = &body["data"]["operation"];
-            if matches!(
-                op["status"].as_str(),
-                Some("COMPLETED" | "FAILED" | "CANCELLED")
-            ) {
-                return op.clone();
+            let op = self.operation(server, account, id).await;
+            if done(&op) {
+                return op;
             }
             assert!(
                 Instant::now() < deadline,
-                "operation {id} did not end in {limit:?}: {body}\n{}",
+                "operation {id}: still waiting after {limit:?}: {op}\n{}",
                 self.logs()
             );
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Polls the operation until it ends; the final operation.
+    pub async fn wait(&self, server: usize, account: &Account, id: &str, limit: Duration) -> Value {
+        self.wait_for(server, account, id, limit, |op| {
+            matches!(
+                op["status"].as_str(),
+                Some("COMPLETED" | "FAILED" | "CANCELLED")
+            )
+        })
+        .await
     }
 
     fn logs(&self) -> String {

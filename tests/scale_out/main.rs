@@ -18,9 +18,10 @@ fn organize_input(root: &str) -> Value {
     json!({ "i": { "type": "ORGANIZE", "rootPath": root } })
 }
 
-const START: &str =
-    "mutation($i: StartOperationInput!) { startOperation(input: $i) { id status } }";
-const GET: &str = "query($id: ID!) { operation(id: $id) { id status phase filesTotal filesProcessed filesSkipped errorMessage } }";
+/// Work to see: the operation has moved more than `n` files.
+fn moved_more_than(n: i64) -> impl Fn(&Value) -> bool {
+    move |op| op["filesProcessed"].as_i64().unwrap_or(0) > n
+}
 
 #[tokio::test]
 #[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
@@ -33,11 +34,7 @@ async fn an_operation_started_on_one_server_is_watched_to_its_end_on_another() {
     cluster.worker().await;
     let ada = cluster.signup(a, "ada").await;
     cluster.write_tree(&ada, "inbox", 300);
-    let op = cluster.gql(a, &ada, START, organize_input("inbox")).await;
-    let id = op["data"]["startOperation"]["id"]
-        .as_str()
-        .expect("started")
-        .to_string();
+    let id = cluster.start(a, &ada, organize_input("inbox")).await;
     // Watched through the other server, which runs no workers: every event came from a
     // worker process through Redis.
     let events = cluster.watch(b, &ada, &id).await;
@@ -72,31 +69,19 @@ async fn a_worker_killed_mid_organize_is_taken_over_and_every_file_moves_once() 
     let a = cluster.serve().await;
     let first = cluster.worker().await;
     let ada = cluster.signup(a, "ada").await;
-    // Large enough that moving takes seconds: counters reach the database once a second,
-    // so the kill is aimed at the start of the move phase, which is written at once.
+    // Large enough that moving takes seconds, so the kill (once the move counters, written
+    // once a second, show work done) lands in the middle of it.
     let files = 30_000;
     cluster.write_tree(&ada, "inbox", files);
     let before = cluster.tree(&ada);
-    let op = cluster.gql(a, &ada, START, organize_input("inbox")).await;
-    let id = op["data"]["startOperation"]["id"]
-        .as_str()
-        .expect("started")
-        .to_string();
+    let id = cluster.start(a, &ada, organize_input("inbox")).await;
     // Kill the only worker in the middle of moving, then bring in a second one.
-    wait_until(Duration::from_secs(60), || async {
-        let now = cluster.gql(a, &ada, GET, json!({ "id": id })).await;
-        now["data"]["operation"]["filesProcessed"]
-            .as_i64()
-            .unwrap_or(0)
-            > 200
-    })
-    .await;
+    cluster
+        .wait_for(a, &ada, &id, Duration::from_secs(60), moved_more_than(200))
+        .await;
     cluster.kill(first);
-    let killed_at = cluster.gql(a, &ada, GET, json!({ "id": id })).await;
-    assert_eq!(
-        killed_at["data"]["operation"]["status"], "RUNNING",
-        "{killed_at}"
-    );
+    let killed_at = cluster.operation(a, &ada, &id).await;
+    assert_eq!(killed_at["status"], "RUNNING", "{killed_at}");
     cluster.worker().await;
     let done = cluster.wait(a, &ada, &id, Duration::from_secs(120)).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
@@ -151,16 +136,12 @@ async fn a_cancel_sent_to_one_server_stops_the_worker_running_the_job() {
     cluster.worker().await;
     let ada = cluster.signup(a, "ada").await;
     cluster.write_tree(&ada, "inbox", 30_000);
-    let op = cluster.gql(a, &ada, START, organize_input("inbox")).await;
-    let id = op["data"]["startOperation"]["id"]
-        .as_str()
-        .expect("started")
-        .to_string();
-    wait_until(Duration::from_secs(120), || async {
-        let now = cluster.gql(a, &ada, GET, json!({ "id": id })).await;
-        now["data"]["operation"]["phase"] == "MOVING"
-    })
-    .await;
+    let id = cluster.start(a, &ada, organize_input("inbox")).await;
+    cluster
+        .wait_for(a, &ada, &id, Duration::from_secs(120), |op| {
+            op["phase"] == "MOVING"
+        })
+        .await;
     cluster
         .gql(
             b,
@@ -185,16 +166,12 @@ async fn redis_stopped_and_started_mid_run_loses_nothing() {
     let ada = cluster.signup(a, "ada").await;
     cluster.write_tree(&ada, "one", 3000);
     cluster.write_tree(&ada, "two", 50);
-    let first = cluster.gql(a, &ada, START, organize_input("one")).await;
-    let first = first["data"]["startOperation"]["id"]
-        .as_str()
-        .expect("started")
-        .to_string();
-    wait_until(Duration::from_secs(60), || async {
-        let now = cluster.gql(a, &ada, GET, json!({ "id": first })).await;
-        now["data"]["operation"]["status"] == "RUNNING"
-    })
-    .await;
+    let first = cluster.start(a, &ada, organize_input("one")).await;
+    cluster
+        .wait_for(a, &ada, &first, Duration::from_secs(60), |op| {
+            op["status"] == "RUNNING"
+        })
+        .await;
     redis.stop();
     // Queries keep answering; readiness says Redis is away.
     let me = cluster.gql(a, &ada, "{ me { id } }", json!({})).await;
@@ -204,11 +181,7 @@ async fn redis_stopped_and_started_mid_run_loses_nothing() {
     })
     .await;
     // An operation started now is accepted (stored; queued once Redis is back).
-    let second = cluster.gql(a, &ada, START, organize_input("two")).await;
-    let second = second["data"]["startOperation"]["id"]
-        .as_str()
-        .expect("accepted while Redis is down")
-        .to_string();
+    let second = cluster.start(a, &ada, organize_input("two")).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     redis.start_again().await;
     wait_until(Duration::from_secs(30), || async {
@@ -284,21 +257,12 @@ async fn on_object_storage_a_killed_worker_is_taken_over_and_the_rollback_is_exa
             "{uploaded}"
         );
     }
-    let op = cluster
-        .gql(a, &ada, START, json!({ "i": { "type": "ORGANIZE", "rootPath": "inbox", "options": { "hashFiles": true } } }))
+    let id = cluster
+        .start(a, &ada, json!({ "i": { "type": "ORGANIZE", "rootPath": "inbox", "options": { "hashFiles": true } } }))
         .await;
-    let id = op["data"]["startOperation"]["id"]
-        .as_str()
-        .expect("started")
-        .to_string();
-    wait_until(Duration::from_secs(120), || async {
-        let now = cluster.gql(a, &ada, GET, json!({ "id": id })).await;
-        now["data"]["operation"]["filesProcessed"]
-            .as_i64()
-            .unwrap_or(0)
-            > 20
-    })
-    .await;
+    cluster
+        .wait_for(a, &ada, &id, Duration::from_secs(120), moved_more_than(20))
+        .await;
     cluster.kill(first);
     cluster.worker().await;
     cluster.worker().await;
