@@ -24,12 +24,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    engine::{Engine, failure::Failure, hash::sha256, records, tracker::Tracker},
-    storage::{IN_FLIGHT, StorageError, UserSpace},
+    engine::{Engine, failure::Failure, hash, records, tracker::Tracker},
+    storage::{FileMeta, IN_FLIGHT, Local, StorageError, UserSpace},
 };
 
-/// Records per round trip; also how often a running operation notices a cancel.
-const BATCH: u64 = 128;
+/// Records per round trip; also how often a running operation notices a cancel. On a
+/// local folder a batch is a few milliseconds of system calls, so it can be large (the
+/// database round trips are then what is left to pay); elsewhere each file is a request.
+const LOCAL_BATCH: u64 = 1024;
+const REMOTE_BATCH: u64 = 128;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Mode {
@@ -76,9 +79,13 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
     let space = engine.storage.space(tracker.op.user_id);
     let mut claimed_total = 0u64;
     let mut after: Option<i64> = None;
+    let size = match space.local() {
+        Some(_) => LOCAL_BATCH,
+        None => REMOTE_BATCH,
+    };
     loop {
         tracker.stop_if_cancelled()?;
-        let (batch, last) = next_batch(tracker, mode, after).await?;
+        let (batch, last) = next_batch(tracker, mode, after, size).await?;
         let Some(last) = last else {
             return Ok(());
         };
@@ -87,7 +94,7 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
         if batch.is_empty() {
             continue;
         }
-        let prepared = prepare_batch(&space, batch, mode).await;
+        let prepared = prepare_batch(&space, batch, mode).await?;
         write_ahead(tracker.db(), &prepared).await?;
         let direct = space.moves_without_placeholder();
         let prepared = claim_batch(&space, prepared, direct).await;
@@ -98,7 +105,7 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
         // Destinations taken since the plan go again, by the placeholder route.
         let mut outcomes = Vec::new();
         let mut retry: Batch = Vec::new();
-        for (record, outcome) in move_batch(&space, prepared).await {
+        for (record, outcome) in move_batch(&space, prepared).await? {
             match outcome {
                 Outcome::Collided(wanted) => retry.push((
                     record,
@@ -113,7 +120,7 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
         if !retry.is_empty() {
             let retry = claim_batch(&space, retry, false).await;
             record_claims(tracker.db(), &retry).await?;
-            outcomes.extend(move_batch(&space, retry).await);
+            outcomes.extend(move_batch(&space, retry).await?);
         }
         record_outcomes(tracker, outcomes, mode).await?;
         tracker.tick().await?;
@@ -129,6 +136,7 @@ async fn next_batch(
     tracker: &Tracker,
     mode: Mode,
     after: Option<i64>,
+    size: u64,
 ) -> anyhow::Result<(Vec<file_records::Model>, Option<i64>)> {
     let query =
         file_records::Entity::find().filter(file_records::Column::OperationId.eq(tracker.op.id));
@@ -143,7 +151,7 @@ async fn next_batch(
         (Mode::Fresh | Mode::Plan, None) => query.order_by_asc(file_records::Column::Seq),
     };
     let rows = query
-        .limit(BATCH)
+        .limit(size)
         .all(tracker.db())
         .await
         .context("read the next records to apply")?;
@@ -155,40 +163,53 @@ async fn next_batch(
     Ok((todo, last))
 }
 
-/// Step 1: Checks each file and claims its destination, many at once.
-async fn prepare_batch(space: &UserSpace, batch: Vec<file_records::Model>, mode: Mode) -> Batch {
-    futures::stream::iter(batch)
+/// Step 1: Checks each file against what its record says. On a local folder the whole
+/// batch is looked at in one blocking call; elsewhere many files at once.
+async fn prepare_batch(
+    space: &UserSpace,
+    batch: Vec<file_records::Model>,
+    mode: Mode,
+) -> anyhow::Result<Batch> {
+    let decide = move |record: &file_records::Model, facts: anyhow::Result<Facts>| {
+        facts.map(|facts| decide(record, mode, facts)).unwrap_or_else(|err| {
+            tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "could not prepare a move");
+            Prepared::Finished(Outcome::Failed(storage_error(&err)))
+        })
+    };
+    if let Some(mut local) = space.local() {
+        return tokio::task::spawn_blocking(move || {
+            batch
+                .into_iter()
+                .map(|record| {
+                    let prepared = decide(&record, local_facts(&mut local, &record, mode));
+                    (record, prepared)
+                })
+                .collect()
+        })
+        .await
+        .context("prepare a batch");
+    }
+    Ok(futures::stream::iter(batch)
         .map(|record| async move {
-            let prepared = prepare(space, &record, mode).await.unwrap_or_else(|err| {
-                tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "could not prepare a move");
-                Prepared::Finished(Outcome::Failed(storage_error(&err)))
-            });
+            let prepared = decide(&record, facts(space, &record, mode).await);
             (record, prepared)
         })
         .buffered(IN_FLIGHT)
         .collect()
-        .await
+        .await)
 }
 
 /// Step 2: Marks the records about to move `moving`, with their destination as planned,
 /// before any placeholder is claimed.
 async fn write_ahead(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Result<()> {
-    let moving: Vec<(Uuid, Option<String>)> = prepared
+    // Every destination so far is the planned one (`new_path` already): only the
+    // status changes.
+    let moving: Vec<Uuid> = prepared
         .iter()
-        .filter_map(|(record, prepared)| match prepared {
-            Prepared::Claim { wanted: to, .. }
-            | Prepared::Move { to }
-            | Prepared::Direct { to, .. } => Some((record.id, Some(to.clone()))),
-            Prepared::Finished(_) => None,
-        })
+        .filter(|(_, prepared)| !matches!(prepared, Prepared::Finished(_)))
+        .map(|(record, _)| record.id)
         .collect();
-    records::set_status(
-        db,
-        RecordStatus::Moving,
-        file_records::Column::NewPath,
-        moving,
-    )
-    .await
+    records::mark(db, RecordStatus::Moving, moving).await
 }
 
 /// Step 3: Claims each destination still to claim, many at once; with `direct`, nothing
@@ -255,25 +276,44 @@ async fn record_claims(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::R
     Ok(moving)
 }
 
-/// Step 4: Moves each file onto its claimed destination, many at once.
-async fn move_batch(space: &UserSpace, prepared: Batch) -> Vec<(file_records::Model, Outcome)> {
-    futures::stream::iter(prepared)
+/// Step 4: Moves each file: on a local folder, the direct moves of the batch in one
+/// blocking call; the rest onto their claimed destinations, many at once.
+async fn move_batch(
+    space: &UserSpace,
+    prepared: Batch,
+) -> anyhow::Result<Vec<(file_records::Model, Outcome)>> {
+    let (direct, claimed): (Batch, Batch) = prepared
+        .into_iter()
+        .partition(|(_, prepared)| matches!(prepared, Prepared::Direct { .. }));
+    let mut outcomes: Vec<(file_records::Model, Outcome)> = match space.local() {
+        Some(mut local) if !direct.is_empty() => tokio::task::spawn_blocking(move || {
+            direct
+                .into_iter()
+                .map(|(record, prepared)| {
+                    let outcome = match prepared {
+                        Prepared::Direct { to, exact } => {
+                            let moved = local.move_no_replace(&record.original_path, &to);
+                            direct_outcome(&record, moved, to, exact)
+                        }
+                        _ => Outcome::Failed("not a direct move".into()),
+                    };
+                    (record, outcome)
+                })
+                .collect()
+        })
+        .await
+        .context("move a batch")?,
+        _ => direct
+            .into_iter()
+            .map(|(record, _)| (record, Outcome::Failed("no local folder".into())))
+            .collect(),
+    };
+    let claimed: Vec<_> = futures::stream::iter(claimed)
         .map(|(record, prepared)| async move {
             let outcome = match prepared {
                 Prepared::Finished(outcome) => outcome,
-                Prepared::Claim { .. } => Outcome::Failed("destination not claimed".into()),
-                Prepared::Direct { to, exact } => {
-                    match space.move_no_replace(&record.original_path, &to).await {
-                        Ok(true) => Outcome::Done(to),
-                        Ok(false) if exact => Outcome::Skipped(
-                            "its original place is taken by another file".into(),
-                        ),
-                        Ok(false) => Outcome::Collided(to),
-                        Err(err) => {
-                            tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "move failed");
-                            Outcome::Failed(storage_error(&err))
-                        }
-                    }
+                Prepared::Claim { .. } | Prepared::Direct { .. } => {
+                    Outcome::Failed("destination not claimed".into())
                 }
                 Prepared::Move { to } => {
                     let size = record.file_size_bytes.max(0) as u64;
@@ -291,7 +331,29 @@ async fn move_batch(space: &UserSpace, prepared: Batch) -> Vec<(file_records::Mo
         })
         .buffered(IN_FLIGHT)
         .collect()
-        .await
+        .await;
+    outcomes.extend(claimed);
+    Ok(outcomes)
+}
+
+/// What a move that refuses to replace came to.
+fn direct_outcome(
+    record: &file_records::Model,
+    moved: anyhow::Result<bool>,
+    to: String,
+    exact: bool,
+) -> Outcome {
+    match moved {
+        Ok(true) => Outcome::Done(to),
+        Ok(false) if exact => {
+            Outcome::Skipped("its original place is taken by another file".into())
+        }
+        Ok(false) => Outcome::Collided(to),
+        Err(err) => {
+            tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "move failed");
+            Outcome::Failed(storage_error(&err))
+        }
+    }
 }
 
 /// Step 5: Records each outcome, in one transaction per batch; a rollback also marks the
@@ -301,8 +363,8 @@ async fn record_outcomes(
     outcomes: Vec<(file_records::Model, Outcome)>,
     mode: Mode,
 ) -> anyhow::Result<()> {
-    let (mut done, mut skipped, mut failed, mut reverted) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut done, mut done_elsewhere, mut skipped, mut failed, mut reverted) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (record, outcome) in outcomes {
         match outcome {
             Outcome::Done(to) => {
@@ -312,7 +374,11 @@ async fn record_outcomes(
                     tracker.op.space_saved_bytes += record.file_size_bytes;
                 }
                 reverted.push(record.seq);
-                done.push((record.id, Some(to)));
+                if record.new_path.as_deref() == Some(to.as_str()) {
+                    done.push(record.id);
+                } else {
+                    done_elsewhere.push((record.id, Some(to)));
+                }
             }
             Outcome::Skipped(reason) => {
                 tracker.op.files_skipped += 1;
@@ -323,11 +389,12 @@ async fn record_outcomes(
         }
     }
     let txn = tracker.db().begin().await.context("begin a batch")?;
+    records::mark(&txn, RecordStatus::Done, done).await?;
     records::set_status(
         &txn,
         RecordStatus::Done,
         file_records::Column::NewPath,
-        done,
+        done_elsewhere,
     )
     .await?;
     records::set_status(
@@ -380,39 +447,108 @@ fn storage_error(err: &anyhow::Error) -> String {
     "storage error".into()
 }
 
-async fn prepare(
+/// What storage says about a record's file, gathered before deciding what to do with it.
+#[derive(Default)]
+struct Facts {
+    /// The regular file at the record's original path.
+    source: Option<FileMeta>,
+    /// When resuming a move: what is at the planned destination.
+    destination: Option<FileMeta>,
+    /// For a rollback of a file whose hash is known and whose size still matches: its
+    /// hash now.
+    content: Option<String>,
+}
+
+/// Whether the file's content must be hashed again before it goes back.
+fn needs_content(record: &file_records::Model, mode: Mode, source: &FileMeta) -> bool {
+    matches!(mode, Mode::Rollback { .. })
+        && record.file_hash.is_some()
+        && source.size == record.file_size_bytes.max(0) as u64
+}
+
+async fn facts(
     space: &UserSpace,
     record: &file_records::Model,
     mode: Mode,
-) -> anyhow::Result<Prepared> {
-    let skip = |reason: &str| Ok(Prepared::Finished(Outcome::Skipped(reason.to_string())));
-    let Some(wanted) = record.new_path.clone() else {
-        return skip("nothing to do");
+) -> anyhow::Result<Facts> {
+    let Some(wanted) = &record.new_path else {
+        return Ok(Facts::default());
     };
-    let expected = record.file_size_bytes.max(0) as u64;
     let source = space
         .stat(&record.original_path)
         .await?
         .filter(|f| !f.is_dir);
+    let destination = match record.status {
+        RecordStatus::Moving => space.stat(wanted).await?,
+        _ => None,
+    };
+    let content = match &source {
+        Some(source) if needs_content(record, mode, source) => {
+            Some(hash::sha256(space, &record.original_path).await?)
+        }
+        _ => None,
+    };
+    Ok(Facts {
+        source,
+        destination,
+        content,
+    })
+}
+
+/// `facts` on a local folder, blocking.
+fn local_facts(
+    local: &mut Local,
+    record: &file_records::Model,
+    mode: Mode,
+) -> anyhow::Result<Facts> {
+    let Some(wanted) = &record.new_path else {
+        return Ok(Facts::default());
+    };
+    let source = local.stat(&record.original_path)?.filter(|f| !f.is_dir);
+    let destination = match record.status {
+        RecordStatus::Moving => local.stat(wanted)?,
+        _ => None,
+    };
+    let content = match &source {
+        Some(source) if needs_content(record, mode, source) => {
+            Some(hash::sha256_local(local, &record.original_path)?)
+        }
+        _ => None,
+    };
+    Ok(Facts {
+        source,
+        destination,
+        content,
+    })
+}
+
+/// What to do with a record's file, given what storage says about it.
+fn decide(record: &file_records::Model, mode: Mode, facts: Facts) -> Prepared {
+    let skip = |reason: &str| Prepared::Finished(Outcome::Skipped(reason.to_string()));
+    let Some(wanted) = record.new_path.clone() else {
+        return skip("nothing to do");
+    };
+    let expected = record.file_size_bytes.max(0) as u64;
     let resuming = record.status == RecordStatus::Moving;
 
-    let Some(source) = source else {
+    let Some(source) = facts.source else {
         // Gone from its source: if a dead worker already moved it, that move is done.
         if resuming
-            && let Some(dest) = space
-                .stat(&wanted)
-                .await?
+            && let Some(dest) = facts
+                .destination
                 .filter(|f| !f.is_dir && f.size == expected)
         {
-            return Ok(Prepared::Finished(Outcome::Done(dest.path)));
+            return Prepared::Finished(Outcome::Done(dest.path));
         }
         return skip("the file is no longer there");
     };
-    if resuming && let Some(dest) = space.stat(&wanted).await? {
+    if resuming
+        && let Some(dest) = &facts.destination
         // Our placeholder from before the crash (empty), still ours to move onto.
-        if !dest.is_dir && dest.size == 0 {
-            return Ok(Prepared::Move { to: wanted });
-        }
+        && !dest.is_dir
+        && dest.size == 0
+    {
+        return Prepared::Move { to: wanted };
     }
 
     match mode {
@@ -431,20 +567,20 @@ async fn prepare(
             if source.size != expected {
                 return skip("changed since the operation (size differs)");
             }
-            if let Some(hash) = &record.file_hash
-                && &sha256(space, &record.original_path).await? != hash
+            if let (Some(hash), Some(now)) = (&record.file_hash, &facts.content)
+                && now != hash
             {
                 return skip("changed since the operation (content differs)");
             }
             // Back to exactly where it was, or not at all.
-            return Ok(Prepared::Claim {
+            return Prepared::Claim {
                 wanted,
                 exact: true,
-            });
+            };
         }
     }
-    Ok(Prepared::Claim {
+    Prepared::Claim {
         wanted,
         exact: false,
-    })
+    }
 }

@@ -11,7 +11,6 @@ use futures::{StreamExt, TryStreamExt};
 use crate::{
     engine::{
         Engine, KeepPolicy, Options,
-        cancel::CancelFlag,
         failure::Failure,
         hash::{self, HEAD_BYTES},
         records::{NewRecord, RecordSink},
@@ -22,8 +21,10 @@ use crate::{
     storage::{FileMeta, UserSpace, paths},
 };
 
-/// Files hashed at once.
-const HASH_IN_FLIGHT: usize = 4;
+/// Files hashed at once through OpenDAL (each a stream of requests).
+const HASH_IN_FLIGHT: usize = 8;
+/// On a local folder, files per blocking task: small files cost a hop each otherwise.
+const LOCAL_CHUNK: usize = 64;
 
 struct Candidate {
     file: FileMeta,
@@ -69,39 +70,35 @@ async fn same_sizes(
     Ok(by_size)
 }
 
-/// Steps 2 and 3: within a size, files with the same first block, then with the same
-/// full SHA-256.
-/// Groups come out sorted by hash, so runs are deterministic.
+/// Steps 2 and 3: files of the same size with the same first block, then with the same
+/// full SHA-256. Every candidate of every size is hashed in one stream, so all cores
+/// stay busy however small the groups. Groups come out sorted by hash, so runs are
+/// deterministic.
 async fn identical(
     space: &UserSpace,
     tracker: &mut Tracker,
     by_size: HashMap<u64, Vec<FileMeta>>,
 ) -> Result<Vec<(String, Vec<FileMeta>)>, Failure> {
-    let cancel = tracker.cancel_flag();
+    let candidates: Vec<FileMeta> = by_size.into_values().flatten().collect();
+    let heads = hash_all(space, tracker, candidates, Some(HEAD_BYTES)).await?;
     let mut groups: Vec<(String, Vec<FileMeta>)> = Vec::new();
-    for (size, files) in by_size {
-        tracker.stop_if_cancelled()?;
-        let heads = hash_all(space, files, Some(HEAD_BYTES), &cancel).await;
-        for (head_hash, same_head) in group(heads) {
-            if same_head.len() < 2 {
-                continue;
-            }
-            let same_head: Vec<FileMeta> = same_head.into_iter().map(|c| c.file).collect();
-            if size <= HEAD_BYTES {
-                // The first block is the whole file: its hash is the full hash.
-                groups.push((head_hash, same_head));
-                continue;
-            }
-            for (hash, same) in group(hash_all(space, same_head, None, &cancel).await) {
-                if same.len() > 1 {
-                    groups.push((hash, same.into_iter().map(|c| c.file).collect()));
-                }
-            }
+    let mut need_full = Vec::new();
+    for ((size, head_hash), same_head) in group(heads) {
+        if same_head.len() < 2 {
+            continue;
         }
-        tracker.tick().await?;
+        if size <= HEAD_BYTES {
+            // The first block is the whole file: its hash is the full hash.
+            groups.push((head_hash, same_head));
+        } else {
+            need_full.extend(same_head);
+        }
     }
-    // Hashes skipped for a cancel must not make a plan.
-    tracker.stop_if_cancelled()?;
+    for ((_, hash), same) in group(hash_all(space, tracker, need_full, None).await?) {
+        if same.len() > 1 {
+            groups.push((hash, same));
+        }
+    }
     groups.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(groups)
 }
@@ -184,44 +181,89 @@ pub fn order_for_keeping(files: &mut [FileMeta], policy: KeepPolicy) {
 }
 
 /// Hashes of many files (of their first `limit` bytes, or whole). A file that cannot be
-/// read is left out: it is never called a duplicate. Once the run is cancelled, the rest
-/// are not hashed (the caller then stops).
+/// read is left out: it is never called a duplicate. Stops early (with `Err`) on a cancel.
 async fn hash_all(
     space: &UserSpace,
+    tracker: &mut Tracker,
     files: Vec<FileMeta>,
     limit: Option<u64>,
-    cancel: &CancelFlag,
-) -> Vec<Candidate> {
-    futures::stream::iter(files)
+) -> Result<Vec<Candidate>, Failure> {
+    let cancel = tracker.cancel_flag();
+    let mut out = Vec::with_capacity(files.len());
+    if let Some(local) = space.local() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut chunks = futures::stream::iter(chunked(files, LOCAL_CHUNK))
+            .map(|chunk| {
+                let (mut local, cancel) = (local.clone(), cancel.clone());
+                tokio::task::spawn_blocking(move || {
+                    chunk
+                        .into_iter()
+                        .take_while(|_| !cancel.is_set())
+                        .filter_map(|file| {
+                            let hashed = match limit {
+                                Some(limit) => hash::sha256_head_local(
+                                    &mut local, &file.path, file.size, limit,
+                                ),
+                                None => hash::sha256_local(&mut local, &file.path),
+                            };
+                            readable(file, hashed)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .buffer_unordered(cores);
+        while let Some(hashed) = chunks.next().await {
+            out.extend(hashed.context("hash files")?);
+            tracker.stop_if_cancelled()?;
+            tracker.tick().await?;
+        }
+        return Ok(out);
+    }
+    let mut hashed = futures::stream::iter(files)
         .map(|file| async move {
-            if cancel.is_set() {
-                return None;
-            }
             let hashed = match limit {
                 Some(limit) => hash::sha256_head(space, &file.path, file.size, limit).await,
                 None => hash::sha256(space, &file.path).await,
             };
-            match hashed {
-                Ok(hash) => Some(Candidate { file, hash }),
-                Err(err) => {
-                    tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not hash a file");
-                    None
-                }
-            }
+            readable(file, hashed)
         })
-        .buffer_unordered(HASH_IN_FLIGHT)
-        .filter_map(|candidate| async move { candidate })
-        .collect()
-        .await
+        .buffer_unordered(HASH_IN_FLIGHT);
+    while let Some(candidate) = hashed.next().await {
+        out.extend(candidate);
+        tracker.stop_if_cancelled()?;
+        tracker.tick().await?;
+    }
+    Ok(out)
 }
 
-fn group(candidates: Vec<Candidate>) -> HashMap<String, Vec<Candidate>> {
-    let mut groups: HashMap<String, Vec<Candidate>> = HashMap::new();
+/// The file with its hash, or nothing (logged) when it could not be read.
+fn readable(file: FileMeta, hashed: anyhow::Result<String>) -> Option<Candidate> {
+    match hashed {
+        Ok(hash) => Some(Candidate { file, hash }),
+        Err(err) => {
+            tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not hash a file");
+            None
+        }
+    }
+}
+
+fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut chunks = Vec::with_capacity(items.len().div_ceil(size));
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(size).collect());
+    }
+    chunks
+}
+
+/// Candidates by size and hash, as files.
+fn group(candidates: Vec<Candidate>) -> HashMap<(u64, String), Vec<FileMeta>> {
+    let mut groups: HashMap<(u64, String), Vec<FileMeta>> = HashMap::new();
     for candidate in candidates {
         groups
-            .entry(candidate.hash.clone())
+            .entry((candidate.file.size, candidate.hash))
             .or_default()
-            .push(candidate);
+            .push(candidate.file);
     }
     groups
 }

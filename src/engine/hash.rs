@@ -1,10 +1,13 @@
 //! SHA-256 of files: whole, or of their first block (the cheap first cut of a duplicate
-//! search). Read in large chunks, hashed on the blocking pool.
+//! search). On a local folder a file is read and hashed in one blocking call with large
+//! reads; elsewhere it streams through OpenDAL in large chunks, hashed on the blocking pool.
+
+use std::io::Read;
 
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::storage::UserSpace;
+use crate::storage::{Local, UserSpace};
 
 /// The first block hashed before a full hash (the same block that sniffing reads).
 pub const HEAD_BYTES: u64 = crate::engine::categorize::HEAD_BYTES;
@@ -12,6 +15,10 @@ const CHUNK: usize = 1024 * 1024;
 
 /// Full SHA-256 of a file, as lower-case hex.
 pub async fn sha256(space: &UserSpace, path: &str) -> anyhow::Result<String> {
+    if let Some(mut local) = space.local() {
+        let path = path.to_string();
+        return tokio::task::spawn_blocking(move || sha256_local(&mut local, &path)).await?;
+    }
     let mut hasher = Sha256::new();
     let mut chunks = Box::pin(space.chunks(path, CHUNK).await?);
     while let Some(chunk) = chunks.try_next().await? {
@@ -22,6 +29,20 @@ pub async fn sha256(space: &UserSpace, path: &str) -> anyhow::Result<String> {
         .await?;
     }
     Ok(hex(&hasher.finalize()))
+}
+
+/// Full SHA-256 of a local file, read in large blocks (blocking).
+pub fn sha256_local(local: &mut Local, path: &str) -> anyhow::Result<String> {
+    let mut file = local.open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; CHUNK];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(hex(&hasher.finalize()));
+        }
+        hasher.update(&buffer[..read]);
+    }
 }
 
 /// SHA-256 of the first `limit` bytes of a file of `size` bytes (all of it if shorter).
@@ -36,6 +57,28 @@ pub async fn sha256_head(
     Ok(hex(&digest))
 }
 
+/// SHA-256 of the first `limit` bytes of a local file of `size` bytes (blocking); fails
+/// if it is shorter now.
+pub fn sha256_head_local(
+    local: &mut Local,
+    path: &str,
+    size: u64,
+    limit: u64,
+) -> anyhow::Result<String> {
+    let mut head = vec![0; size.min(limit) as usize];
+    local
+        .open(path)?
+        .read_exact(&mut head)
+        .map_err(|err| anyhow::anyhow!("{path} changed while it was read: {err}"))?;
+    Ok(hex(&Sha256::digest(&head)))
+}
+
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 15) as usize] as char);
+    }
+    out
 }

@@ -170,3 +170,95 @@ pub fn rename_no_replace(root: &Path, from: &str, to: &str) -> anyhow::Result<bo
         Err(err) => Err(std::io::Error::from(err)).with_context(|| format!("move {from} to {to}")),
     }
 }
+
+/// Many calls on one local folder from one blocking task: a batch of stats, moves or
+/// reads costs one hop to the blocking pool instead of one per file. Containment is
+/// checked once per parent folder of the batch (files themselves are never followed:
+/// `stat` is an `lstat`, and only regular files are read or moved).
+#[derive(Clone)]
+pub struct Local {
+    root: std::path::PathBuf,
+    contained: std::collections::HashMap<String, bool>,
+}
+
+impl Local {
+    pub fn new(root: std::path::PathBuf) -> Self {
+        Self {
+            root,
+            contained: Default::default(),
+        }
+    }
+
+    fn folder_contained(&mut self, rel: &str) -> bool {
+        let dir = paths::parent(rel);
+        if let Some(known) = self.contained.get(dir) {
+            return *known;
+        }
+        let known = is_contained(&self.root, dir);
+        self.contained.insert(dir.to_string(), known);
+        known
+    }
+
+    /// A file or folder, or `None` (nothing there, a symlink, or out of the space).
+    pub fn stat(&mut self, rel: &str) -> anyhow::Result<Option<FileMeta>> {
+        if !self.folder_contained(rel) {
+            return Ok(None);
+        }
+        stat(&self.root, rel)
+    }
+
+    /// A file, opened for reading; a symlink is refused (`O_NOFOLLOW`), not followed.
+    pub fn open(&mut self, rel: &str) -> anyhow::Result<std::fs::File> {
+        use rustix::fs::{Mode, OFlags};
+        if !self.folder_contained(rel) {
+            return Err(super::StorageError::OutsideSpace.into());
+        }
+        let fd = rustix::fs::open(
+            self.root.join(rel),
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(std::io::Error::from)
+        .with_context(|| format!("read {rel}"))?;
+        Ok(std::fs::File::from(fd))
+    }
+
+    /// Moves `from` to `to` unless something is at `to` (see `rename_no_replace`);
+    /// `Ok(false)` when `to` is taken.
+    pub fn move_no_replace(&mut self, from: &str, to: &str) -> anyhow::Result<bool> {
+        if !self.folder_contained(from) || !self.folder_contained(to) {
+            return Err(super::StorageError::OutsideSpace.into());
+        }
+        #[cfg(target_os = "linux")]
+        return rename_no_replace(&self.root, from, to);
+        #[cfg(not(target_os = "linux"))]
+        anyhow::bail!("moves without a placeholder need a local folder on Linux")
+    }
+
+    /// Names present in a folder (files and folders alike), or none if it is not there.
+    pub fn names_in(&mut self, dir: &str) -> anyhow::Result<Vec<String>> {
+        if !is_contained(&self.root, dir) {
+            return Ok(Vec::new());
+        }
+        let entries = match std::fs::read_dir(self.root.join(dir)) {
+            Ok(entries) => entries,
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(Vec::new());
+            }
+            Err(err) => return Err(err).with_context(|| format!("list {dir}")),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.with_context(|| format!("list {dir}"))?;
+            if let Ok(name) = entry.file_name().into_string() {
+                names.push(name);
+            }
+        }
+        Ok(names)
+    }
+}

@@ -11,6 +11,8 @@
 mod local;
 pub mod paths;
 
+pub use local::Local;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -311,6 +313,26 @@ impl UserSpace {
         Ok(out)
     }
 
+    /// Names in a folder (files and subfolders), none if it is not there: what a new name
+    /// there must not be.
+    pub async fn names_in(&self, rel: &str) -> anyhow::Result<Vec<String>> {
+        if let Some(mut local) = self.local() {
+            let rel = rel.to_string();
+            return tokio::task::spawn_blocking(move || local.names_in(&rel)).await?;
+        }
+        let dir = self.abs_dir(rel);
+        let entries = match self.op.list(&dir).await {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(err).with_context(|| format!("list {rel}")),
+        };
+        Ok(entries
+            .iter()
+            .filter(|entry| entry.path() != dir)
+            .map(|entry| paths::name(self.rel(entry.path())).to_string())
+            .collect())
+    }
+
     /// Every file under a folder, recursively, as a stream: one folder is listed at a
     /// time, so memory holds the folders still to visit and one folder's entries, never
     /// the whole tree.
@@ -472,30 +494,15 @@ impl UserSpace {
             .with_context(|| format!("delete {from} after copying"))
     }
 
+    /// Direct access to the local folder (`fs` only), for batches of blocking calls.
+    pub fn local(&self) -> Option<Local> {
+        self.fs_root.clone().map(Local::new)
+    }
+
     /// Whether moves can go straight to their destination without a placeholder: a local
     /// folder on Linux, where a rename can refuse to replace.
     pub fn moves_without_placeholder(&self) -> bool {
         cfg!(target_os = "linux") && self.fs_root.is_some()
-    }
-
-    /// Moves a file to `to` unless something is there (see `moves_without_placeholder`);
-    /// `Ok(false)` when `to` is taken. Elsewhere moves claim a placeholder first.
-    pub async fn move_no_replace(&self, from: &str, to: &str) -> anyhow::Result<bool> {
-        #[cfg(target_os = "linux")]
-        if let Some(root) = &self.fs_root {
-            let (root, from, to) = (root.clone(), from.to_string(), to.to_string());
-            return tokio::task::spawn_blocking(move || {
-                if !local::is_contained(&root, &from)
-                    || !local::is_contained(&root, paths::parent(&to))
-                {
-                    return Err(StorageError::OutsideSpace.into());
-                }
-                local::rename_no_replace(&root, &from, &to)
-            })
-            .await?;
-        }
-        let _ = (from, to);
-        bail!("moves without a placeholder need a local folder on Linux")
     }
 
     /// Removes a placeholder we claimed but did not use.
