@@ -87,6 +87,8 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
         tracker.stop_if_cancelled()?;
         let (batch, last) = next_batch(tracker, mode, after, size).await?;
         let Some(last) = last else {
+            // What comes next reads the outcomes back.
+            tracker.settle().await?;
             return Ok(());
         };
         // Every record of a batch ends it with an outcome: the next batch starts past it.
@@ -388,46 +390,53 @@ async fn record_outcomes(
             Outcome::Collided(_) => failed.push((record.id, Some("destination taken".into()))),
         }
     }
-    let txn = tracker.db().begin().await.context("begin a batch")?;
-    records::mark(&txn, RecordStatus::Done, done).await?;
-    records::set_status(
-        &txn,
-        RecordStatus::Done,
-        file_records::Column::NewPath,
-        done_elsewhere,
-    )
-    .await?;
-    records::set_status(
-        &txn,
-        RecordStatus::Skipped,
-        file_records::Column::Error,
-        skipped,
-    )
-    .await?;
-    records::set_status(
-        &txn,
-        RecordStatus::Failed,
-        file_records::Column::Error,
-        failed,
-    )
-    .await?;
-    if let Mode::Rollback { source } = mode
-        && !reverted.is_empty()
-    {
-        file_records::Entity::update_many()
-            .col_expr(
-                file_records::Column::Status,
-                Expr::value(RecordStatus::Reverted),
+    let db = tracker.db().clone();
+    // Written while the next batch is prepared and moved: its outcomes are safe in
+    // `moving` records until then (a resumed run tells what happened to each file).
+    tracker
+        .write_behind(async move {
+            let txn = db.begin().await.context("begin a batch")?;
+            records::mark(&txn, RecordStatus::Done, done).await?;
+            records::set_status(
+                &txn,
+                RecordStatus::Done,
+                file_records::Column::NewPath,
+                done_elsewhere,
             )
-            .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(file_records::Column::OperationId.eq(source))
-            .filter(file_records::Column::Seq.is_in(reverted))
-            .exec(&txn)
-            .await
-            .context("mark the undone records reverted")?;
-    }
-    txn.commit().await.context("commit a batch")?;
-    Ok(())
+            .await?;
+            records::set_status(
+                &txn,
+                RecordStatus::Skipped,
+                file_records::Column::Error,
+                skipped,
+            )
+            .await?;
+            records::set_status(
+                &txn,
+                RecordStatus::Failed,
+                file_records::Column::Error,
+                failed,
+            )
+            .await?;
+            if let Mode::Rollback { source } = mode
+                && !reverted.is_empty()
+            {
+                file_records::Entity::update_many()
+                    .col_expr(
+                        file_records::Column::Status,
+                        Expr::value(RecordStatus::Reverted),
+                    )
+                    .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
+                    .filter(file_records::Column::OperationId.eq(source))
+                    .filter(file_records::Column::Seq.is_in(reverted))
+                    .exec(&txn)
+                    .await
+                    .context("mark the undone records reverted")?;
+            }
+            txn.commit().await.context("commit a batch")?;
+            Ok(())
+        })
+        .await
 }
 
 /// What the client may read about a storage failure: the kind, never a server path.

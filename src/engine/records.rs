@@ -95,22 +95,34 @@ impl<'a> RecordSink<'a> {
             updated_at: Set(now),
         });
         if self.batch.len() >= INSERT_BATCH {
-            self.flush().await?;
+            self.send().await?;
         }
         Ok(())
     }
 
-    /// Inserts what is buffered; call once more at the end.
-    pub async fn flush(&mut self) -> anyhow::Result<()> {
+    /// Starts inserting what is buffered, while the caller goes on (`write_behind`).
+    async fn send(&mut self) -> anyhow::Result<()> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.batch);
-        file_records::Entity::insert_many(batch)
-            .exec(self.tracker.db())
-            .await
-            .context("insert file records")?;
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(INSERT_BATCH));
+        let db = self.tracker.db().clone();
+        self.tracker
+            .write_behind(async move {
+                file_records::Entity::insert_many(batch)
+                    .exec(&db)
+                    .await
+                    .context("insert file records")?;
+                Ok(())
+            })
+            .await?;
         self.tracker.tick().await
+    }
+
+    /// Inserts what is buffered and waits until every record is written; call at the end.
+    pub async fn flush(&mut self) -> anyhow::Result<()> {
+        self.send().await?;
+        self.tracker.settle().await
     }
 }
 

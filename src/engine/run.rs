@@ -50,7 +50,14 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
     let started = std::time::Instant::now();
     tracing::info!(kind = ?op.operation_type, dry_run = op.is_dry_run, "operation started");
     let mut tracker = Tracker::new(engine, op);
-    let outcome = execute(engine, &mut tracker).await;
+    let outcome = match (execute(engine, &mut tracker).await, tracker.settle().await) {
+        (Ok(()), Err(err)) => Err(Failure::Internal(err)),
+        (outcome, Err(err)) => {
+            tracing::error!(error = %format!("{err:#}"), "a write of records failed");
+            outcome
+        }
+        (outcome, Ok(())) => outcome,
+    };
     match outcome {
         Err(Failure::SimulatedCrash) => {
             // Like a killed process: the operation stays `running`, its records as they are.

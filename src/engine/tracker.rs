@@ -32,6 +32,8 @@ pub struct Tracker {
     cancel: CancelWatch,
     last_flush: Instant,
     last_publish: Instant,
+    /// A write of records still running while the engine goes on (see `write_behind`).
+    behind: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Tracker {
@@ -53,6 +55,7 @@ impl Tracker {
             op,
             last_flush: long_ago,
             last_publish: long_ago,
+            behind: None,
         }
     }
 
@@ -65,6 +68,27 @@ impl Tracker {
         self.flush(None).await?;
         self.publish(None);
         Ok(())
+    }
+
+    /// Runs a write of records while the engine goes on with the next files, so the
+    /// database and the files are worked on at once (two cores, not one in turn). At most
+    /// one runs: this waits for the one before, and reports its error.
+    pub async fn write_behind<F>(&mut self, write: F) -> anyhow::Result<()>
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.settle().await?;
+        self.behind = Some(tokio::spawn(write));
+        Ok(())
+    }
+
+    /// Waits for the write left running, if any. Every run settles before it reads its
+    /// records back or ends (`run::run`).
+    pub async fn settle(&mut self) -> anyhow::Result<()> {
+        match self.behind.take() {
+            Some(write) => write.await.context("a write of records stopped")?,
+            None => Ok(()),
+        }
     }
 
     /// Call after changing counters; writes and publishes when their time has come.

@@ -151,13 +151,10 @@ pub fn read_head(root: &Path, rel: &str, want: u64) -> anyhow::Result<Vec<u8>> {
 
 /// Moves `from` to `to` unless something is at `to` (`renameat2(RENAME_NOREPLACE)` on
 /// Linux: one system call, atomic, never overwrites). `Ok(false)`: `to` was taken.
-/// Creates `to`'s folder first.
+/// `to`'s folder must exist.
 #[cfg(target_os = "linux")]
-pub fn rename_no_replace(root: &Path, from: &str, to: &str) -> anyhow::Result<bool> {
+fn rename_no_replace(root: &Path, from: &str, to: &str) -> anyhow::Result<bool> {
     let (source, target) = (root.join(from), root.join(to));
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("create the folder of {to}"))?;
-    }
     match rustix::fs::renameat_with(
         rustix::fs::CWD,
         &source,
@@ -179,6 +176,8 @@ pub fn rename_no_replace(root: &Path, from: &str, to: &str) -> anyhow::Result<bo
 pub struct Local {
     root: std::path::PathBuf,
     contained: std::collections::HashMap<String, bool>,
+    /// Folders this batch has made sure exist (moves go to a few folders, many times).
+    made: std::collections::HashSet<String>,
 }
 
 impl Local {
@@ -186,6 +185,7 @@ impl Local {
         Self {
             root,
             contained: Default::default(),
+            made: Default::default(),
         }
     }
 
@@ -228,6 +228,12 @@ impl Local {
     pub fn move_no_replace(&mut self, from: &str, to: &str) -> anyhow::Result<bool> {
         if !self.folder_contained(from) || !self.folder_contained(to) {
             return Err(super::StorageError::OutsideSpace.into());
+        }
+        let folder = paths::parent(to);
+        if !self.made.contains(folder) {
+            std::fs::create_dir_all(self.root.join(folder))
+                .with_context(|| format!("create the folder of {to}"))?;
+            self.made.insert(folder.to_string());
         }
         #[cfg(target_os = "linux")]
         return rename_no_replace(&self.root, from, to);
