@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use entity::{file_records, states::RecordStatus};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::engine::{
@@ -27,27 +27,33 @@ pub async fn copy_records(
     source: Uuid,
     direction: Direction,
 ) -> Result<(), Failure> {
-    let reverse = direction == Direction::Reversed;
-    let mut after = 0i64;
-    let mut sink = RecordSink::new(tracker);
-    loop {
-        let mut query = file_records::Entity::find()
-            .filter(file_records::Column::OperationId.eq(source))
-            .filter(file_records::Column::Seq.gt(after))
-            .order_by_asc(file_records::Column::Seq)
-            .limit(INSERT_BATCH as u64);
-        query = if reverse {
-            query
+    let to_copy = || {
+        let query =
+            file_records::Entity::find().filter(file_records::Column::OperationId.eq(source));
+        match direction {
+            Direction::Reversed => query
                 .filter(file_records::Column::Status.eq(RecordStatus::Done))
-                .filter(file_records::Column::NewPath.is_not_null())
-        } else {
-            query.filter(file_records::Column::Status.is_in([
+                .filter(file_records::Column::NewPath.is_not_null()),
+            Direction::AsPlanned => query.filter(file_records::Column::Status.is_in([
                 RecordStatus::Planned,
                 RecordStatus::Skipped,
                 RecordStatus::Kept,
-            ]))
-        };
-        let rows = query
+            ])),
+        }
+    };
+    tracker.work.expected = Some(
+        to_copy()
+            .count(tracker.db())
+            .await
+            .context("count the source operation's records")? as i64,
+    );
+    let mut after = 0i64;
+    let mut sink = RecordSink::new(tracker);
+    loop {
+        let rows = to_copy()
+            .filter(file_records::Column::Seq.gt(after))
+            .order_by_asc(file_records::Column::Seq)
+            .limit(INSERT_BATCH as u64)
             .all(sink.tracker.db())
             .await
             .context("read the source operation's records")?;

@@ -53,6 +53,7 @@ async fn same_sizes(
     filter: &Filter,
     root: &str,
 ) -> Result<HashMap<u64, Vec<FileMeta>>, Failure> {
+    tracker.work.expected = space.count_files(root).await.map(|n| n as i64);
     let mut by_size: HashMap<u64, Vec<FileMeta>> = HashMap::new();
     let mut files = Box::pin(space.walk(root));
     while let Some(file) = files.try_next().await.context("scan the folder")? {
@@ -189,6 +190,7 @@ async fn hash_all(
     limit: Option<u64>,
 ) -> Result<Vec<Candidate>, Failure> {
     let cancel = tracker.cancel_flag();
+    tracker.work.to_hash += files.len() as i64;
     let mut out = Vec::with_capacity(files.len());
     if let Some(local) = space.local() {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -196,7 +198,8 @@ async fn hash_all(
             .map(|chunk| {
                 let (mut local, cancel) = (local.clone(), cancel.clone());
                 tokio::task::spawn_blocking(move || {
-                    chunk
+                    let tried = chunk.len();
+                    let hashed = chunk
                         .into_iter()
                         .take_while(|_| !cancel.is_set())
                         .filter_map(|file| {
@@ -208,12 +211,15 @@ async fn hash_all(
                             };
                             readable(file, hashed)
                         })
-                        .collect::<Vec<_>>()
+                        .collect::<Vec<_>>();
+                    (hashed, tried)
                 })
             })
             .buffer_unordered(cores);
         while let Some(hashed) = chunks.next().await {
-            out.extend(hashed.context("hash files")?);
+            let (hashed, tried) = hashed.context("hash files")?;
+            tracker.work.hashed += tried as i64;
+            out.extend(hashed);
             tracker.stop_if_cancelled()?;
             tracker.tick().await?;
         }
@@ -229,6 +235,7 @@ async fn hash_all(
         })
         .buffer_unordered(HASH_IN_FLIGHT);
     while let Some(candidate) = hashed.next().await {
+        tracker.work.hashed += 1;
         out.extend(candidate);
         tracker.stop_if_cancelled()?;
         tracker.tick().await?;

@@ -44,6 +44,7 @@ pub async fn plan(
         listed: HashSet::new(),
         space: space.clone(),
     };
+    tracker.work.expected = space.count_files(&op.root_path).await.map(|n| n as i64);
     let mut sink = RecordSink::new(tracker);
     let mut files = Box::pin(space.walk(&op.root_path));
     while let Some(file) = files.try_next().await.context("scan the folder")? {

@@ -19,7 +19,7 @@ use crate::{
         cancel::{CancelFlag, CancelWatch, Lease, Stop},
         failure::Failure,
     },
-    jobs::bus::{ProgressBus, ProgressEvent},
+    jobs::bus::{ProgressBus, ProgressEvent, Work},
 };
 
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -29,6 +29,8 @@ pub struct Tracker {
     db: DatabaseConnection,
     bus: ProgressBus,
     pub op: operations::Model,
+    /// Progress beyond the row's counters, published with them.
+    pub work: Work,
     cancel: CancelWatch,
     last_flush: Instant,
     last_publish: Instant,
@@ -53,6 +55,7 @@ impl Tracker {
                 },
             ),
             op,
+            work: Work::default(),
             last_flush: long_ago,
             last_publish: long_ago,
             behind: None,
@@ -178,7 +181,8 @@ impl Tracker {
     }
 
     fn publish(&mut self, message: Option<String>) {
-        self.bus.publish(ProgressEvent::of(&self.op, message));
+        self.bus
+            .publish(ProgressEvent::with_work(&self.op, self.work, message));
         self.last_publish = Instant::now();
     }
 

@@ -39,10 +39,11 @@ pub struct OperationProgress {
     pub percent: Option<f64>,
     pub message: Option<String>,
     pub updated_at: DateTime,
-    /// Files done (moved or skipped) per second in the current phase, as this listener
-    /// has seen them go; null until it has seen some go.
+    /// Files per second through the current phase (scanned, hashed, or moved and
+    /// skipped), as this listener has seen them go; null until it has seen some go.
     pub files_per_second: Option<f64>,
-    /// Seconds left at that rate, once the total is known; null otherwise.
+    /// Seconds left for the whole operation, from how fast `percent` moves in this
+    /// phase; null until it has seen it move.
     pub seconds_left: Option<i32>,
 }
 
@@ -50,42 +51,54 @@ pub struct OperationProgress {
 #[derive(Default)]
 struct Shaper {
     best_percent: Option<f64>,
-    /// Where the rate is measured from: the phase, when and how many files were done.
-    rate_base: Option<(entity::states::Phase, chrono::DateTime<chrono::Utc>, i64)>,
+    /// Where rates are measured from.
+    rate_base: Option<RateBase>,
+}
+
+/// The first event a listener saw in the current phase.
+#[derive(Clone, Copy)]
+struct RateBase {
+    phase: entity::states::Phase,
+    at: chrono::DateTime<chrono::Utc>,
+    done: i64,
+    percent: Option<f64>,
 }
 
 impl Shaper {
     fn shape(&mut self, event: &ProgressEvent) -> OperationProgress {
         let status = OperationStatus::from(event.status);
-        let raw = match (status, event.files_total) {
-            (OperationStatus::Completed, _) => Some(100.0),
-            (_, Some(total)) if total > 0 => Some(
-                ((event.files_processed + event.files_skipped) as f64 / total as f64 * 100.0)
-                    .clamp(0.0, 100.0),
-            ),
-            (_, Some(_)) => Some(0.0),
-            (_, None) => None,
-        };
-        let percent = match (raw, self.best_percent) {
+        let percent = match (event.percent, self.best_percent) {
             (Some(now), Some(best)) => Some(now.max(best)),
             (now, best) => now.or(best),
         };
         self.best_percent = percent;
-        let done = event.files_processed + event.files_skipped;
+        // The files the current phase has got through.
+        let done = match event.phase {
+            entity::states::Phase::Scanning => event.files_scanned,
+            entity::states::Phase::Hashing => event.work.hashed,
+            _ => event.files_processed + event.files_skipped,
+        };
         let base = match self.rate_base {
-            Some(base) if base.0 == event.phase && base.2 <= done => base,
+            Some(base) if base.phase == event.phase && base.done <= done => base,
             _ => {
-                let base = (event.phase, event.updated_at, done);
+                let base = RateBase {
+                    phase: event.phase,
+                    at: event.updated_at,
+                    done,
+                    percent,
+                };
                 self.rate_base = Some(base);
                 base
             }
         };
-        let seconds = (event.updated_at - base.1).num_milliseconds() as f64 / 1000.0;
-        let files_per_second = (seconds >= 0.5 && done > base.2 && !event.is_terminal())
-            .then(|| (done - base.2) as f64 / seconds);
-        let seconds_left = match (files_per_second, event.files_total) {
-            (Some(rate), Some(total)) if rate > 0.0 => {
-                Some(((total - done).max(0) as f64 / rate).ceil() as i32)
+        let seconds = (event.updated_at - base.at).num_milliseconds() as f64 / 1000.0;
+        let measured = seconds >= 0.5 && !event.is_terminal();
+        let files_per_second =
+            (measured && done > base.done).then(|| (done - base.done) as f64 / seconds);
+        // Time left from how fast the whole operation's percentage moves in this phase.
+        let seconds_left = match (percent, base.percent) {
+            (Some(now), Some(then)) if measured && now > then => {
+                Some(((100.0 - now) / ((now - then) / seconds)).ceil() as i32)
             }
             _ => None,
         };
@@ -273,6 +286,8 @@ mod tests {
             space_saved_bytes: 0,
             message: None,
             updated_at: at,
+            work: Default::default(),
+            percent: Some(done as f64 / 10.0),
         }
     }
 
@@ -284,6 +299,7 @@ mod tests {
         assert_eq!(first.files_per_second, None, "one event is no rate");
         let later = shaper.shape(&event(Phase::Moving, 300, start + Duration::seconds(2)));
         assert_eq!(later.files_per_second, Some(100.0));
+        // 20 % in 2 s: 70 % to go.
         assert_eq!(later.seconds_left, Some(7));
         assert_eq!(later.percent, Some(30.0));
         // A new phase measures afresh.

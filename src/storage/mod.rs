@@ -313,6 +313,20 @@ impl UserSpace {
         Ok(out)
     }
 
+    /// How many files a walk of the folder will come to, where that is cheap to know
+    /// ahead (a local folder); `None` elsewhere (on an object store, counting is the
+    /// listing itself).
+    pub async fn count_files(&self, rel: &str) -> Option<u64> {
+        let root = self.fs_root.as_ref()?;
+        if !local::is_contained(root, rel) {
+            return None;
+        }
+        let dir = root.join(rel);
+        tokio::task::spawn_blocking(move || local::count_files(&dir))
+            .await
+            .ok()
+    }
+
     /// Names in a folder (files and subfolders), none if it is not there: what a new name
     /// there must not be.
     pub async fn names_in(&self, rel: &str) -> anyhow::Result<Vec<String>> {
