@@ -1,6 +1,7 @@
-//! The Redis connection shared by the job queue, the progress bus and the rate limiter
-//! (`REDIS_URL`). fred reconnects by itself; a process starts even while Redis is down
-//! (its commands fail, bounded by a timeout, until Redis is back).
+//! Redis connections (`REDIS_URL`): one shared by the job queue, the progress bus and
+//! the rate limiter, one for the queue's blocking reads, one subscriber. fred reconnects
+//! by itself; a process starts even while Redis is down (its commands fail, bounded by a
+//! timeout, until Redis is back).
 
 use std::time::Duration;
 

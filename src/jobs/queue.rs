@@ -36,7 +36,13 @@ pub struct Job {
 #[derive(Clone)]
 pub enum JobQueue {
     InProcess(InProcessQueue),
-    Redis(Client),
+    /// `client` for commands; `reader` only for the blocking read of new jobs, which
+    /// holds its connection for up to `BLOCK`: on a shared connection it held back every
+    /// progress event, lease renewal and rate check of the process behind it.
+    Redis {
+        client: Client,
+        reader: Client,
+    },
 }
 
 #[derive(Clone)]
@@ -55,7 +61,7 @@ impl JobQueue {
     }
 
     /// The queue on Redis; creates the stream and the group if they are not there yet.
-    pub async fn redis(client: Client) -> Self {
+    pub async fn redis(client: Client, reader: Client) -> Self {
         let created: Result<(), _> = client.xgroup_create(STREAM, GROUP, "0", true).await;
         if let Err(err) = created
             && !err.details().contains("BUSYGROUP")
@@ -63,7 +69,7 @@ impl JobQueue {
             // Redis may be down at start: the group is created on first use instead.
             tracing::warn!(error = %err, "could not create the job stream's consumer group yet");
         }
-        Self::Redis(client)
+        Self::Redis { client, reader }
     }
 
     pub async fn push(&self, operation_id: Uuid) -> anyhow::Result<()> {
@@ -72,7 +78,7 @@ impl JobQueue {
                 .tx
                 .send(operation_id)
                 .map_err(|_| anyhow::anyhow!("job queue closed")),
-            Self::Redis(client) => {
+            Self::Redis { client, .. } => {
                 let _: String = client
                     .xadd(
                         STREAM,
@@ -95,11 +101,11 @@ impl JobQueue {
                 operation_id: id,
                 entry: None,
             })),
-            Self::Redis(client) => {
+            Self::Redis { client, reader } => {
                 if let Some(job) = reclaim(client, consumer).await? {
                     return Ok(Some(job));
                 }
-                let read: Result<XReadResponse<String, String, String, String>, _> = client
+                let read: Result<XReadResponse<String, String, String, String>, _> = reader
                     .xreadgroup_map(
                         GROUP,
                         consumer,
@@ -125,7 +131,7 @@ impl JobQueue {
 
     /// Done with a job: its operation ended (or is gone), so no one needs it again.
     pub async fn ack(&self, job: &Job) -> anyhow::Result<()> {
-        if let (Self::Redis(client), Some(entry)) = (self, &job.entry) {
+        if let (Self::Redis { client, .. }, Some(entry)) = (self, &job.entry) {
             let _: i64 = client.xack(STREAM, GROUP, entry.as_str()).await?;
             let _: i64 = client.xdel(STREAM, entry.as_str()).await?;
         }
@@ -134,7 +140,7 @@ impl JobQueue {
 
     /// Records that a worker is alive (for `serverStatus`).
     pub async fn heartbeat(&self, worker_id: &str) -> anyhow::Result<()> {
-        if let Self::Redis(client) = self {
+        if let Self::Redis { client, .. } = self {
             let now = chrono::Utc::now().timestamp() as f64;
             let _: i64 = client
                 .zadd(WORKERS, None, None, false, false, (now, worker_id))
@@ -152,7 +158,7 @@ impl JobQueue {
     pub async fn stats(&self) -> anyhow::Result<QueueStats> {
         match self {
             Self::InProcess(_) => Ok(QueueStats::default()),
-            Self::Redis(client) => {
+            Self::Redis { client, .. } => {
                 let depth: i64 = client.xlen(STREAM).await?;
                 let reclaims: Option<i64> = client.get(RECLAIMS).await?;
                 let since = chrono::Utc::now().timestamp() as f64 - 60.0;
@@ -167,7 +173,7 @@ impl JobQueue {
     }
 
     pub async fn ping(&self) -> anyhow::Result<()> {
-        if let Self::Redis(client) = self {
+        if let Self::Redis { client, .. } = self {
             let _: String = fred::prelude::ClientLike::ping(client, None).await?;
         }
         Ok(())
@@ -176,7 +182,7 @@ impl JobQueue {
     pub fn backend_name(&self) -> &'static str {
         match self {
             Self::InProcess(_) => "in-process",
-            Self::Redis(_) => "redis",
+            Self::Redis { .. } => "redis",
         }
     }
 }
