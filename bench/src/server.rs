@@ -15,8 +15,6 @@ use std::{
 use anyhow::{Context, Result, bail};
 use rand::RngCore;
 
-use crate::tree::hex;
-
 /// Every setting `organizer` reads from the environment: none may leak in from the shell
 /// that runs the benchmark.
 const ORGANIZER_ENV: &[&str] = &[
@@ -97,7 +95,7 @@ impl Deployment {
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
         let mut env: Vec<(String, String)> = vec![
-            ("JWT_SECRET".into(), hex(&secret)),
+            ("JWT_SECRET".into(), hex::encode(secret)),
             // Generous limits: the benchmark measures the engine and the API, not the
             // abuse guards (a 429 would be counted as an error).
             ("AUTH_RATE_LIMIT_PER_IP".into(), "1000000".into()),

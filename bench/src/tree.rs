@@ -802,7 +802,7 @@ fn write_all(root: &Path, specs: &[Spec]) -> Result<Vec<(u64, String)>> {
                         let mut file = fs::File::create(&path)
                             .with_context(|| format!("create {}", path.display()))?;
                         file.write_all(&buf)?;
-                        out.push((i, buf.len() as u64, hex(&Sha256::digest(&buf))));
+                        out.push((i, buf.len() as u64, hex::encode(Sha256::digest(&buf))));
                         progress(&done, specs.len(), "written");
                     }
                 })
@@ -837,16 +837,6 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
-    }
-    out
-}
-
 /// SHA-256 of a file, read in `buf`-sized pieces.
 pub fn sha256_file(path: &Path, buf: &mut [u8]) -> std::io::Result<String> {
     let mut file = fs::File::open(path)?;
@@ -854,7 +844,7 @@ pub fn sha256_file(path: &Path, buf: &mut [u8]) -> std::io::Result<String> {
     loop {
         let n = file.read(buf)?;
         if n == 0 {
-            return Ok(hex(&hasher.finalize()));
+            return Ok(hex::encode(hasher.finalize()));
         }
         hasher.update(&buf[..n]);
     }

@@ -15,10 +15,7 @@ pub fn random_alphanumeric(len: usize) -> String {
 
 /// Lower-case hex SHA-256 of a secret, as stored in the database.
 pub fn sha256_hex(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]

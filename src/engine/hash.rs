@@ -28,7 +28,7 @@ pub async fn sha256(space: &UserSpace, path: &str) -> anyhow::Result<String> {
         })
         .await?;
     }
-    Ok(hex(&hasher.finalize()))
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// Full SHA-256 of a local file, read in large blocks (blocking).
@@ -39,7 +39,7 @@ pub fn sha256_local(local: &mut Local, path: &str) -> anyhow::Result<String> {
     loop {
         let read = file.read(&mut buffer)?;
         if read == 0 {
-            return Ok(hex(&hasher.finalize()));
+            return Ok(hex::encode(hasher.finalize()));
         }
         hasher.update(&buffer[..read]);
     }
@@ -54,7 +54,7 @@ pub async fn sha256_head(
 ) -> anyhow::Result<String> {
     let head = space.read_head(path, size, limit).await?;
     let digest = tokio::task::spawn_blocking(move || Sha256::digest(&head)).await?;
-    Ok(hex(&digest))
+    Ok(hex::encode(digest))
 }
 
 /// SHA-256 of the first `limit` bytes of a local file of `size` bytes (blocking); fails
@@ -65,20 +65,6 @@ pub fn sha256_head_local(
     size: u64,
     limit: u64,
 ) -> anyhow::Result<String> {
-    let mut head = vec![0; size.min(limit) as usize];
-    local
-        .open(path)?
-        .read_exact(&mut head)
-        .map_err(|err| anyhow::anyhow!("{path} changed while it was read: {err}"))?;
-    Ok(hex(&Sha256::digest(&head)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(DIGITS[(byte >> 4) as usize] as char);
-        out.push(DIGITS[(byte & 15) as usize] as char);
-    }
-    out
+    let head = local.read_head(path, size.min(limit))?;
+    Ok(hex::encode(Sha256::digest(&head)))
 }

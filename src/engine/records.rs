@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{file_records, states::RecordStatus};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany,
     sea_query::{CaseStatement, Expr},
 };
 use uuid::Uuid;
@@ -144,15 +144,20 @@ pub async fn set_status(
             case.case(file_records::Column::Id.eq(id), Expr::val(value))
         })
         .finally(Expr::col(column));
-    file_records::Entity::update_many()
-        .col_expr(file_records::Column::Status, Expr::value(status))
+    status_update(status, ids)
         .col_expr(column, per_record.into())
-        .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(file_records::Column::Id.is_in(ids))
         .exec(db)
         .await
         .with_context(|| format!("mark file records {status:?}"))?;
     Ok(())
+}
+
+/// `UPDATE` giving the records `ids` a status (and a new `updated_at`).
+fn status_update(status: RecordStatus, ids: Vec<Uuid>) -> UpdateMany<file_records::Entity> {
+    file_records::Entity::update_many()
+        .col_expr(file_records::Column::Status, Expr::value(status))
+        .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(file_records::Column::Id.is_in(ids))
 }
 
 /// On cancel, what was not started ends `skipped`, so every record has an outcome.
@@ -185,10 +190,7 @@ pub async fn mark(
     if ids.is_empty() {
         return Ok(());
     }
-    file_records::Entity::update_many()
-        .col_expr(file_records::Column::Status, Expr::value(status))
-        .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(file_records::Column::Id.is_in(ids))
+    status_update(status, ids)
         .exec(db)
         .await
         .with_context(|| format!("mark file records {status:?}"))?;

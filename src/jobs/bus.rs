@@ -74,9 +74,9 @@ pub fn percent(op: &operations::Model, work: Work) -> Option<f64> {
         Phase::Queued => None,
         Phase::Scanning => part(op.files_scanned, work.expected).map(|f| scan * f),
         Phase::Hashing => part(work.hashed, Some(work.to_hash)).map(|f| scan + hash * f),
-        Phase::Moving => moved.map(|f| scan + hash + moving * f),
+        // A run that ended otherwise than completed stays where its moves got to.
+        Phase::Moving | Phase::Done => moved.map(|f| scan + hash + moving * f),
         Phase::Finishing => Some(1.0),
-        Phase::Done => moved.map(|f| scan + hash + moving * f),
     }?;
     Some((done * 100.0).clamp(0.0, 100.0))
 }

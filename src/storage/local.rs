@@ -136,19 +136,6 @@ pub fn stat(root: &Path, rel: &str) -> anyhow::Result<Option<FileMeta>> {
     }))
 }
 
-/// The first `want` bytes of a file, exactly (fails if it is shorter now).
-pub fn read_head(root: &Path, rel: &str, want: u64) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read;
-    if !is_contained(root, rel) {
-        return Err(super::StorageError::OutsideSpace.into());
-    }
-    let mut file = std::fs::File::open(root.join(rel)).with_context(|| format!("read {rel}"))?;
-    let mut buffer = vec![0; want as usize];
-    file.read_exact(&mut buffer)
-        .with_context(|| format!("{rel} changed while it was read"))?;
-    Ok(buffer)
-}
-
 /// Moves `from` to `to` unless something is at `to` (`renameat2(RENAME_NOREPLACE)` on
 /// Linux: one system call, atomic, never overwrites). `Ok(false)`: `to` was taken.
 /// `to`'s folder must exist.
@@ -221,6 +208,16 @@ impl Local {
         .map_err(std::io::Error::from)
         .with_context(|| format!("read {rel}"))?;
         Ok(std::fs::File::from(fd))
+    }
+
+    /// The first `want` bytes of a file, exactly (fails if it is shorter now).
+    pub fn read_head(&mut self, rel: &str, want: u64) -> anyhow::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut buffer = vec![0; want as usize];
+        self.open(rel)?
+            .read_exact(&mut buffer)
+            .with_context(|| format!("{rel} changed while it was read"))?;
+        Ok(buffer)
     }
 
     /// Moves `from` to `to` unless something is at `to` (see `rename_no_replace`);

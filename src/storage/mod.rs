@@ -385,10 +385,9 @@ impl UserSpace {
         if want == 0 {
             return Ok(Vec::new());
         }
-        if let Some(root) = &self.fs_root {
-            let (root, rel) = (root.clone(), rel.to_string());
-            return tokio::task::spawn_blocking(move || local::read_head(&root, &rel, want))
-                .await?;
+        if let Some(mut local) = self.local() {
+            let rel = rel.to_string();
+            return tokio::task::spawn_blocking(move || local.read_head(&rel, want)).await?;
         }
         let buffer = self
             .op

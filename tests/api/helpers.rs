@@ -254,7 +254,7 @@ pub fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, St
                     .to_string_lossy()
                     .replace('\\', "/");
                 let digest = sha2::Sha256::digest(std::fs::read(&path).unwrap());
-                out.insert(rel, digest.iter().map(|b| format!("{b:02x}")).collect());
+                out.insert(rel, hex::encode(digest));
             }
         }
     }
