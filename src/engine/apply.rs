@@ -24,8 +24,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    engine::{Engine, failure::Failure, hash, records, tracker::Tracker},
-    storage::{FileMeta, IN_FLIGHT, Local, StorageError, UserSpace},
+    engine::{Engine, failure::Failure, lookup::Lookup, records, tracker::Tracker},
+    storage::{FileMeta, IN_FLIGHT, StorageError, UserSpace},
 };
 
 /// Records per round trip; also how often a running operation notices a cancel. On a
@@ -183,7 +183,8 @@ async fn prepare_batch(
             batch
                 .into_iter()
                 .map(|record| {
-                    let prepared = decide(&record, local_facts(&mut local, &record, mode));
+                    let facts = futures::executor::block_on(facts(&mut local, &record, mode));
+                    let prepared = decide(&record, facts);
                     (record, prepared)
                 })
                 .collect()
@@ -193,7 +194,7 @@ async fn prepare_batch(
     }
     Ok(futures::stream::iter(batch)
         .map(|record| async move {
-            let prepared = decide(&record, facts(space, &record, mode).await);
+            let prepared = decide(&record, facts(&mut space.clone(), &record, mode).await);
             (record, prepared)
         })
         .buffered(IN_FLIGHT)
@@ -476,51 +477,24 @@ fn needs_content(record: &file_records::Model, mode: Mode, source: &FileMeta) ->
 }
 
 async fn facts(
-    space: &UserSpace,
+    files: &mut impl Lookup,
     record: &file_records::Model,
     mode: Mode,
 ) -> anyhow::Result<Facts> {
     let Some(wanted) = &record.new_path else {
         return Ok(Facts::default());
     };
-    let source = space
+    let source = files
         .stat(&record.original_path)
         .await?
         .filter(|f| !f.is_dir);
     let destination = match record.status {
-        RecordStatus::Moving => space.stat(wanted).await?,
+        RecordStatus::Moving => files.stat(wanted).await?,
         _ => None,
     };
     let content = match &source {
         Some(source) if needs_content(record, mode, source) => {
-            Some(hash::sha256(space, &record.original_path).await?)
-        }
-        _ => None,
-    };
-    Ok(Facts {
-        source,
-        destination,
-        content,
-    })
-}
-
-/// `facts` on a local folder, blocking.
-fn local_facts(
-    local: &mut Local,
-    record: &file_records::Model,
-    mode: Mode,
-) -> anyhow::Result<Facts> {
-    let Some(wanted) = &record.new_path else {
-        return Ok(Facts::default());
-    };
-    let source = local.stat(&record.original_path)?.filter(|f| !f.is_dir);
-    let destination = match record.status {
-        RecordStatus::Moving => local.stat(wanted)?,
-        _ => None,
-    };
-    let content = match &source {
-        Some(source) if needs_content(record, mode, source) => {
-            Some(hash::sha256_local(local, &record.original_path)?)
+            Some(files.sha256(&record.original_path).await?)
         }
         _ => None,
     };

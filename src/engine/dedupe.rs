@@ -12,7 +12,8 @@ use crate::{
     engine::{
         Engine, KeepPolicy, Options,
         failure::Failure,
-        hash::{self, HEAD_BYTES},
+        hash::HEAD_BYTES,
+        lookup::Lookup,
         records::{NewRecord, RecordSink},
         scan::Filter,
         tracker::Tracker,
@@ -203,13 +204,7 @@ async fn hash_all(
                         .into_iter()
                         .take_while(|_| !cancel.is_set())
                         .filter_map(|file| {
-                            let hashed = match limit {
-                                Some(limit) => hash::sha256_head_local(
-                                    &mut local, &file.path, file.size, limit,
-                                ),
-                                None => hash::sha256_local(&mut local, &file.path),
-                            };
-                            readable(file, hashed)
+                            futures::executor::block_on(hash_one(&mut local, file, limit))
                         })
                         .collect::<Vec<_>>();
                     (hashed, tried)
@@ -226,13 +221,7 @@ async fn hash_all(
         return Ok(out);
     }
     let mut hashed = futures::stream::iter(files)
-        .map(|file| async move {
-            let hashed = match limit {
-                Some(limit) => hash::sha256_head(space, &file.path, file.size, limit).await,
-                None => hash::sha256(space, &file.path).await,
-            };
-            readable(file, hashed)
-        })
+        .map(|file| async move { hash_one(&mut space.clone(), file, limit).await })
         .buffer_unordered(HASH_IN_FLIGHT);
     while let Some(candidate) = hashed.next().await {
         tracker.work.hashed += 1;
@@ -243,8 +232,17 @@ async fn hash_all(
     Ok(out)
 }
 
-/// The file with its hash, or nothing (logged) when it could not be read.
-fn readable(file: FileMeta, hashed: anyhow::Result<String>) -> Option<Candidate> {
+/// The file with its hash (of its first `limit` bytes, or whole), or nothing (logged)
+/// when it could not be read.
+async fn hash_one(
+    files: &mut impl Lookup,
+    file: FileMeta,
+    limit: Option<u64>,
+) -> Option<Candidate> {
+    let hashed = match limit {
+        Some(limit) => files.sha256_head(&file.path, file.size, limit).await,
+        None => files.sha256(&file.path).await,
+    };
     match hashed {
         Ok(hash) => Some(Candidate { file, hash }),
         Err(err) => {

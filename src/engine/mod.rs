@@ -9,7 +9,8 @@
 //! * `run` — one operation from start to end (or from where a dead worker left it);
 //! * `organize`, `dedupe`, `copy` — writing the records (the plan) of each kind of run;
 //! * `apply` — carrying out planned records, with the checks that keep files safe;
-//! * `scan`, `hash`, `categorize`, `template` — what the planners use on each file;
+//! * `scan`, `hash`, `lookup`, `categorize`, `template` — what the planners use on each
+//!   file;
 //! * `records`, `summary`, `tracker`, `cancel`, `failure` — record batches, counters from
 //!   records, live counters and progress, noticing a cancel, and how a run ends early;
 //! * `options` — what an operation was started with, validated once.
@@ -21,6 +22,7 @@ pub mod copy;
 pub mod dedupe;
 pub mod failure;
 pub mod hash;
+mod lookup;
 pub mod options;
 pub mod organize;
 pub mod records;
