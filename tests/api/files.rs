@@ -290,17 +290,11 @@ async fn uploads_keep_the_files_own_times_and_operations_use_them() {
             .await;
         assert_code(&refused, "BAD_USER_INPUT");
     }
-    let operations = json!({
-        "query": "mutation($files: [Upload!]!, $t: [DateTime]) { uploadFiles(path: \"x\", files: $files, modifiedAt: $t) { path } }",
-        "variables": { "files": [null], "t": ["2020-01-01T00:00:00Z", "2020-01-01T00:00:00Z"] }
-    });
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text("map", json!({ "0": ["variables.files.0"] }).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"),
-        );
+    let form = crate::multipart::upload_form(
+        "mutation($files: [Upload!]!, $t: [DateTime]) { uploadFiles(path: \"x\", files: $files, modifiedAt: $t) { path } }",
+        json!({ "t": ["2020-01-01T00:00:00Z", "2020-01-01T00:00:00Z"] }),
+        &[("x.txt", b"x")],
+    );
     let refused: Value = s
         .app
         .http

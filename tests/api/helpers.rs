@@ -342,22 +342,11 @@ impl TestApp {
 
     /// A GraphQL multipart request (the spec `curl -F` speaks) uploading `files` to `path`.
     pub async fn upload(&self, token: &str, path: &str, files: &[(&str, &[u8])]) -> Value {
-        let operations = json!({
-            "query": "mutation($path: String!, $files: [Upload!]!) { uploadFiles(path: $path, files: $files) { path name isDir sizeBytes modifiedAt } }",
-            "variables": { "path": path, "files": vec![Value::Null; files.len()] }
-        });
-        let map: serde_json::Map<String, Value> = (0..files.len())
-            .map(|i| (i.to_string(), json!([format!("variables.files.{i}")])))
-            .collect();
-        let mut form = reqwest::multipart::Form::new()
-            .text("operations", operations.to_string())
-            .text("map", Value::Object(map).to_string());
-        for (i, (name, content)) in files.iter().enumerate() {
-            form = form.part(
-                i.to_string(),
-                reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string()),
-            );
-        }
+        let form = crate::multipart::upload_form(
+            "mutation($path: String!, $files: [Upload!]!) { uploadFiles(path: $path, files: $files) { path name isDir sizeBytes modifiedAt } }",
+            json!({ "path": path }),
+            files,
+        );
         let response = self
             .http
             .post(self.url("/graphql"))
@@ -376,26 +365,14 @@ impl TestApp {
         folder: &str,
         files: &[(&str, &[u8], Value)],
     ) -> Value {
-        let operations = json!({
-            "query": "mutation($path: String!, $files: [Upload!]!, $times: [DateTime]) { uploadFiles(path: $path, files: $files, modifiedAt: $times) { path modifiedAt } }",
-            "variables": {
+        let form = crate::multipart::upload_form(
+            "mutation($path: String!, $files: [Upload!]!, $times: [DateTime]) { uploadFiles(path: $path, files: $files, modifiedAt: $times) { path modifiedAt } }",
+            json!({
                 "path": folder,
-                "files": vec![Value::Null; files.len()],
                 "times": files.iter().map(|f| f.2.clone()).collect::<Vec<_>>(),
-            }
-        });
-        let map: serde_json::Map<String, Value> = (0..files.len())
-            .map(|i| (i.to_string(), json!([format!("variables.files.{i}")])))
-            .collect();
-        let mut form = reqwest::multipart::Form::new()
-            .text("operations", operations.to_string())
-            .text("map", Value::Object(map).to_string());
-        for (i, (name, content, _)) in files.iter().enumerate() {
-            form = form.part(
-                i.to_string(),
-                reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string()),
-            );
-        }
+            }),
+            &files.iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(),
+        );
         self.http
             .post(self.url("/graphql"))
             .bearer_auth(token)

@@ -3,6 +3,8 @@
 //! database when `TEST_DATABASE_URL` is set — and talks HTTP to it.
 
 mod helpers;
+#[path = "../common/multipart.rs"]
+mod multipart;
 
 mod accounts;
 mod api_keys;

@@ -298,22 +298,14 @@ impl Cluster {
         folder: &str,
         files: &[(String, Vec<u8>)],
     ) -> Value {
-        let operations = json!({
-            "query": "mutation($path: String!, $files: [Upload!]!) { uploadFiles(path: $path, files: $files) { path } }",
-            "variables": { "path": folder, "files": vec![Value::Null; files.len()] }
-        });
-        let map: serde_json::Map<String, Value> = (0..files.len())
-            .map(|i| (i.to_string(), json!([format!("variables.files.{i}")])))
-            .collect();
-        let mut form = reqwest::multipart::Form::new()
-            .text("operations", operations.to_string())
-            .text("map", Value::Object(map).to_string());
-        for (i, (name, content)) in files.iter().enumerate() {
-            form = form.part(
-                i.to_string(),
-                reqwest::multipart::Part::bytes(content.clone()).file_name(name.clone()),
-            );
-        }
+        let form = crate::multipart::upload_form(
+            "mutation($path: String!, $files: [Upload!]!) { uploadFiles(path: $path, files: $files) { path } }",
+            json!({ "path": folder }),
+            &files
+                .iter()
+                .map(|(name, content)| (name.as_str(), content.as_slice()))
+                .collect::<Vec<_>>(),
+        );
         self.http
             .post(self.url(server, "/graphql"))
             .bearer_auth(&account.token)

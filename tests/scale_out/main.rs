@@ -5,6 +5,8 @@
 //! and runs them with `--include-ignored`.
 
 mod cluster;
+#[path = "../common/multipart.rs"]
+mod multipart;
 
 use std::time::Duration;
 
