@@ -23,15 +23,21 @@ export const MeQuery = graphql(`
   }
 `);
 
+export const AuthFieldsFragment = graphql(`
+  fragment AuthFields on AuthPayload {
+    accessToken
+    refreshToken
+    expiresIn
+    user {
+      ...UserFields
+    }
+  }
+`);
+
 export const SignupMutation = graphql(`
   mutation Signup($input: SignupInput!) {
     signup(input: $input) {
-      accessToken
-      refreshToken
-      expiresIn
-      user {
-        ...UserFields
-      }
+      ...AuthFields
     }
   }
 `);
@@ -39,12 +45,7 @@ export const SignupMutation = graphql(`
 export const LoginMutation = graphql(`
   mutation Login($input: LoginInput!) {
     login(input: $input) {
-      accessToken
-      refreshToken
-      expiresIn
-      user {
-        ...UserFields
-      }
+      ...AuthFields
     }
   }
 `);
@@ -325,15 +326,21 @@ export const DeleteCategoryRuleMutation = graphql(`
   }
 `);
 
+export const ApiKeyFieldsFragment = graphql(`
+  fragment ApiKeyFields on ApiKey {
+    id
+    name
+    prefix
+    createdAt
+    lastUsedAt
+    expiresAt
+  }
+`);
+
 export const ApiKeysQuery = graphql(`
   query ApiKeys {
     apiKeys {
-      id
-      name
-      prefix
-      createdAt
-      lastUsedAt
-      expiresAt
+      ...ApiKeyFields
     }
   }
 `);
@@ -343,12 +350,7 @@ export const CreateApiKeyMutation = graphql(`
     createApiKey(input: $input) {
       secret
       apiKey {
-        id
-        name
-        prefix
-        createdAt
-        lastUsedAt
-        expiresAt
+        ...ApiKeyFields
       }
     }
   }

@@ -4,6 +4,7 @@ import { FilesQuery } from '../api/documents';
 import { describeErrors } from '../api/errors';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { PageNav } from '../components/PageNav';
 import { StartOperationForm } from '../components/StartOperationForm';
 import { UploadPanel } from '../components/UploadPanel';
 import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
@@ -35,7 +36,6 @@ function FolderView({ path }: { path: string }) {
   const conn = result.data?.files;
   const crumbs = breadcrumbs(path);
   const page = cursors.length;
-  const from = (page - 1) * PAGE + 1;
 
   return (
     <>
@@ -144,23 +144,16 @@ function FolderView({ path }: { path: string }) {
           </div>
         )}
         {conn && conn.totalCount === 0 && <p className="empty">This folder is empty. Upload files above.</p>}
-        {conn && (page > 1 || conn.pageInfo.hasNextPage) && (
-          <div className="pager">
-            <button type="button" className="btn btn-small" disabled={page <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-              Previous
-            </button>
-            <span className="muted">
-              {from}–{from + conn.nodes.length - 1} of {conn.totalCount}
-            </span>
-            <button
-              type="button"
-              className="btn btn-small"
-              disabled={!conn.pageInfo.hasNextPage}
-              onClick={() => setCursors((c) => [...c, conn.pageInfo.endCursor ?? null])}
-            >
-              Next
-            </button>
-          </div>
+        {conn && (
+          <PageNav
+            page={page}
+            pageSize={PAGE}
+            shown={conn.nodes.length}
+            total={conn.totalCount}
+            hasNext={conn.pageInfo.hasNextPage}
+            onPrevious={() => setCursors((c) => c.slice(0, -1))}
+            onNext={() => setCursors((c) => [...c, conn.pageInfo.endCursor ?? null])}
+          />
         )}
       </section>
     </>

@@ -3,6 +3,7 @@ import { useQuery } from 'urql';
 import { OperationsQuery } from '../api/documents';
 import { describeErrors } from '../api/errors';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { PageNav } from '../components/PageNav';
 import type { OperationStatus, OperationType } from '../gql/graphql';
 import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
 import { folderLabel, formatBytes, formatDateTime, operationTypeLabel, statusLabel } from '../lib/format';
@@ -24,7 +25,6 @@ export function OperationsPage() {
   const live = useLiveProgress();
   const conn = result.data?.operations;
   const page = cursors.length;
-  const from = (page - 1) * PAGE + 1;
 
   return (
     <>
@@ -125,23 +125,16 @@ export function OperationsPage() {
             </table>
           </div>
         )}
-        {conn && (page > 1 || conn.pageInfo.hasNextPage) && (
-          <div className="pager">
-            <button type="button" className="btn btn-small" disabled={page <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-              Previous
-            </button>
-            <span className="muted">
-              {from}–{from + conn.nodes.length - 1} of {conn.totalCount}
-            </span>
-            <button
-              type="button"
-              className="btn btn-small"
-              disabled={!conn.pageInfo.hasNextPage}
-              onClick={() => setCursors((c) => [...c, conn.pageInfo.endCursor ?? null])}
-            >
-              Next
-            </button>
-          </div>
+        {conn && (
+          <PageNav
+            page={page}
+            pageSize={PAGE}
+            shown={conn.nodes.length}
+            total={conn.totalCount}
+            hasNext={conn.pageInfo.hasNextPage}
+            onPrevious={() => setCursors((c) => c.slice(0, -1))}
+            onNext={() => setCursors((c) => [...c, conn.pageInfo.endCursor ?? null])}
+          />
         )}
       </section>
     </>
