@@ -63,15 +63,10 @@ impl Extension for ErrorPolicyExtension {
             *self.request_id.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.0.clone());
         }
         if request.query.len() > self.max_query_bytes {
-            let mut error = ServerError::new(
-                format!("query is longer than {} bytes", self.max_query_bytes),
-                None,
-            );
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", "BAD_USER_INPUT");
-            return Err(error);
+            return Err(bad_document(format!(
+                "query is longer than {} bytes",
+                self.max_query_bytes
+            )));
         }
         next.run(ctx, request).await
     }
@@ -86,15 +81,10 @@ impl Extension for ErrorPolicyExtension {
         let document = next.run(ctx, query, variables).await?;
         let aliases = count_aliases(&document);
         if aliases > self.max_aliases {
-            let mut error = ServerError::new(
-                format!("too many aliases ({aliases}; at most {})", self.max_aliases),
-                None,
-            );
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", "BAD_USER_INPUT");
-            return Err(error);
+            return Err(bad_document(format!(
+                "too many aliases ({aliases}; at most {})",
+                self.max_aliases
+            )));
         }
         Ok(document)
     }
@@ -141,6 +131,16 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
             .values()
             .map(|f| in_set(&f.node.selection_set.node))
             .sum::<usize>()
+}
+
+/// A document refused before it runs, as `BAD_USER_INPUT`.
+fn bad_document(message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", "BAD_USER_INPUT");
+    error
 }
 
 pub fn finish_error(error: &mut ServerError, request_id: Option<&str>) {
