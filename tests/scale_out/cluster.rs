@@ -378,7 +378,6 @@ impl Cluster {
         out
     }
 
-    /// Polls the operation until it ends; the final operation.
     /// `startOperation`; the new operation's id (the test fails if it was refused).
     pub async fn start(&self, server: usize, account: &Account, input: Value) -> String {
         let body = self
@@ -392,6 +391,22 @@ impl Cluster {
         body["data"]["startOperation"]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("not started: {body}"))
+            .to_string()
+    }
+
+    /// `rollbackOperation` of `id`; the rollback's id (the test fails if it was refused).
+    pub async fn rollback(&self, server: usize, account: &Account, id: &str) -> String {
+        let body = self
+            .gql(
+                server,
+                account,
+                "mutation($id: ID!) { rollbackOperation(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
+        body["data"]["rollbackOperation"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no rollback: {body}"))
             .to_string()
     }
 

@@ -109,18 +109,7 @@ async fn a_worker_killed_mid_organize_is_taken_over_and_every_file_moves_once() 
         "{reclaims}"
     );
     // And the rollback puts back exactly the tree that was there.
-    let undo = cluster
-        .gql(
-            a,
-            &ada,
-            "mutation($id: ID!) { rollbackOperation(id: $id) { id } }",
-            json!({ "id": id }),
-        )
-        .await;
-    let undo_id = undo["data"]["rollbackOperation"]["id"]
-        .as_str()
-        .expect("rollback")
-        .to_string();
+    let undo_id = cluster.rollback(a, &ada, &id).await;
     let undone = cluster
         .wait(a, &ada, &undo_id, Duration::from_secs(120))
         .await;
@@ -272,18 +261,7 @@ async fn on_object_storage_a_killed_worker_is_taken_over_and_the_rollback_is_exa
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(done["filesProcessed"], files, "{done}");
     assert_eq!(cluster.count(a, &ada, "inbox/Documents").await, files);
-    let undo = cluster
-        .gql(
-            a,
-            &ada,
-            "mutation($id: ID!) { rollbackOperation(id: $id) { id } }",
-            json!({ "id": id }),
-        )
-        .await;
-    let undo_id = undo["data"]["rollbackOperation"]["id"]
-        .as_str()
-        .expect("rollback")
-        .to_string();
+    let undo_id = cluster.rollback(a, &ada, &id).await;
     let undone = cluster
         .wait(a, &ada, &undo_id, Duration::from_secs(300))
         .await;
