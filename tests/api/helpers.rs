@@ -10,7 +10,6 @@ pub use trees::{SAMPLE_TREE, contents};
 use std::{net::SocketAddr, sync::Arc};
 
 use organizer::{config::Config, db::Backend, startup::Application, state::AppState};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -99,23 +98,11 @@ async fn fresh_postgres_database() -> Option<String> {
     let base = std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())?;
-    let name = format!("organizer_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = Database::connect(&base)
-        .await
-        .expect("connect to TEST_DATABASE_URL");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create test database");
-    admin.close().await.ok();
-    let (without_query, query) = match base.split_once('?') {
-        Some((url, query)) => (url, format!("?{query}")),
-        None => (base.as_str(), String::new()),
-    };
-    let server = without_query
-        .rsplit_once('/')
-        .map_or(without_query, |(server, _)| server);
-    Some(format!("{server}/{name}{query}"))
+    Some(
+        crate::postgres::fresh_database(&base, "organizer_test")
+            .await
+            .unwrap_or_else(|err| panic!("{err}")),
+    )
 }
 
 impl TestApp {

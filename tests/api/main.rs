@@ -5,6 +5,8 @@
 mod helpers;
 #[path = "../common/multipart.rs"]
 mod multipart;
+#[path = "../common/postgres.rs"]
+mod postgres;
 
 mod accounts;
 mod api_keys;

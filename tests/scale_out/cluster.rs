@@ -12,7 +12,6 @@ use std::{
 };
 
 use futures::{SinkExt, StreamExt};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
@@ -123,24 +122,11 @@ impl Cluster {
             .ok()
             .filter(|u| !u.is_empty())
             .ok_or("TEST_DATABASE_URL is not set")?;
-        let name = format!("organizer_scale_{}", uuid::Uuid::now_v7().simple());
-        let admin = Database::connect(&base).await.map_err(|e| e.to_string())?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .map_err(|e| e.to_string())?;
-        admin.close().await.ok();
-        let (without_query, query) = match base.split_once('?') {
-            Some((url, query)) => (url, format!("?{query}")),
-            None => (base.as_str(), String::new()),
-        };
-        let server = without_query
-            .rsplit_once('/')
-            .map_or(without_query, |(s, _)| s);
+        let database_url = crate::postgres::fresh_database(&base, "organizer_scale").await?;
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("storage")).unwrap();
         Ok(Self {
-            database_url: format!("{server}/{name}{query}"),
+            database_url,
             redis_url: redis.url(),
             env: HashMap::new(),
             processes: Vec::new(),

@@ -7,6 +7,8 @@
 mod cluster;
 #[path = "../common/multipart.rs"]
 mod multipart;
+#[path = "../common/postgres.rs"]
+mod postgres;
 
 use std::time::Duration;
 
