@@ -218,7 +218,6 @@ fn rename_loop(tree: &Tree, checks: &mut Vec<Check>) -> Result<Rename> {
     for folder in folders {
         fs::create_dir_all(folder)?;
     }
-    tree.mark_dirty()?;
     let started = Instant::now();
     for (from, to) in &moves {
         fs::rename(from, to).with_context(|| format!("rename {}", from.display()))?;
@@ -236,9 +235,6 @@ fn rename_loop(tree: &Tree, checks: &mut Vec<Check>) -> Result<Rename> {
         check.ok(),
         check.to_string(),
     ));
-    if check.ok() {
-        tree.mark_clean()?;
-    }
     Ok(Rename {
         forward_seconds: forward,
         back_seconds: back,

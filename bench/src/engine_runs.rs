@@ -210,7 +210,6 @@ pub async fn run(
     engine.dedupe = Some(dedupe.run);
 
     // Organize for real, then roll it back.
-    tree.mark_dirty()?;
     session.refresh(api).await?;
     eprintln!("engine: organize");
     let organize = timed(
@@ -276,9 +275,6 @@ pub async fn run(
         restored,
         check.to_string(),
     ));
-    if restored {
-        tree.mark_clean()?;
-    }
     Ok(engine)
 }
 
