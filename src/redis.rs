@@ -1,7 +1,7 @@
 //! Redis connections (`REDIS_URL`): one shared by the job queue, the progress bus and
-//! the rate limiter, one for the queue's blocking reads, one subscriber. fred reconnects
-//! by itself; a process starts even while Redis is down (its commands fail, bounded by a
-//! timeout, until Redis is back).
+//! the rate limiter, one per worker task for its blocking reads of the queue, one
+//! subscriber. fred reconnects by itself; a process starts even while Redis is down (its
+//! commands fail, bounded by a timeout, until Redis is back).
 
 use std::time::Duration;
 
@@ -42,6 +42,15 @@ pub async fn client(url: &str) -> anyhow::Result<fred::prelude::Client> {
         tracing::warn!("Redis is not reachable yet; carrying on and retrying in the background");
     }
     Ok(client)
+}
+
+/// A new connection configured like `client`, connecting in the background.
+pub async fn another(client: &fred::prelude::Client) -> fred::prelude::Client {
+    let another = client.clone_new();
+    // The connection task runs on by itself; its handle is not needed.
+    drop(another.connect());
+    let _ = tokio::time::timeout(Duration::from_secs(5), another.wait_for_connect()).await;
+    another
 }
 
 /// A client for subscriptions: it subscribes again by itself after a reconnect.

@@ -106,7 +106,7 @@ pub async fn build_state(config: Box<Config>) -> anyhow::Result<AppState> {
         Some(url) => {
             let client = crate::redis::client(url).await?;
             (
-                JobQueue::redis(client.clone(), crate::redis::client(url).await?).await,
+                JobQueue::redis(client.clone()).await,
                 ProgressBus::redis(url, client.clone()).await?,
                 RateLimiter::redis(client),
             )

@@ -47,13 +47,14 @@ pub fn spawn_workers(engine: &Engine, count: usize) -> Vec<JoinHandle<()>> {
 }
 
 async fn work(engine: Engine) {
+    let queue = engine.queue.for_worker().await;
     let mut stopping = engine.stopping.clone();
     loop {
         if *stopping.borrow() {
             break;
         }
         let job = tokio::select! {
-            job = engine.queue.pop(&engine.worker_id) => job,
+            job = queue.pop(&engine.worker_id) => job,
             _ = stopping.changed() => continue,
         };
         let job = match job {

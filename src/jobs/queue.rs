@@ -10,7 +10,7 @@
 use std::{sync::Arc, time::Duration};
 
 use fred::{
-    prelude::{Client, KeysInterface, SortedSetsInterface, StreamsInterface},
+    prelude::{Client, ClientLike, KeysInterface, Options, SortedSetsInterface, StreamsInterface},
     types::streams::{XReadResponse, XReadValue},
 };
 use tokio::sync::{Mutex, mpsc};
@@ -36,12 +36,14 @@ pub struct Job {
 #[derive(Clone)]
 pub enum JobQueue {
     InProcess(InProcessQueue),
-    /// `client` for commands; `reader` only for the blocking read of new jobs, which
-    /// holds its connection for up to `BLOCK`: on a shared connection it held back every
-    /// progress event, lease renewal and rate check of the process behind it.
+    /// `client` for commands; `reader`, in a worker task's own queue (`for_worker`), for
+    /// its blocking read of new jobs alone: a blocking read holds its connection for up
+    /// to `BLOCK`, and on a shared one it held back every progress event, lease renewal
+    /// and rate check of the process, and other workers' reads past their timeout (the
+    /// job Redis had delivered to such a read then waited for `RECLAIM_IDLE`).
     Redis {
         client: Client,
-        reader: Client,
+        reader: Option<Client>,
     },
 }
 
@@ -61,7 +63,7 @@ impl JobQueue {
     }
 
     /// The queue on Redis; creates the stream and the group if they are not there yet.
-    pub async fn redis(client: Client, reader: Client) -> Self {
+    pub async fn redis(client: Client) -> Self {
         let created: Result<(), _> = client.xgroup_create(STREAM, GROUP, "0", true).await;
         if let Err(err) = created
             && !err.details().contains("BUSYGROUP")
@@ -69,7 +71,22 @@ impl JobQueue {
             // Redis may be down at start: the group is created on first use instead.
             tracing::warn!(error = %err, "could not create the job stream's consumer group yet");
         }
-        Self::Redis { client, reader }
+        Self::Redis {
+            client,
+            reader: None,
+        }
+    }
+
+    /// The queue as one worker task uses it: on Redis with a connection of its own for
+    /// reading jobs.
+    pub async fn for_worker(&self) -> Self {
+        match self {
+            Self::InProcess(_) => self.clone(),
+            Self::Redis { client, .. } => Self::Redis {
+                client: client.clone(),
+                reader: Some(crate::redis::another(client).await),
+            },
+        }
     }
 
     pub async fn push(&self, operation_id: Uuid) -> anyhow::Result<()> {
@@ -105,7 +122,15 @@ impl JobQueue {
                 if let Some(job) = reclaim(client, consumer).await? {
                     return Ok(Some(job));
                 }
+                let Some(reader) = reader else {
+                    anyhow::bail!("jobs are read from a worker's own queue (for_worker)");
+                };
+                // The read may wait `BLOCK` on the server: its reply must not time out.
                 let read: Result<XReadResponse<String, String, String, String>, _> = reader
+                    .with_options(&Options {
+                        timeout: Some(BLOCK + crate::redis::COMMAND_TIMEOUT),
+                        ..Default::default()
+                    })
                     .xreadgroup_map(
                         GROUP,
                         consumer,
