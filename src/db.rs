@@ -62,7 +62,10 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<(DatabaseConnection,
         .acquire_timeout(Duration::from_secs(10));
     match backend {
         Backend::Sqlite => {
-            options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
+            // A connection to a local file does not go stale: skip sqlx's ping (a round
+            // trip to the connection's thread) before each query.
+            options.max_connections(8).test_before_acquire(false);
+            options.map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)

@@ -134,7 +134,9 @@ async fn reserve(state: &AppState, user_id: Uuid, delta: i64) -> AppResult<()> {
                 .lte(Expr::col(users::Column::StorageQuotaGb).mul(BYTES_PER_GB)),
         );
     }
-    if update.exec(&state.db).await?.rows_affected == 0 {
+    let changed = update.exec(&state.db).await?.rows_affected;
+    state.users.forget(user_id);
+    if changed == 0 {
         return Err(AppError::QuotaExceeded(format!(
             "these files ({delta} bytes) do not fit in your storage quota"
         )));

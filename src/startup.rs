@@ -117,6 +117,7 @@ pub async fn build_state(config: Box<Config>) -> anyhow::Result<AppState> {
         backend,
         keys: Arc::new(JwtKeys::new(secret.as_bytes())),
         limiter: Arc::new(limiter),
+        users: Arc::default(),
         config: Arc::new(*config),
         storage,
         queue,

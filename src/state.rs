@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{jwt::JwtKeys, rate_limit::RateLimiter},
+    auth::{jwt::JwtKeys, rate_limit::RateLimiter, user_cache::UserCache},
     config::Config,
     db::Backend,
     engine::Engine,
@@ -20,6 +20,8 @@ pub struct AppState {
     pub backend: Backend,
     pub keys: Arc<JwtKeys>,
     pub limiter: Arc<RateLimiter>,
+    /// Accounts read in the last second (`auth::user_cache`).
+    pub users: Arc<UserCache>,
     pub config: Arc<Config>,
     pub storage: Storage,
     pub queue: JobQueue,

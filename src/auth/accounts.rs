@@ -144,6 +144,7 @@ pub async fn login(
     active.last_login_at = Set(Some(now));
     active.updated_at = Set(now);
     let user = active.update(&state.db).await?;
+    state.users.forget(user.id);
     start_session(state, user).await
 }
 

@@ -159,8 +159,9 @@ pub async fn authenticate(state: &AppState, credential: &str) -> AppResult<Calle
 }
 
 async fn active_user(state: &AppState, user_id: Uuid) -> AppResult<users::Model> {
-    users::Entity::find_by_id(user_id)
-        .one(&state.db)
+    state
+        .users
+        .get(&state.db, user_id)
         .await?
         .filter(|user| user.is_active)
         .ok_or_else(|| {

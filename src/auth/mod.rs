@@ -9,6 +9,7 @@ pub mod jwt;
 pub mod password;
 pub mod rate_limit;
 pub mod secrets;
+pub mod user_cache;
 pub mod validation;
 
 pub use caller::{Caller, ClientInfo, authenticate};

@@ -377,6 +377,7 @@ pub async fn purge_trash(
         .filter(users::Column::Id.eq(user_id))
         .exec(&state.db)
         .await?;
+    state.users.forget(user_id);
     tracing::info!(files = trashed.len(), freed, "trash purged");
     find_owned(&state.db, user_id, id).await
 }

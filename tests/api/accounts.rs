@@ -256,12 +256,32 @@ async fn me_needs_a_valid_access_token() {
 async fn a_disabled_account_cannot_log_in_and_its_tokens_stop_working() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
+    // Signed in and recently seen (the server keeps the account for up to a second).
+    assert_eq!(
+        app.me(&ada.access_token).await["data"]["me"]["id"],
+        ada.id.as_str()
+    );
+    // Disabled behind the server's back, as an administrator would in the database.
     app.update_user(&ada, |user| user.is_active = Set(false))
         .await;
 
     assert_code(&app.login("ada", &ada.password).await, "FORBIDDEN");
     assert_code(&app.login("ada", "wrong-password").await, "UNAUTHENTICATED");
-    assert_code(&app.me(&ada.access_token).await, "UNAUTHENTICATED");
+    // The access token stops working within the second the account may be kept.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let body = app.me(&ada.access_token).await;
+        if body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" {
+            assert!(body["data"].is_null(), "{body}");
+            break;
+        }
+        assert_eq!(body["data"]["me"]["id"], ada.id.as_str(), "{body}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still signed in after 5 s: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_code(
         &app.gql(None, REFRESH, json!({ "t": ada.refresh_token }))
             .await,
