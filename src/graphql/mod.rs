@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod connection;
 pub mod context;
+pub mod documents;
 pub mod errors;
 pub mod files;
 pub mod ids;
@@ -65,6 +66,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, subscriptions::Subscription> {
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(64)
     .limit_directives(16)
+    // Outermost: a cached document has passed the error policy's parse-time limits.
+    .extension(documents::DocumentCache::default())
     .extension(errors::ErrorPolicy {
         max_query_bytes: MAX_QUERY_BYTES,
         max_aliases: MAX_ALIASES,

@@ -269,3 +269,40 @@ async fn aliases_and_page_sizes_count_toward_the_cost_of_a_query() {
         .await;
     assert!(ok["errors"].is_null(), "{ok}");
 }
+
+#[tokio::test]
+async fn a_document_seen_before_is_still_checked_on_every_request() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let bob = app.signup("bob").await;
+    // Short enough to be kept parsed; refused each time it comes.
+    let aliases: String = (0..31).map(|i| format!("a{i}: me {{ id }} ")).collect();
+    let too_many = format!("{{ {aliases} }}");
+    for _ in 0..2 {
+        let body = app.gql(Some(&ada.access_token), &too_many, json!({})).await;
+        assert_code(&body, "BAD_USER_INPUT");
+    }
+    // One text, three callers: each answer is the caller's own.
+    assert_eq!(
+        app.me(&ada.access_token).await["data"]["me"]["id"],
+        ada.id.as_str()
+    );
+    assert_eq!(
+        app.me(&bob.access_token).await["data"]["me"]["id"],
+        bob.id.as_str()
+    );
+    let anonymous = app
+        .gql(None, "{ me { id email username } }", json!({}))
+        .await;
+    assert_code(&anonymous, "UNAUTHENTICATED");
+    // One text, two sets of variables: the bad one is refused.
+    let page = "query($n: Int) { operations(first: $n) { totalCount } }";
+    let ok = app
+        .gql(Some(&ada.access_token), page, json!({ "n": 5 }))
+        .await;
+    assert!(ok["errors"].is_null(), "{ok}");
+    let bad = app
+        .gql(Some(&ada.access_token), page, json!({ "n": "five" }))
+        .await;
+    assert_code(&bad, "BAD_USER_INPUT");
+}
