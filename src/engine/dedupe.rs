@@ -26,6 +26,9 @@ use crate::{
 const HASH_IN_FLIGHT: usize = 8;
 /// On a local folder, files per blocking task: small files cost a hop each otherwise.
 const LOCAL_CHUNK: usize = 64;
+/// Candidates hashed together (whole sizes at a time): what the hashing holds at once, so
+/// its memory does not grow with the tree.
+const BATCH_FILES: usize = 65_536;
 
 struct Candidate {
     file: FileMeta,
@@ -64,6 +67,9 @@ async fn same_sizes(
         tracker.stop_if_cancelled()?;
         tracker.op.files_scanned += 1;
         if file.size > 0 && !filter.too_recent(&file) {
+            // Every file is held until the walk ends: no spare capacity in its path.
+            let mut file = file;
+            file.path.shrink_to_fit();
             by_size.entry(file.size).or_default().push(file);
         }
         tracker.tick().await?;
@@ -73,32 +79,51 @@ async fn same_sizes(
 }
 
 /// Steps 2 and 3: files of the same size with the same first block, then with the same
-/// full SHA-256. Every candidate of every size is hashed in one stream, so all cores
-/// stay busy however small the groups. Groups come out sorted by hash, so runs are
+/// full SHA-256. Candidates go in batches of whole sizes (`BATCH_FILES`); each batch is
+/// hashed in one stream, so all cores stay busy however small the groups, and only
+/// duplicates outlive their batch. Groups come out sorted by hash, so runs are
 /// deterministic.
+///
+/// Progress counts two steps per candidate: its first block, then its whole file (or, when
+/// its first block already settled it, that decision).
 async fn identical(
     space: &UserSpace,
     tracker: &mut Tracker,
     by_size: HashMap<u64, Vec<FileMeta>>,
 ) -> Result<Vec<(String, Vec<FileMeta>)>, Failure> {
-    let candidates: Vec<FileMeta> = by_size.into_values().flatten().collect();
-    let heads = hash_all(space, tracker, candidates, Some(HEAD_BYTES)).await?;
+    let candidates: usize = by_size.values().map(Vec::len).sum();
+    tracker.work.to_hash += 2 * candidates as i64;
+    let mut sizes = by_size.into_values();
     let mut groups: Vec<(String, Vec<FileMeta>)> = Vec::new();
-    let mut need_full = Vec::new();
-    for ((size, head_hash), same_head) in group(heads) {
-        if same_head.len() < 2 {
-            continue;
+    loop {
+        let mut batch = Vec::new();
+        while batch.len() < BATCH_FILES
+            && let Some(files) = sizes.next()
+        {
+            batch.extend(files);
         }
-        if size <= HEAD_BYTES {
-            // The first block is the whole file: its hash is the full hash.
-            groups.push((head_hash, same_head));
-        } else {
-            need_full.extend(same_head);
+        if batch.is_empty() {
+            break;
         }
-    }
-    for ((_, hash), same) in group(hash_all(space, tracker, need_full, None).await?) {
-        if same.len() > 1 {
-            groups.push((hash, same));
+        let batch_len = batch.len();
+        let heads = hash_all(space, tracker, batch, Some(HEAD_BYTES)).await?;
+        let mut need_full = Vec::new();
+        for ((size, head_hash), same_head) in group(heads) {
+            if same_head.len() < 2 {
+                continue;
+            }
+            if size <= HEAD_BYTES {
+                // The first block is the whole file: its hash is the full hash.
+                groups.push((head_hash, same_head));
+            } else {
+                need_full.extend(same_head);
+            }
+        }
+        tracker.work.hashed += (batch_len - need_full.len()) as i64;
+        for ((_, hash), same) in group(hash_all(space, tracker, need_full, None).await?) {
+            if same.len() > 1 {
+                groups.push((hash, same));
+            }
         }
     }
     groups.sort_by(|a, b| a.0.cmp(&b.0));
@@ -191,7 +216,6 @@ async fn hash_all(
     limit: Option<u64>,
 ) -> Result<Vec<Candidate>, Failure> {
     let cancel = tracker.cancel_flag();
-    tracker.work.to_hash += files.len() as i64;
     let mut out = Vec::with_capacity(files.len());
     if let Some(local) = space.local() {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());

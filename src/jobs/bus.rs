@@ -42,7 +42,8 @@ pub struct Work {
     /// Files the scan will come to (counted before it starts, on local folders), or
     /// records a copy will write.
     pub expected: Option<i64>,
-    /// Hashes to compute (first blocks, then whole files as the need shows), and done.
+    /// Hashing steps, two per candidate of a duplicate scan (its first block, then its whole
+    /// file or the finding that it needs none), and those done.
     pub to_hash: i64,
     pub hashed: i64,
 }
