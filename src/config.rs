@@ -97,9 +97,14 @@ pub struct Config {
     pub max_upload_bytes: usize,
 
     /// Testing aid, hidden: a worker stops dead, as if killed, once this many files of a
-    /// run have been claimed (written ahead) but before they move.
+    /// run have been claimed (written ahead), at the point `fault_stop_at` names.
     #[arg(long, env = "ORGANIZER_FAULT_STOP_AFTER_FILES", hide = true)]
     pub fault_stop_after_files: Option<u64>,
+
+    /// Testing aid, hidden: where that worker stops: before the claimed files move, or
+    /// after they moved but before their outcomes are written.
+    #[arg(long, env = "ORGANIZER_FAULT_STOP_AT", hide = true, value_enum, default_value_t = FaultPoint::Claimed)]
+    pub fault_stop_at: FaultPoint,
 
     /// Number of in-process workers that run operations (0: API only).
     #[arg(long, env = "WORKERS", default_value_t = 2)]
@@ -256,4 +261,14 @@ mod tests {
         assert!(!shown.contains("a-very-secret"));
         assert!(!shown.contains("pw123"));
     }
+}
+
+/// Where a worker stopped by `fault_stop_after_files` stops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FaultPoint {
+    /// Its batch's destinations claimed (written ahead), no file moved.
+    #[default]
+    Claimed,
+    /// Its batch's files moved, their outcomes not written.
+    Moved,
 }

@@ -70,6 +70,7 @@ impl AppState {
             bus: self.bus.clone(),
             queue: self.queue.clone(),
             stop_after_files: self.config.fault_stop_after_files,
+            stop_at: self.config.fault_stop_at,
             worker_id: self.process.name.clone(),
             lease: std::time::Duration::from_secs(self.config.lease_secs.max(1)),
             stopping: self.process.stopping.subscribe(),

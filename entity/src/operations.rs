@@ -33,6 +33,10 @@ pub struct Model {
     /// works); past that, another worker may take it over.
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTimeUtc>,
+    /// How far, in the order its records are applied (by `seq`, descending for a
+    /// rollback), files may have moved: a `planned` record up to there is checked at its
+    /// destination when a run resumes.
+    pub moves_reach_seq: Option<i64>,
     /// When a cleanup's trash was deleted for good (it can no longer be rolled back).
     pub trash_purged_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -11,6 +11,7 @@ mod m20261125_000004_create_operations;
 mod m20261125_000005_create_file_records;
 mod m20261125_000006_create_category_rules;
 mod m20261128_000007_add_operation_leases;
+mod m20261128_000008_add_operation_moves_reach;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_file_records::Migration),
             Box::new(m20261125_000006_create_category_rules::Migration),
             Box::new(m20261128_000007_add_operation_leases::Migration),
+            Box::new(m20261128_000008_add_operation_moves_reach::Migration),
         ]
     }
 }

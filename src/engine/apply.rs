@@ -1,21 +1,26 @@
-//! Carrying out planned records, a batch at a time:
+//! Carrying out planned records, a batch at a time (the next batch is read while one
+//! moves):
 //! 1. *prepare* each file: check it is still what the record says;
-//! 2. write ahead: mark the records `moving` (their destination as planned);
+//! 2. write ahead: make sure the operation's *reach* (`moves_reach_seq`) covers the batch:
+//!    every record up to it may have moved. It is written once per `REACH_AHEAD` records,
+//!    not per record;
 //! 3. claim each destination (an empty placeholder, created only if nothing is there) and
-//!    record the claimed name where it differs from the planned one;
-//! 4. move each file onto its placeholder;
+//!    record the claimed name, `moving`, where it differs from the planned one;
+//! 4. move each file onto its placeholder (on a local folder, straight to its destination
+//!    by a rename that refuses to replace);
 //! 5. record each outcome: `done`, `skipped` with the reason, or `failed` with the error.
 //!
 //! A worker that dies anywhere in this loop (even `kill -9`) leaves records from which a
-//! resumed run can tell what happened to each file: `planned` ones were not touched; for
-//! `moving` ones, the file is either already at the recorded destination (done), or still
-//! at its source, with an empty placeholder of ours at the recorded destination (move onto
-//! it) or nothing there yet (claim it now). Marking `moving` *before* claiming is what keeps
+//! resumed run can tell what happened to each file: `planned` ones past the reach were
+//! not touched; for `moving` ones and `planned` ones within the reach the run started
+//! with, the file is either already at the recorded destination (done), or still at its
+//! source, with an empty placeholder of ours at the recorded destination (move onto it)
+//! or nothing there yet (claim it now). Writing the reach *before* claiming is what keeps
 //! a placeholder claimed just before a crash from being left behind.
 
 use anyhow::Context;
 use chrono::Utc;
-use entity::{file_records, states::RecordStatus};
+use entity::{file_records, operations, states::RecordStatus};
 use futures::StreamExt;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -24,6 +29,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    config::FaultPoint,
     engine::{Engine, failure::Failure, lookup::Lookup, records, tracker::Tracker},
     storage::{FileMeta, IN_FLIGHT, StorageError, UserSpace},
 };
@@ -33,6 +39,9 @@ use crate::{
 /// database round trips are then what is left to pay); elsewhere each file is a request.
 const LOCAL_BATCH: u64 = 1024;
 const REMOTE_BATCH: u64 = 128;
+/// Records the reach is written ahead of the batch that needs it: one write of the
+/// operation row per this many records.
+const REACH_AHEAD: i64 = 8 * LOCAL_BATCH as i64;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Mode {
@@ -78,30 +87,48 @@ type Batch = Vec<(file_records::Model, Prepared)>;
 pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result<(), Failure> {
     let space = engine.storage.space(tracker.op.user_id);
     let mut claimed_total = 0u64;
-    let mut after: Option<i64> = None;
     let size = match space.local() {
         Some(_) => LOCAL_BATCH,
         None => REMOTE_BATCH,
     };
+    // Where an earlier run of this operation may have moved files up to.
+    let resume = Reach {
+        mode,
+        seq: tracker.op.moves_reach_seq,
+    };
+    let (db, id) = (tracker.db().clone(), tracker.op.id);
+    let read = |after: Option<i64>| {
+        let db = db.clone();
+        tokio::spawn(async move { next_batch(&db, id, mode, after, size).await })
+    };
+    let mut upcoming = read(None);
     loop {
         tracker.stop_if_cancelled()?;
-        let (batch, last) = next_batch(tracker, mode, after, size).await?;
+        let (batch, last) = upcoming.await.context("read the next records to apply")??;
         let Some(last) = last else {
             // What comes next reads the outcomes back.
             tracker.settle().await?;
             return Ok(());
         };
         // Every record of a batch ends it with an outcome: the next batch starts past it.
-        after = Some(last);
+        upcoming = read(Some(last));
         if batch.is_empty() {
             continue;
         }
-        let prepared = prepare_batch(&space, batch, mode).await?;
-        write_ahead(tracker.db(), &prepared).await?;
+        let prepared = prepare_batch(&space, batch, mode, resume).await?;
+        if prepared
+            .iter()
+            .any(|(_, prepared)| !matches!(prepared, Prepared::Finished(_)))
+        {
+            write_ahead(tracker, mode, last).await?;
+        }
         let direct = space.moves_without_placeholder();
         let prepared = claim_batch(&space, prepared, direct).await;
         claimed_total += record_claims(tracker.db(), &prepared).await?;
-        if engine.stop_after_files.is_some_and(|n| claimed_total >= n) {
+        let fault = |at| {
+            engine.stop_at == at && engine.stop_after_files.is_some_and(|n| claimed_total >= n)
+        };
+        if fault(FaultPoint::Claimed) {
             return Err(Failure::SimulatedCrash);
         }
         // Destinations taken since the plan go again, by the placeholder route.
@@ -124,6 +151,9 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
             record_claims(tracker.db(), &retry).await?;
             outcomes.extend(move_batch(&space, retry).await?);
         }
+        if fault(FaultPoint::Moved) {
+            return Err(Failure::SimulatedCrash);
+        }
         record_outcomes(tracker, outcomes, mode).await?;
         tracker.tick().await?;
     }
@@ -135,13 +165,14 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
 /// crash) come back; the status is checked here, not in SQL, so that no other index
 /// tempts the planner into sorting what is left of the operation.
 async fn next_batch(
-    tracker: &Tracker,
+    db: &sea_orm::DatabaseConnection,
+    operation_id: Uuid,
     mode: Mode,
     after: Option<i64>,
     size: u64,
 ) -> anyhow::Result<(Vec<file_records::Model>, Option<i64>)> {
     let query =
-        file_records::Entity::find().filter(file_records::Column::OperationId.eq(tracker.op.id));
+        file_records::Entity::find().filter(file_records::Column::OperationId.eq(operation_id));
     let query = match (mode, after) {
         (Mode::Rollback { .. }, Some(seq)) => query
             .filter(file_records::Column::Seq.lt(seq))
@@ -154,7 +185,7 @@ async fn next_batch(
     };
     let rows = query
         .limit(size)
-        .all(tracker.db())
+        .all(db)
         .await
         .context("read the next records to apply")?;
     let last = rows.last().map(|r| r.seq);
@@ -171,9 +202,14 @@ async fn prepare_batch(
     space: &UserSpace,
     batch: Vec<file_records::Model>,
     mode: Mode,
+    resume: Reach,
 ) -> anyhow::Result<Batch> {
+    let resuming = move |record: &file_records::Model| {
+        record.status == RecordStatus::Moving || resume.covers(record.seq)
+    };
     let decide = move |record: &file_records::Model, facts: anyhow::Result<Facts>| {
-        facts.map(|facts| decide(record, mode, facts)).unwrap_or_else(|err| {
+        let resuming = resuming(record);
+        facts.map(|facts| decide(record, mode, facts, resuming)).unwrap_or_else(|err| {
             tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "could not prepare a move");
             Prepared::Finished(Outcome::Failed(storage_error(&err)))
         })
@@ -183,7 +219,12 @@ async fn prepare_batch(
             batch
                 .into_iter()
                 .map(|record| {
-                    let facts = futures::executor::block_on(facts(&mut local, &record, mode));
+                    let facts = futures::executor::block_on(facts(
+                        &mut local,
+                        &record,
+                        mode,
+                        resuming(&record),
+                    ));
                     let prepared = decide(&record, facts);
                     (record, prepared)
                 })
@@ -194,7 +235,8 @@ async fn prepare_batch(
     }
     Ok(futures::stream::iter(batch)
         .map(|record| async move {
-            let prepared = decide(&record, facts(&mut space.clone(), &record, mode).await);
+            let facts = facts(&mut space.clone(), &record, mode, resuming(&record)).await;
+            let prepared = decide(&record, facts);
             (record, prepared)
         })
         .buffered(IN_FLIGHT)
@@ -202,17 +244,51 @@ async fn prepare_batch(
         .await)
 }
 
-/// Step 2: Marks the records about to move `moving`, with their destination as planned,
-/// before any placeholder is claimed.
-async fn write_ahead(db: &impl ConnectionTrait, prepared: &Batch) -> anyhow::Result<()> {
-    // Every destination so far is the planned one (`new_path` already): only the
-    // status changes.
-    let moving: Vec<Uuid> = prepared
-        .iter()
-        .filter(|(_, prepared)| !matches!(prepared, Prepared::Finished(_)))
-        .map(|(record, _)| record.id)
-        .collect();
-    records::mark(db, RecordStatus::Moving, moving).await
+/// How far, in apply order, files of an operation may have moved.
+#[derive(Clone, Copy)]
+struct Reach {
+    mode: Mode,
+    seq: Option<i64>,
+}
+
+impl Reach {
+    fn covers(self, seq: i64) -> bool {
+        match (self.mode, self.seq) {
+            (_, None) => false,
+            (Mode::Rollback { .. }, Some(reach)) => seq >= reach,
+            (Mode::Fresh | Mode::Plan, Some(reach)) => seq <= reach,
+        }
+    }
+
+    /// `REACH_AHEAD` records past `seq`, in apply order.
+    fn ahead_of(self, seq: i64) -> i64 {
+        match self.mode {
+            Mode::Rollback { .. } => (seq - REACH_AHEAD).max(0),
+            Mode::Fresh | Mode::Plan => seq + REACH_AHEAD,
+        }
+    }
+}
+
+/// Step 2: Makes sure the operation's reach covers the batch (whose last record, in apply
+/// order, is `last`) before any of its placeholders is claimed or files moved; when it
+/// does not, writes it `REACH_AHEAD` records further, so most batches write nothing.
+async fn write_ahead(tracker: &mut Tracker, mode: Mode, last: i64) -> anyhow::Result<()> {
+    let reach = Reach {
+        mode,
+        seq: tracker.op.moves_reach_seq,
+    };
+    if reach.covers(last) {
+        return Ok(());
+    }
+    let further = reach.ahead_of(last);
+    operations::Entity::update_many()
+        .col_expr(operations::Column::MovesReachSeq, Expr::value(further))
+        .filter(operations::Column::Id.eq(tracker.op.id))
+        .exec(tracker.db())
+        .await
+        .context("write how far files may move")?;
+    tracker.op.moves_reach_seq = Some(further);
+    Ok(())
 }
 
 /// Step 3: Claims each destination still to claim, many at once; with `direct`, nothing
@@ -480,6 +556,7 @@ async fn facts(
     files: &mut impl Lookup,
     record: &file_records::Model,
     mode: Mode,
+    resuming: bool,
 ) -> anyhow::Result<Facts> {
     let Some(wanted) = &record.new_path else {
         return Ok(Facts::default());
@@ -488,9 +565,9 @@ async fn facts(
         .stat(&record.original_path)
         .await?
         .filter(|f| !f.is_dir);
-    let destination = match record.status {
-        RecordStatus::Moving => files.stat(wanted).await?,
-        _ => None,
+    let destination = match resuming {
+        true => files.stat(wanted).await?,
+        false => None,
     };
     let content = match &source {
         Some(source) if needs_content(record, mode, source) => {
@@ -505,14 +582,14 @@ async fn facts(
     })
 }
 
-/// What to do with a record's file, given what storage says about it.
-fn decide(record: &file_records::Model, mode: Mode, facts: Facts) -> Prepared {
+/// What to do with a record's file, given what storage says about it; `resuming` when an
+/// earlier run may have moved it (or claimed its destination) already.
+fn decide(record: &file_records::Model, mode: Mode, facts: Facts, resuming: bool) -> Prepared {
     let skip = |reason: &str| Prepared::Finished(Outcome::Skipped(reason.to_string()));
     let Some(wanted) = record.new_path.clone() else {
         return skip("nothing to do");
     };
     let expected = record.file_size_bytes.max(0) as u64;
-    let resuming = record.status == RecordStatus::Moving;
 
     let Some(source) = facts.source else {
         // Gone from its source: if a dead worker already moved it, that move is done.

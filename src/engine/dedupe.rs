@@ -44,7 +44,10 @@ pub async fn plan(
     let space = engine.storage.space(op.user_id);
     let filter = Filter::new(&op.root_path, options)?;
     let by_size = same_sizes(&space, tracker, &filter, &op.root_path).await?;
-    tracker.op.files_total = Some(by_size.values().map(|v| v.len() as i64).sum());
+    let candidates: i64 = by_size.values().map(|v| v.len() as i64).sum();
+    tracker.op.files_total = Some(candidates);
+    // Known before the phase is announced, so its first event already says 0 % of it.
+    tracker.work.to_hash = 2 * candidates;
     tracker.set_phase(Phase::Hashing).await?;
     let groups = identical(&space, tracker, by_size).await?;
     write_plan(tracker, groups, options, op.id).await
@@ -84,15 +87,13 @@ async fn same_sizes(
 /// duplicates outlive their batch. Groups come out sorted by hash, so runs are
 /// deterministic.
 ///
-/// Progress counts two steps per candidate: its first block, then its whole file (or, when
-/// its first block already settled it, that decision).
+/// Progress (`Work::to_hash`, set by `plan`) counts two steps per candidate: its first
+/// block, then its whole file (or, when its first block already settled it, that decision).
 async fn identical(
     space: &UserSpace,
     tracker: &mut Tracker,
     by_size: HashMap<u64, Vec<FileMeta>>,
 ) -> Result<Vec<(String, Vec<FileMeta>)>, Failure> {
-    let candidates: usize = by_size.values().map(Vec::len).sum();
-    tracker.work.to_hash += 2 * candidates as i64;
     let mut sizes = by_size.into_values();
     let mut groups: Vec<(String, Vec<FileMeta>)> = Vec::new();
     loop {

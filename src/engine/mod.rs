@@ -54,8 +54,9 @@ pub struct Engine {
     pub storage: Storage,
     pub bus: ProgressBus,
     pub queue: JobQueue,
-    /// Test fault: stop like a killed worker once this many files were claimed.
+    /// Test fault: stop like a killed worker once this many files were claimed, at `stop_at`.
     pub stop_after_files: Option<u64>,
+    pub stop_at: crate::config::FaultPoint,
     /// This worker's name: the consumer on the queue and the owner of its leases.
     pub worker_id: String,
     /// How long a lease lasts without renewal.

@@ -239,6 +239,7 @@ mod tests {
             trash_purged_at: None,
             lease_owner: None,
             lease_expires_at: None,
+            moves_reach_seq: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
             started_at: None,

@@ -191,6 +191,7 @@ async fn create(
             now + chrono::Duration::from_std(crate::engine::worker::REQUEUE_AFTER)
                 .unwrap_or_default(),
         )),
+        moves_reach_seq: Set(None),
         trash_purged_at: Set(None),
         created_at: Set(now),
         started_at: Set(None),

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use organizer::config::FaultPoint;
 use serde_json::{Value, json};
 
 use crate::helpers::{Space, assert_code, contents};
@@ -73,12 +74,26 @@ async fn cancel_stops_a_running_operation_and_what_it_did_rolls_back() {
 
 #[tokio::test]
 async fn a_worker_killed_mid_operation_resumes_after_restart_with_nothing_lost() {
-    let s = Space::with(|c| c.fault_stop_after_files = Some(100)).await;
+    killed_and_resumed(FaultPoint::Claimed).await;
+}
+
+#[tokio::test]
+async fn a_worker_killed_after_moving_before_writing_outcomes_resumes_with_nothing_lost() {
+    killed_and_resumed(FaultPoint::Moved).await;
+}
+
+/// The injected fault stops the worker after writing its first batch ahead (and, on
+/// object stores, claiming placeholders): before moving anything (`Claimed`), or once the
+/// batch moved but before any outcome is written (`Moved`).
+async fn killed_and_resumed(at: FaultPoint) {
+    let s = Space::with(|c| {
+        c.fault_stop_after_files = Some(100);
+        c.fault_stop_at = at;
+    })
+    .await;
     many_files(&s, 400);
     let before = s.tree();
     let started = s.start("ORGANIZE", "many", json!({})).await;
-    // The injected fault stops the worker after writing its first batch ahead (and, on
-    // object stores, claiming placeholders), before moving anything.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let op = s.operation(&started).await;
@@ -92,7 +107,16 @@ async fn a_worker_killed_mid_operation_resumes_after_restart_with_nothing_lost()
     tokio::time::sleep(Duration::from_millis(300)).await;
     let stuck = s.operation(&started).await;
     assert_eq!(stuck["status"], "RUNNING", "{stuck}");
-    assert_eq!(stuck["filesProcessed"], 0, "stopped before moving: {stuck}");
+    assert_eq!(stuck["filesProcessed"], 0, "no outcome written: {stuck}");
+    let moved = s
+        .tree()
+        .keys()
+        .filter(|p| p.starts_with("many/Documents/"))
+        .count();
+    match at {
+        FaultPoint::Claimed => assert_eq!(moved, 0, "stopped before moving"),
+        FaultPoint::Moved => assert_eq!(moved, 400, "stopped after moving the batch"),
+    }
 
     let s = s.restart(|c| c.fault_stop_after_files = None).await;
     let op = s.wait(&started).await;
