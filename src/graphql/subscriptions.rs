@@ -2,8 +2,9 @@
 //!
 //! A subscriber joins the progress bus *before* reading the snapshot from the database,
 //! so no event can fall between the two. The bus drops events for a receiver that falls
-//! behind (it never slows a worker); a lagging subscriber re-reads the operation from the
-//! database instead, so it skips intermediate states but never misses the end.
+//! behind (it never slows a worker); a lagging subscriber re-reads from the database
+//! instead (its operation, or every operation of the caller's changed since it was last
+//! caught up), so it skips intermediate states but never misses the end.
 
 use async_graphql::{Context, ID, Result, ResultExt, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
@@ -204,6 +205,63 @@ fn follow(follow: Follow) -> impl Stream<Item = OperationProgress> {
     })
 }
 
+/// How far back a listener that fell behind re-reads: past the last moment it knew it
+/// was caught up, by enough to cover an event published a little after its row was
+/// written, or by a process whose clock is a little behind.
+const CATCH_UP_SLACK: chrono::Duration = chrono::Duration::seconds(10);
+/// Operations re-read at most, per time a listener falls behind.
+const CATCH_UP_LIMIT: u64 = 100;
+
+/// Every event of the user's operations from `rx`; when `rx` has dropped events, the
+/// current state of each of the user's operations changed since the listener was last
+/// caught up, from the database.
+pub fn user_events(
+    state: AppState,
+    user_id: Uuid,
+    rx: Receiver<ProgressEvent>,
+) -> impl Stream<Item = ProgressEvent> {
+    struct Listen {
+        state: AppState,
+        user_id: Uuid,
+        rx: Receiver<ProgressEvent>,
+        re_read: std::collections::VecDeque<ProgressEvent>,
+        caught_up_at: chrono::DateTime<chrono::Utc>,
+    }
+    let listen = Listen {
+        state,
+        user_id,
+        rx,
+        re_read: Default::default(),
+        caught_up_at: chrono::Utc::now(),
+    };
+    futures::stream::unfold(listen, |mut l| async move {
+        loop {
+            if let Some(event) = l.re_read.pop_front() {
+                return Some((event, l));
+            }
+            match l.rx.recv().await {
+                Ok(event) => {
+                    l.caught_up_at = chrono::Utc::now();
+                    if event.user_id == l.user_id {
+                        return Some((event, l));
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let since = l.caught_up_at - CATCH_UP_SLACK;
+                    l.caught_up_at = chrono::Utc::now();
+                    match queries::changed_since(&l.state, l.user_id, since, CATCH_UP_LIMIT).await {
+                        Ok(ops) => l.re_read.extend(ops.iter().map(ProgressEvent::from)),
+                        Err(err) => {
+                            tracing::error!(error = %err, "could not re-read operations for a listener")
+                        }
+                    }
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
 #[derive(Default)]
 pub struct Subscription;
 
@@ -243,17 +301,9 @@ impl Subscription {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = OperationProgress> + use<>> {
         let caller = context::caller(ctx).await?;
-        let user_id = caller.user_id();
-        let rx = context::state(ctx).bus.subscribe();
-        let events = futures::stream::unfold(rx, move |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(event) if event.user_id == user_id => return Some((event, rx)),
-                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
-                }
-            }
-        });
+        let state = context::state(ctx).clone();
+        let rx = state.bus.subscribe();
+        let events = user_events(state, caller.user_id(), rx);
         let mut shapers: std::collections::HashMap<Uuid, Shaper> = std::collections::HashMap::new();
         Ok(events.map(move |event| {
             let shaped = shapers.entry(event.operation_id).or_default().shape(&event);

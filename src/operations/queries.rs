@@ -25,6 +25,23 @@ pub async fn get(
     }
 }
 
+/// The caller's operations changed at or after `since`, least recently changed first, at
+/// most `limit`: what a live listener that fell behind may have missed.
+pub async fn changed_since(
+    state: &AppState,
+    user_id: Uuid,
+    since: chrono::DateTime<chrono::Utc>,
+    limit: u64,
+) -> AppResult<Vec<operations::Model>> {
+    Ok(operations::Entity::find()
+        .filter(operations::Column::UserId.eq(user_id))
+        .filter(operations::Column::UpdatedAt.gte(since))
+        .order_by_asc(operations::Column::UpdatedAt)
+        .limit(limit)
+        .all(&state.db)
+        .await?)
+}
+
 /// Newest first; the cursor is the id of the last operation seen (ids are time-ordered).
 pub async fn list(
     state: &AppState,

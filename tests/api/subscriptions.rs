@@ -593,3 +593,44 @@ async fn connections_are_capped_per_user_and_per_address() {
     let _ = again.expect("a slot frees up once a connection closes");
     drop(second);
 }
+
+#[tokio::test]
+async fn an_events_listener_that_fell_behind_re_reads_what_changed_meanwhile() {
+    use organizer::{graphql::subscriptions::user_events, jobs::bus::ProgressEvent};
+    use sea_orm::EntityTrait;
+
+    let s = Space::new().await;
+    s.write(&[("x/a.jpg", b"a"), ("x/b.txt", b"b")]);
+    let done = s.run("ORGANIZE", "x", json!({})).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    let id: uuid::Uuid = done["id"].as_str().unwrap().parse().unwrap();
+    let user: uuid::Uuid = s.user.id.parse().unwrap();
+    let op = entity::operations::Entity::find_by_id(id)
+        .one(&s.app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // A listener's channel that dropped the events it did not read in time, the
+    // operation's end among them (this channel holds two).
+    let (tx, rx) = tokio::sync::broadcast::channel(2);
+    let mut running = ProgressEvent::from(&op);
+    running.status = entity::states::OperationStatus::Running;
+    for _ in 0..3 {
+        tx.send(running.clone()).unwrap();
+    }
+    tx.send(ProgressEvent::from(&op)).unwrap();
+    for _ in 0..3 {
+        tx.send(running.clone()).unwrap();
+    }
+    let mut events = Box::pin(user_events(s.app.state.clone(), user, rx));
+    let first = tokio::time::timeout(Duration::from_secs(5), events.next())
+        .await
+        .expect("the listener answers")
+        .expect("an event");
+    assert_eq!(first.operation_id, id);
+    assert_eq!(
+        first.status,
+        entity::states::OperationStatus::Completed,
+        "the end, re-read from the database"
+    );
+}
