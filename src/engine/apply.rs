@@ -96,26 +96,31 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
         mode,
         seq: tracker.op.moves_reach_seq,
     };
+    // The next batch is read and checked while one moves: the two share no file (a
+    // destination was free of every source when planned), and a move never replaces.
     let (db, id) = (tracker.db().clone(), tracker.op.id);
-    let read = |after: Option<i64>| {
-        let db = db.clone();
-        tokio::spawn(async move { next_batch(&db, id, mode, after, size).await })
+    let fetch = |after: Option<i64>| {
+        let (db, space) = (db.clone(), space.clone());
+        tokio::spawn(async move {
+            let (batch, last) = next_batch(&db, id, mode, after, size).await?;
+            let prepared = prepare_batch(&space, batch, mode, resume).await?;
+            anyhow::Ok((prepared, last))
+        })
     };
-    let mut upcoming = read(None);
+    let mut upcoming = fetch(None);
     loop {
         tracker.stop_if_cancelled()?;
-        let (batch, last) = upcoming.await.context("read the next records to apply")??;
+        let (prepared, last) = upcoming.await.context("read the next records to apply")??;
         let Some(last) = last else {
             // What comes next reads the outcomes back.
             tracker.settle().await?;
             return Ok(());
         };
         // Every record of a batch ends it with an outcome: the next batch starts past it.
-        upcoming = read(Some(last));
-        if batch.is_empty() {
+        upcoming = fetch(Some(last));
+        if prepared.is_empty() {
             continue;
         }
-        let prepared = prepare_batch(&space, batch, mode, resume).await?;
         if prepared
             .iter()
             .any(|(_, prepared)| !matches!(prepared, Prepared::Finished(_)))

@@ -1,5 +1,5 @@
-//! What the engine reads about a file before it acts: its metadata and its SHA-256 (whole
-//! or of the first block). Answered through OpenDAL by a `UserSpace` (many files at once),
+//! What the engine reads about a file before it acts: its metadata, its first bytes and
+//! its SHA-256 (whole or of the first block). Answered through OpenDAL by a `UserSpace` (many files at once),
 //! or straight from a local folder by a `Local`, a batch of files in one blocking call:
 //! there the futures are ready at once and run under `block_on` on the blocking thread,
 //! so one piece of logic serves both.
@@ -16,6 +16,8 @@ pub(crate) trait Lookup {
     async fn sha256(&mut self, rel: &str) -> anyhow::Result<String>;
     /// SHA-256 of the first `limit` bytes of a file of `size` bytes.
     async fn sha256_head(&mut self, rel: &str, size: u64, limit: u64) -> anyhow::Result<String>;
+    /// The first `limit` bytes of a file of `size` bytes (all of it when shorter).
+    async fn read_head(&mut self, rel: &str, size: u64, limit: u64) -> anyhow::Result<Vec<u8>>;
 }
 
 impl Lookup for UserSpace {
@@ -30,6 +32,10 @@ impl Lookup for UserSpace {
     async fn sha256_head(&mut self, rel: &str, size: u64, limit: u64) -> anyhow::Result<String> {
         hash::sha256_head(self, rel, size, limit).await
     }
+
+    async fn read_head(&mut self, rel: &str, size: u64, limit: u64) -> anyhow::Result<Vec<u8>> {
+        UserSpace::read_head(self, rel, size, limit).await
+    }
 }
 
 impl Lookup for Local {
@@ -43,5 +49,12 @@ impl Lookup for Local {
 
     async fn sha256_head(&mut self, rel: &str, size: u64, limit: u64) -> anyhow::Result<String> {
         hash::sha256_head_local(self, rel, size, limit)
+    }
+
+    async fn read_head(&mut self, rel: &str, size: u64, limit: u64) -> anyhow::Result<Vec<u8>> {
+        match size.min(limit) {
+            0 => Ok(Vec::new()),
+            want => Local::read_head(self, rel, want),
+        }
     }
 }

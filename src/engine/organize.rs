@@ -8,20 +8,22 @@ use std::{
 
 use anyhow::Context;
 use entity::states::RecordStatus;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::{
     engine::{
         Engine, Options,
         categorize::{Categorizer, HEAD_BYTES},
         failure::Failure,
-        hash, options,
+        hash,
+        lookup::Lookup,
+        options,
         records::{NewRecord, RecordSink},
         scan::Filter,
         template,
         tracker::Tracker,
     },
-    storage::{FileMeta, UserSpace, paths},
+    storage::{FileMeta, IN_FLIGHT, UserSpace, paths},
 };
 
 pub async fn plan(
@@ -47,19 +49,37 @@ pub async fn plan(
     tracker.work.expected = space.count_files(&op.root_path).await.map(|n| n as i64);
     let mut sink = RecordSink::new(tracker);
     let mut files = Box::pin(space.walk(&op.root_path));
-    while let Some(file) = files.try_next().await.context("scan the folder")? {
-        if !planner.filter.wants(&file.path) {
-            continue;
+    loop {
+        let mut chunk = Vec::with_capacity(PLAN_CHUNK);
+        while chunk.len() < PLAN_CHUNK
+            && let Some(file) = files.try_next().await.context("scan the folder")?
+        {
+            if planner.filter.wants(&file.path) {
+                chunk.push(file);
+            }
         }
-        sink.tracker.stop_if_cancelled()?;
-        sink.tracker.op.files_scanned += 1;
-        let record = planner.plan_file(file).await?;
-        sink.push(record).await?;
-        sink.tracker.tick().await?;
+        if chunk.is_empty() {
+            break;
+        }
+        let heads = planner.heads(&chunk).await?;
+        for (file, head) in chunk.into_iter().zip(heads) {
+            sink.tracker.stop_if_cancelled()?;
+            sink.tracker.op.files_scanned += 1;
+            let record = planner.plan_file(file, head).await?;
+            sink.push(record).await?;
+            sink.tracker.tick().await?;
+        }
     }
     sink.flush().await?;
     Ok(())
 }
+
+/// Files planned together: the first bytes the categorizer wants of them are read together
+/// (on a local folder in one blocking call, not one per file).
+const PLAN_CHUNK: usize = 256;
+
+/// A file's first bytes: not wanted, read, or why not.
+type Head = Option<anyhow::Result<Vec<u8>>>;
 
 struct Planner {
     space: UserSpace,
@@ -84,8 +104,41 @@ fn key(path: &str) -> u64 {
 }
 
 impl Planner {
-    /// The record of one scanned file: where it goes, or why it stays.
-    async fn plan_file(&mut self, file: FileMeta) -> Result<NewRecord, Failure> {
+    /// The first bytes of each file whose category depends on them.
+    async fn heads(&self, files: &[FileMeta]) -> Result<Vec<Head>, Failure> {
+        let wanted: Vec<Option<(String, u64)>> = files
+            .iter()
+            .map(|file| {
+                (!self.filter.too_recent(file)
+                    && self.categorizer.wants_head(paths::name(&file.path)))
+                .then(|| (file.path.clone(), file.size))
+            })
+            .collect();
+        async fn read(files: &mut impl Lookup, wanted: Option<(String, u64)>) -> Head {
+            let (path, size) = wanted?;
+            Some(files.read_head(&path, size, HEAD_BYTES).await)
+        }
+        if let Some(mut local) = self.space.local() {
+            return Ok(tokio::task::spawn_blocking(move || {
+                wanted
+                    .into_iter()
+                    .map(|wanted| futures::executor::block_on(read(&mut local, wanted)))
+                    .collect()
+            })
+            .await
+            .context("read the first bytes of files")?);
+        }
+        let space = &self.space;
+        Ok(futures::stream::iter(wanted)
+            .map(|wanted| async move { read(&mut space.clone(), wanted).await })
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await)
+    }
+
+    /// The record of one scanned file (with its first bytes, where `heads` read them):
+    /// where it goes, or why it stays.
+    async fn plan_file(&mut self, file: FileMeta, head: Head) -> Result<NewRecord, Failure> {
         let skip = |category: Option<String>, reason: String| {
             NewRecord::skipped(&file.path, file.size, file.modified, category, reason)
         };
@@ -93,20 +146,13 @@ impl Planner {
             return Ok(skip(None, self.filter.too_recent_reason()));
         }
         let name = paths::name(&file.path).to_string();
-        let head = if self.categorizer.wants_head(&name) {
-            match self
-                .space
-                .read_head(&file.path, file.size, HEAD_BYTES)
-                .await
-            {
-                Ok(head) => Some(head),
-                Err(err) => {
-                    tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not read a file's first bytes");
-                    return Ok(skip(None, "could not be read".into()));
-                }
+        let head = match head {
+            Some(Ok(head)) => Some(head),
+            Some(Err(err)) => {
+                tracing::warn!(error = %format!("{err:#}"), path = %file.path, "could not read a file's first bytes");
+                return Ok(skip(None, "could not be read".into()));
             }
-        } else {
-            None
+            None => None,
         };
         let category = self
             .categorizer
