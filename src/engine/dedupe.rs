@@ -235,7 +235,9 @@ async fn hash_all(
                     (hashed, tried)
                 })
             })
-            .buffer_unordered(cores);
+            // Twice the cores: a finished chunk's successor is already running while this
+            // task takes its result, so no core waits for the hand-off.
+            .buffer_unordered(2 * cores);
         while let Some(hashed) = chunks.next().await {
             let (hashed, tried) = hashed.context("hash files")?;
             tracker.work.hashed += tried as i64;
