@@ -41,12 +41,14 @@ thread_local! {
 pub fn sha256_local(local: &mut Local, path: &str) -> anyhow::Result<String> {
     let mut file = local.open(path)?;
     let mut hasher = Sha256::new();
-    BUFFER.with_borrow_mut(|buffer| loop {
-        let read = file.read(buffer)?;
-        if read == 0 {
-            return Ok(hex::encode(hasher.finalize()));
+    BUFFER.with_borrow_mut(|buffer| {
+        loop {
+            let read = file.read(buffer)?;
+            if read == 0 {
+                return Ok(hex::encode(hasher.finalize()));
+            }
+            hasher.update(&buffer[..read]);
         }
-        hasher.update(&buffer[..read]);
     })
 }
 
