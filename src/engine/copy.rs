@@ -27,22 +27,27 @@ pub async fn copy_records(
     source: Uuid,
     direction: Direction,
 ) -> Result<(), Failure> {
-    let to_copy = || {
-        let query =
-            file_records::Entity::find().filter(file_records::Column::OperationId.eq(source));
-        match direction {
-            Direction::Reversed => query
-                .filter(file_records::Column::Status.eq(RecordStatus::Done))
-                .filter(file_records::Column::NewPath.is_not_null()),
-            Direction::AsPlanned => query.filter(file_records::Column::Status.is_in([
-                RecordStatus::Planned,
-                RecordStatus::Skipped,
-                RecordStatus::Kept,
-            ])),
-        }
+    let of_source =
+        || file_records::Entity::find().filter(file_records::Column::OperationId.eq(source));
+    let wanted = move |status: RecordStatus, new_path: Option<&String>| match direction {
+        Direction::Reversed => status == RecordStatus::Done && new_path.is_some(),
+        Direction::AsPlanned => matches!(
+            status,
+            RecordStatus::Planned | RecordStatus::Skipped | RecordStatus::Kept
+        ),
+    };
+    let counted = match direction {
+        Direction::Reversed => of_source()
+            .filter(file_records::Column::Status.eq(RecordStatus::Done))
+            .filter(file_records::Column::NewPath.is_not_null()),
+        Direction::AsPlanned => of_source().filter(file_records::Column::Status.is_in([
+            RecordStatus::Planned,
+            RecordStatus::Skipped,
+            RecordStatus::Kept,
+        ])),
     };
     tracker.work.expected = Some(
-        to_copy()
+        counted
             .count(tracker.db())
             .await
             .context("count the source operation's records")? as i64,
@@ -50,7 +55,10 @@ pub async fn copy_records(
     let mut after = 0i64;
     let mut sink = RecordSink::new(tracker);
     loop {
-        let rows = to_copy()
+        // By `seq` alone, the status checked here: with the status in SQL, PostgreSQL
+        // (before it has statistics) read every record of that status through the status
+        // index and sorted them, once per batch.
+        let rows = of_source()
             .filter(file_records::Column::Seq.gt(after))
             .order_by_asc(file_records::Column::Seq)
             .limit(INSERT_BATCH as u64)
@@ -60,7 +68,10 @@ pub async fn copy_records(
         let Some(last) = rows.last() else { break };
         after = last.seq;
         sink.tracker.stop_if_cancelled()?;
-        for row in rows {
+        for row in rows
+            .into_iter()
+            .filter(|row| wanted(row.status, row.new_path.as_ref()))
+        {
             sink.tracker.op.files_scanned += 1;
             let seq = row.seq;
             sink.push_with_seq(seq, copy_of(row, direction)?).await?;
