@@ -501,8 +501,10 @@ async fn record_outcomes(
             )
             .await?;
             if let Mode::Rollback { source } = mode
-                && !reverted.is_empty()
+                && let (Some(&low), Some(&high)) = (reverted.iter().min(), reverted.iter().max())
             {
+                // The range as well as the list: PostgreSQL, without statistics yet, read
+                // every record of the source for the list alone (35 ms a batch at 100k).
                 file_records::Entity::update_many()
                     .col_expr(
                         file_records::Column::Status,
@@ -510,6 +512,7 @@ async fn record_outcomes(
                     )
                     .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
                     .filter(file_records::Column::OperationId.eq(source))
+                    .filter(file_records::Column::Seq.between(low, high))
                     .filter(file_records::Column::Seq.is_in(reverted))
                     .exec(&txn)
                     .await
