@@ -212,8 +212,7 @@ async fn prepare_batch(
     let resuming = move |record: &file_records::Model| {
         record.status == RecordStatus::Moving || resume.covers(record.seq)
     };
-    let decide = move |record: &file_records::Model, facts: anyhow::Result<Facts>| {
-        let resuming = resuming(record);
+    let decide = move |record: &file_records::Model, facts: anyhow::Result<Facts>, resuming| {
         facts.map(|facts| decide(record, mode, facts, resuming)).unwrap_or_else(|err| {
             tracing::warn!(error = %format!("{err:#}"), path = %record.original_path, "could not prepare a move");
             Prepared::Finished(Outcome::Failed(storage_error(&err)))
@@ -224,13 +223,10 @@ async fn prepare_batch(
             batch
                 .into_iter()
                 .map(|record| {
-                    let facts = futures::executor::block_on(facts(
-                        &mut local,
-                        &record,
-                        mode,
-                        resuming(&record),
-                    ));
-                    let prepared = decide(&record, facts);
+                    let resuming = resuming(&record);
+                    let facts =
+                        futures::executor::block_on(facts(&mut local, &record, mode, resuming));
+                    let prepared = decide(&record, facts, resuming);
                     (record, prepared)
                 })
                 .collect()
@@ -240,8 +236,9 @@ async fn prepare_batch(
     }
     Ok(futures::stream::iter(batch)
         .map(|record| async move {
-            let facts = facts(&mut space.clone(), &record, mode, resuming(&record)).await;
-            let prepared = decide(&record, facts);
+            let resuming = resuming(&record);
+            let facts = facts(&mut space.clone(), &record, mode, resuming).await;
+            let prepared = decide(&record, facts, resuming);
             (record, prepared)
         })
         .buffered(IN_FLIGHT)
@@ -573,9 +570,10 @@ async fn facts(
         .stat(&record.original_path)
         .await?
         .filter(|f| !f.is_dir);
-    let destination = match resuming {
-        true => files.stat(wanted).await?,
-        false => None,
+    let destination = if resuming {
+        files.stat(wanted).await?
+    } else {
+        None
     };
     let content = match &source {
         Some(source) if needs_content(record, mode, source) => {

@@ -29,23 +29,26 @@ pub async fn copy_records(
 ) -> Result<(), Failure> {
     let of_source =
         || file_records::Entity::find().filter(file_records::Column::OperationId.eq(source));
-    let wanted = move |status: RecordStatus, new_path: Option<&String>| match direction {
-        Direction::Reversed => status == RecordStatus::Done && new_path.is_some(),
-        Direction::AsPlanned => matches!(
-            status,
-            RecordStatus::Planned | RecordStatus::Skipped | RecordStatus::Kept
+    // What is copied: records of these statuses (with a destination, for a rollback).
+    let (statuses, with_destination): (&[RecordStatus], bool) = match direction {
+        Direction::Reversed => (&[RecordStatus::Done], true),
+        Direction::AsPlanned => (
+            &[
+                RecordStatus::Planned,
+                RecordStatus::Skipped,
+                RecordStatus::Kept,
+            ],
+            false,
         ),
     };
-    let counted = match direction {
-        Direction::Reversed => of_source()
-            .filter(file_records::Column::Status.eq(RecordStatus::Done))
-            .filter(file_records::Column::NewPath.is_not_null()),
-        Direction::AsPlanned => of_source().filter(file_records::Column::Status.is_in([
-            RecordStatus::Planned,
-            RecordStatus::Skipped,
-            RecordStatus::Kept,
-        ])),
+    let wanted = |row: &file_records::Model| {
+        statuses.contains(&row.status) && (!with_destination || row.new_path.is_some())
     };
+    let mut counted =
+        of_source().filter(file_records::Column::Status.is_in(statuses.iter().copied()));
+    if with_destination {
+        counted = counted.filter(file_records::Column::NewPath.is_not_null());
+    }
     tracker.work.expected = Some(
         counted
             .count(tracker.db())
@@ -68,10 +71,7 @@ pub async fn copy_records(
         let Some(last) = rows.last() else { break };
         after = last.seq;
         sink.tracker.stop_if_cancelled()?;
-        for row in rows
-            .into_iter()
-            .filter(|row| wanted(row.status, row.new_path.as_ref()))
-        {
+        for row in rows.into_iter().filter(wanted) {
             sink.tracker.op.files_scanned += 1;
             let seq = row.seq;
             sink.push_with_seq(seq, copy_of(row, direction)?).await?;

@@ -63,7 +63,7 @@ async fn same_sizes(
     tracker.work.expected = space.count_files(root).await.map(|n| n as i64);
     let mut by_size: HashMap<u64, Vec<FileMeta>> = HashMap::new();
     let mut files = Box::pin(space.walk(root));
-    while let Some(file) = files.try_next().await.context("scan the folder")? {
+    while let Some(mut file) = files.try_next().await.context("scan the folder")? {
         if !filter.wants(&file.path) {
             continue;
         }
@@ -71,7 +71,6 @@ async fn same_sizes(
         tracker.op.files_scanned += 1;
         if file.size > 0 && !filter.too_recent(&file) {
             // Every file is held until the walk ends: no spare capacity in its path.
-            let mut file = file;
             file.path.shrink_to_fit();
             by_size.entry(file.size).or_default().push(file);
         }

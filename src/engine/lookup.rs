@@ -1,6 +1,7 @@
 //! What the engine reads about a file before it acts: its metadata, its first bytes and
-//! its SHA-256 (whole or of the first block). Answered through OpenDAL by a `UserSpace` (many files at once),
-//! or straight from a local folder by a `Local`, a batch of files in one blocking call:
+//! its SHA-256 (whole or of the first block). Answered through OpenDAL by a `UserSpace`
+//! (many files at once), or straight from a local folder by a `Local`, a batch of files in
+//! one blocking call:
 //! there the futures are ready at once and run under `block_on` on the blocking thread,
 //! so one piece of logic serves both.
 
@@ -52,9 +53,6 @@ impl Lookup for Local {
     }
 
     async fn read_head(&mut self, rel: &str, size: u64, limit: u64) -> anyhow::Result<Vec<u8>> {
-        match size.min(limit) {
-            0 => Ok(Vec::new()),
-            want => Local::read_head(self, rel, want),
-        }
+        Local::read_head(self, rel, size.min(limit))
     }
 }
