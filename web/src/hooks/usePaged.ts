@@ -72,3 +72,25 @@ export function usePaged<D, V extends AnyVariables & { after?: string | null }, 
     reload,
   };
 }
+
+/**
+ * Where a list paged by cursors stands, a page at a time: the cursor to ask with, a way
+ * back to the first page, and the `PageNav` props for the connection that came back.
+ */
+export function useCursorPages(pageSize: number) {
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const page = cursors.length;
+  return {
+    after: cursors[page - 1],
+    reset: () => setCursors([null]),
+    nav: (conn: Conn<unknown>) => ({
+      page,
+      pageSize,
+      shown: conn.nodes.length,
+      total: conn.totalCount,
+      hasNext: conn.pageInfo.hasNextPage,
+      onPrevious: () => setCursors((c) => c.slice(0, -1)),
+      onNext: () => setCursors((c) => [...c, conn.pageInfo.endCursor ?? null]),
+    }),
+  };
+}

@@ -8,6 +8,7 @@ import { PageNav } from '../components/PageNav';
 import { StartOperationForm } from '../components/StartOperationForm';
 import { UploadPanel } from '../components/UploadPanel';
 import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
+import { useCursorPages } from '../hooks/usePaged';
 import { defaultOptions } from '../lib/operationOptions';
 import { breadcrumbs, folderLabel, formatBytes, formatCount, formatDateTime, normalizePath } from '../lib/format';
 import { Link, navigate, useSearchParam } from '../router';
@@ -28,14 +29,12 @@ export function FilesPage() {
 function FolderView({ path }: { path: string }) {
   useDocumentTitle(folderLabel(path));
   const { user, reloadUser } = useAuth();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const after = cursors[cursors.length - 1];
-  const [result, refetch] = useQuery({ query: FilesQuery, variables: { path, first: PAGE, after } });
+  const pages = useCursorPages(PAGE);
+  const [result, refetch] = useQuery({ query: FilesQuery, variables: { path, first: PAGE, after: pages.after } });
   const [starting, setStarting] = useState<null | 'ORGANIZE' | 'DUPLICATE_CLEANUP'>(null);
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
   const conn = result.data?.files;
   const crumbs = breadcrumbs(path);
-  const page = cursors.length;
 
   return (
     <>
@@ -145,15 +144,7 @@ function FolderView({ path }: { path: string }) {
         )}
         {conn && conn.totalCount === 0 && <p className="empty">This folder is empty. Upload files above.</p>}
         {conn && (
-          <PageNav
-            page={page}
-            pageSize={PAGE}
-            shown={conn.nodes.length}
-            total={conn.totalCount}
-            hasNext={conn.pageInfo.hasNextPage}
-            onPrevious={() => setCursors((c) => c.slice(0, -1))}
-            onNext={() => setCursors((c) => [...c, conn.pageInfo.endCursor ?? null])}
-          />
+          <PageNav {...pages.nav(conn)} />
         )}
       </section>
     </>

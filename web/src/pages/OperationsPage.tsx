@@ -6,6 +6,7 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { PageNav } from '../components/PageNav';
 import type { OperationStatus, OperationType } from '../gql/graphql';
 import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
+import { useCursorPages } from '../hooks/usePaged';
 import { folderLabel, formatBytes, formatDateTime, operationTypeLabel, statusLabel } from '../lib/format';
 import { Link } from '../router';
 import { useLiveProgress } from '../live/progressStore';
@@ -16,15 +17,14 @@ export function OperationsPage() {
   useDocumentTitle('Operations');
   const [status, setStatus] = useState<OperationStatus | ''>('');
   const [type, setType] = useState<OperationType | ''>('');
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages(PAGE);
   const [result, refetch] = useQuery({
     query: OperationsQuery,
-    variables: { first: PAGE, after: cursors[cursors.length - 1], status: status || null, type: type || null },
+    variables: { first: PAGE, after: pages.after, status: status || null, type: type || null },
   });
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
   const live = useLiveProgress();
   const conn = result.data?.operations;
-  const page = cursors.length;
 
   return (
     <>
@@ -38,7 +38,7 @@ export function OperationsPage() {
               value={type}
               onChange={(e) => {
                 setType(e.target.value as OperationType | '');
-                setCursors([null]);
+                pages.reset();
               }}
             >
               <option value="">All</option>
@@ -54,7 +54,7 @@ export function OperationsPage() {
               value={status}
               onChange={(e) => {
                 setStatus(e.target.value as OperationStatus | '');
-                setCursors([null]);
+                pages.reset();
               }}
             >
               <option value="">All</option>
@@ -126,15 +126,7 @@ export function OperationsPage() {
           </div>
         )}
         {conn && (
-          <PageNav
-            page={page}
-            pageSize={PAGE}
-            shown={conn.nodes.length}
-            total={conn.totalCount}
-            hasNext={conn.pageInfo.hasNextPage}
-            onPrevious={() => setCursors((c) => c.slice(0, -1))}
-            onNext={() => setCursors((c) => [...c, conn.pageInfo.endCursor ?? null])}
-          />
+          <PageNav {...pages.nav(conn)} />
         )}
       </section>
     </>
