@@ -46,7 +46,10 @@ pub async fn plan(
         listed: HashSet::new(),
         space: space.clone(),
     };
-    tracker.work.expected = space.count_files(&op.root_path).await.map(|n| n as i64);
+    tracker.count_beside({
+        let (space, root) = (space.clone(), op.root_path.clone());
+        async move { space.count_files(&root).await }
+    });
     let mut sink = RecordSink::new(tracker);
     let mut files = Box::pin(space.walk(&op.root_path));
     loop {

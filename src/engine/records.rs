@@ -71,16 +71,11 @@ impl<'a> RecordSink<'a> {
     /// Adds a record with the next number.
     pub async fn push(&mut self, record: NewRecord) -> anyhow::Result<()> {
         self.seq += 1;
-        self.push_with_seq(self.seq, record).await
-    }
-
-    /// Adds a record with a given number (a copy keeps its source's order).
-    pub async fn push_with_seq(&mut self, seq: i64, record: NewRecord) -> anyhow::Result<()> {
         let now = Utc::now();
         self.batch.push(file_records::ActiveModel {
             id: Set(Uuid::now_v7()),
             operation_id: Set(self.tracker.op.id),
-            seq: Set(seq),
+            seq: Set(self.seq),
             file_name: Set(paths::name(&record.original_path).to_string()),
             original_path: Set(record.original_path),
             new_path: Set(record.new_path),

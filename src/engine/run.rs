@@ -12,6 +12,7 @@ use entity::{
     file_records, operations,
     states::{OperationStatus, OperationType, Phase, RecordStatus},
 };
+use futures::TryStreamExt;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
 use uuid::Uuid;
 
@@ -256,18 +257,27 @@ async fn build_plan(
 /// After a rollback: the folders the undone operation created (category folders, the
 /// trash) go too, when nothing else is in them.
 async fn prune_emptied_folders(engine: &Engine, op: &operations::Model) -> anyhow::Result<()> {
-    let emptied: BTreeSet<String> = file_records::Entity::find()
+    // Streamed: only the few distinct folders are held, not a path per file.
+    let mut rows = file_records::Entity::find()
         .select_only()
         .column(file_records::Column::OriginalPath)
         .filter(file_records::Column::OperationId.eq(op.id))
         .filter(file_records::Column::Status.eq(RecordStatus::Done))
         .into_tuple::<String>()
-        .all(&engine.db)
+        .stream(&engine.db)
+        .await
+        .context("read the folders a rollback emptied")?;
+    let mut emptied = BTreeSet::new();
+    while let Some(path) = rows
+        .try_next()
         .await
         .context("read the folders a rollback emptied")?
-        .iter()
-        .map(|path| paths::parent(path).to_string())
-        .collect();
+    {
+        let parent = paths::parent(&path);
+        if !emptied.contains(parent) {
+            emptied.insert(parent.to_string());
+        }
+    }
     let (in_trash, in_root): (Vec<String>, Vec<String>) = emptied
         .into_iter()
         .partition(|dir| paths::is_within(dir, TRASH_DIR));

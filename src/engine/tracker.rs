@@ -36,6 +36,8 @@ pub struct Tracker {
     last_publish: Instant,
     /// A write of records still running while the engine goes on (see `write_behind`).
     behind: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// The files a scan will come to, still being counted (see `count_beside`).
+    counting: Option<tokio::task::JoinHandle<Option<u64>>>,
 }
 
 impl Tracker {
@@ -59,6 +61,7 @@ impl Tracker {
             last_flush: long_ago,
             last_publish: long_ago,
             behind: None,
+            counting: None,
         }
     }
 
@@ -94,8 +97,23 @@ impl Tracker {
         }
     }
 
+    /// Counts the files a scan will come to beside the scan, for its percentage: the scan
+    /// never waits for the count (a second walk of the tree), which lands in
+    /// `work.expected` at the first tick after it ends.
+    pub fn count_beside(&mut self, count: impl Future<Output = Option<u64>> + Send + 'static) {
+        self.counting = Some(tokio::spawn(count));
+    }
+
+    fn take_count(&mut self) {
+        if let Some(counting) = self.counting.take_if(|c| c.is_finished()) {
+            let counted = futures::FutureExt::now_or_never(counting).and_then(|c| c.ok());
+            self.work.expected = counted.flatten().map(|n| n as i64);
+        }
+    }
+
     /// Call after changing counters; writes and publishes when their time has come.
     pub async fn tick(&mut self) -> anyhow::Result<()> {
+        self.take_count();
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush(None).await?;
         }

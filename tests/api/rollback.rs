@@ -43,6 +43,24 @@ async fn rollback_of_an_organize_restores_the_exact_tree_and_only_once() {
         records.iter().filter(|r| r["status"] == "REVERTED").count(),
         8
     );
+    // The rollback's own records (copied by the database): each the reverse of one undone
+    // record, under an id of its own, named as the file was where the rollback found it.
+    let undo = s.records(&rollback).await;
+    assert_eq!(undo.len(), 8);
+    let ids: std::collections::HashSet<_> = undo.iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids.len(), 8, "{undo:?}");
+    for r in &undo {
+        let from = r["originalPath"].as_str().unwrap();
+        assert_eq!(r["fileName"], from.rsplit('/').next().unwrap(), "{r}");
+        assert_eq!(r["status"], "DONE", "{r}");
+        assert!(
+            records.iter().any(|o| o["newPath"] == r["originalPath"]
+                && o["originalPath"] == r["newPath"]
+                && o["fileSizeBytes"] == r["fileSizeBytes"]
+                && o["category"] == r["category"]),
+            "{r}"
+        );
+    }
     let again = s.mutation("rollbackOperation", "id", &op).await;
     assert_code(&again, "CONFLICT");
 }
