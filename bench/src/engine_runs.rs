@@ -93,12 +93,17 @@ pub async fn timed(
     .await?;
     let mut events = 0;
     let mut ended = None;
+    let mut phases: Vec<(String, f64)> = Vec::new();
     loop {
         // The server pings every 20 s, so a minute of silence means it is gone.
         match ws.next(Duration::from_secs(60)).await {
             Ok(Frame::Next { payload, .. }) => {
                 events += 1;
                 let progress = &payload["operationProgress"];
+                let phase = progress["phase"].as_str().unwrap_or_default();
+                if phases.last().is_none_or(|(last, _)| last != phase) {
+                    phases.push((phase.to_string(), started.elapsed().as_secs_f64()));
+                }
                 if is_terminal(progress["status"].as_str().unwrap_or_default()) {
                     ended.get_or_insert(started.elapsed());
                 }
@@ -136,6 +141,7 @@ pub async fn timed(
             events,
             rows,
             peak_rss_mib,
+            phases,
             status: operation["status"].as_str().unwrap_or_default().to_string(),
             report,
         },

@@ -75,6 +75,8 @@ pub struct Run {
     pub rows: i64,
     /// Peak resident memory of each process during the run.
     pub peak_rss_mib: BTreeMap<String, f64>,
+    /// Seconds from the mutation to the first event of each phase: where the time went.
+    pub phases: Vec<(String, f64)>,
     pub status: String,
     pub report: Value,
 }
@@ -295,6 +297,24 @@ impl Report {
                 }
             }
             out.push_str(&table.render());
+            for (name, run) in [
+                ("dedupe", &e.dedupe),
+                ("organize", &e.organize),
+                ("rollback", &e.rollback),
+            ] {
+                if let Some(run) = run {
+                    let phases: Vec<String> = run
+                        .phases
+                        .iter()
+                        .map(|(phase, at)| format!("{phase} {at:.2}"))
+                        .collect();
+                    let _ = writeln!(
+                        out,
+                        "  {name} phases first seen at (s): {}",
+                        phases.join(", ")
+                    );
+                }
+            }
             if e.empty_folders_left > 0 {
                 let _ = writeln!(
                     out,

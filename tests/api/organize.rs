@@ -108,6 +108,31 @@ async fn moves_never_overwrite_an_existing_file() {
     assert_eq!(s.read("box/Images/a (2).jpg"), b"newcomer");
 }
 
+/// Names may hold what separates columns and lines in a bulk copy (PostgreSQL's `COPY`):
+/// a tab, a newline, a carriage return, a backslash, `\N`.
+#[tokio::test]
+async fn names_with_tabs_newlines_and_backslashes_are_recorded_exactly() {
+    let s = Space::new().await;
+    let odd = "in/odd\tname\\N with\nnew\rline\\.txt";
+    s.write(&[(odd, b"odd bytes")]);
+    let before = s.tree();
+
+    let op = s.run("ORGANIZE", "in", json!({})).await;
+
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    let moved = "in/Documents/odd\tname\\N with\nnew\rline\\.txt";
+    assert_eq!(s.read(moved), b"odd bytes");
+    let records = s.records(&op).await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["originalPath"], odd);
+    assert_eq!(records[0]["newPath"], moved);
+    assert_eq!(records[0]["fileName"], "odd\tname\\N with\nnew\rline\\.txt");
+
+    let rollback = s.rollback(&op).await;
+    let done = s.wait(&rollback).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(s.tree(), before);
+}
 #[tokio::test]
 async fn category_rules_win_over_the_defaults() {
     let s = Space::new().await;
