@@ -49,6 +49,48 @@ pub fn read_dir_no_follow(dir: &Path, rel: &str) -> anyhow::Result<Vec<FileMeta>
     Ok(out)
 }
 
+/// Every file under `rel`, depth first, a folder's files in listing order (as the
+/// generic walk gives them), handed to `send` `batch` at a time until it returns `false`.
+/// Each folder is checked to stay inside `root` before it is listed; an error ends the walk.
+pub fn walk(
+    root: &Path,
+    rel: &str,
+    batch: usize,
+    mut send: impl FnMut(anyhow::Result<Vec<FileMeta>>) -> bool,
+) {
+    let mut folders = vec![rel.to_string()];
+    let mut files = Vec::with_capacity(batch);
+    while let Some(folder) = folders.pop() {
+        if !is_contained(root, &folder) {
+            send(Err(super::StorageError::OutsideSpace.into()));
+            return;
+        }
+        match read_dir_no_follow(&root.join(&folder), &folder) {
+            Ok(entries) => {
+                for entry in entries {
+                    if entry.is_dir {
+                        folders.push(entry.path);
+                    } else {
+                        files.push(entry);
+                    }
+                }
+            }
+            Err(err) => {
+                send(Err(err));
+                return;
+            }
+        }
+        if files.len() >= batch
+            && !send(Ok(std::mem::replace(&mut files, Vec::with_capacity(batch))))
+        {
+            return;
+        }
+    }
+    if !files.is_empty() {
+        send(Ok(files));
+    }
+}
+
 /// Whether `rel` stays inside `root` (already canonical: the storage folder is
 /// canonicalized at start and `users/<id>` are folders we create). Resolves the deepest
 /// part of the path that exists; if that is the namespace or below, nothing leads out.

@@ -21,6 +21,10 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use opendal::{EntryMode, ErrorKind, Metadata, Operator};
 use uuid::Uuid;
 
+/// Files per batch a local walk hands over, and batches it may be ahead by.
+const WALK_BATCH: usize = 1024;
+const WALK_AHEAD: usize = 4;
+
 /// A storage failure the engine tells apart from others (the rest stay OpenDAL or I/O
 /// errors, classified by their kind).
 #[derive(Debug, thiserror::Error)]
@@ -351,6 +355,23 @@ impl UserSpace {
     /// time, so memory holds the folders still to visit and one folder's entries, never
     /// the whole tree.
     pub fn walk<'a>(&'a self, rel: &'a str) -> impl Stream<Item = anyhow::Result<FileMeta>> + 'a {
+        if let Some(root) = self.fs_root.clone() {
+            // One blocking thread walks ahead of the caller, a batch of files at a time:
+            // the walk runs beside the work on the files instead of in turn with it, and
+            // costs no hop to the blocking pool per folder. It stops when the stream is
+            // dropped (its next batch has nowhere to go).
+            let (tx, rx) = tokio::sync::mpsc::channel(WALK_AHEAD);
+            let rel = rel.to_string();
+            tokio::task::spawn_blocking(move || {
+                local::walk(&root, &rel, WALK_BATCH, |batch| {
+                    tx.blocking_send(batch).is_ok()
+                })
+            });
+            return tokio_stream::wrappers::ReceiverStream::new(rx)
+                .map_ok(|files| futures::stream::iter(files.into_iter().map(Ok)))
+                .try_flatten()
+                .left_stream();
+        }
         struct Walk {
             folders: Vec<String>,
             files: std::collections::VecDeque<FileMeta>,
@@ -376,6 +397,7 @@ impl UserSpace {
                 }
             }
         })
+        .right_stream()
     }
 
     /// The first `len` bytes of a file of `size` bytes (all of it when it is shorter).
