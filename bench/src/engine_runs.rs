@@ -6,7 +6,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     fs,
-    path::PathBuf,
+    path::{Path, PathBuf},
     time::{Duration, Instant},
 };
 
@@ -29,13 +29,23 @@ pub struct TreeLease {
 
 impl TreeLease {
     pub fn take(tree: &Tree, deployment: &Deployment, session: &Session) -> Result<Self> {
+        Self::lend(&tree.root, deployment, session, "tree")
+    }
+
+    /// Lends the folder `home` to the user's space as `name`.
+    pub fn lend(
+        home: &Path,
+        deployment: &Deployment,
+        session: &Session,
+        name: &str,
+    ) -> Result<Self> {
         let space = deployment.user_dir(&session.user_id);
         fs::create_dir_all(&space)?;
-        let lent = space.join("tree");
-        fs::rename(&tree.root, &lent)
-            .with_context(|| format!("move the tree into {}", space.display()))?;
+        let lent = space.join(name);
+        fs::rename(home, &lent)
+            .with_context(|| format!("move {} into {}", home.display(), space.display()))?;
         Ok(Self {
-            home: tree.root.clone(),
+            home: home.to_path_buf(),
             lent,
         })
     }

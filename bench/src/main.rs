@@ -15,6 +15,7 @@ mod baselines;
 mod client;
 mod engine_runs;
 mod fanout;
+mod hashing;
 mod report;
 mod server;
 mod tree;
@@ -118,6 +119,8 @@ enum Section {
     Baselines,
     Api,
     Fanout,
+    /// Engine SHA-256 per core against one-core `sha2` (its own tree of large files).
+    Hashing,
 }
 
 fn main() -> ExitCode {
@@ -198,6 +201,7 @@ async fn run(args: Args) -> Result<Report> {
             Section::Baselines,
             Section::Api,
             Section::Fanout,
+            Section::Hashing,
         ]
     } else {
         args.only.clone()
@@ -234,8 +238,11 @@ async fn run(args: Args) -> Result<Report> {
         ..Report::default()
     };
 
-    // The tree, unless only the API load runs (it needs none).
-    let tree = if sections.iter().any(|&s| s != Section::Api) {
+    // The tree, unless only sections that need none run.
+    let tree = if sections
+        .iter()
+        .any(|s| matches!(s, Section::Engine | Section::Baselines | Section::Fanout))
+    {
         let params = Params::new(files, args.seed, args.mean_kib, args.dup_fraction);
         let tree = tokio::task::block_in_place(|| Tree::prepare(&work, &params))?;
         let e = &tree.expected;
@@ -261,7 +268,10 @@ async fn run(args: Args) -> Result<Report> {
     };
 
     // Declared before the servers, so that it is dropped after them.
-    let needs_server = wants(Section::Engine) || wants(Section::Api) || wants(Section::Fanout);
+    let needs_server = wants(Section::Engine)
+        || wants(Section::Api)
+        || wants(Section::Fanout)
+        || wants(Section::Hashing);
     let mut deployment = if needs_server {
         eprintln!("starting organizer ({})", bin.display());
         Some(Deployment::start(&bin, &work, &backend).await?)
@@ -346,6 +356,16 @@ async fn run(args: Args) -> Result<Report> {
             Err(e) => report
                 .checks
                 .push(Check::new("fanout section", false, format!("{e:#}"))),
+        }
+    }
+    if wants(Section::Hashing)
+        && let (Some(d), Some(api), Some(s)) = (deployment.as_mut(), &api, session.as_mut())
+    {
+        match hashing::run(d, api, s, &work, &mut report.checks).await {
+            Ok(h) => report.hashing = Some(h),
+            Err(e) => report
+                .checks
+                .push(Check::new("hashing section", false, format!("{e:#}"))),
         }
     }
     if let Some(d) = deployment.as_mut()

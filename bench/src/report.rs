@@ -15,6 +15,7 @@ pub struct Report {
     pub baselines: Option<Baselines>,
     pub api: Option<ApiLoad>,
     pub fanout: Option<Fanout>,
+    pub hashing: Option<Hashing>,
     pub ratios: Ratios,
     pub checks: Vec<Check>,
 }
@@ -170,6 +171,22 @@ pub struct Fanout {
     pub operations_total: i64,
 }
 
+/// Engine SHA-256: a dry run that is all full hashes, against one-core `sha2`.
+#[derive(Serialize)]
+pub struct Hashing {
+    pub files: usize,
+    pub file_bytes: u64,
+    pub seconds: f64,
+    pub engine_mb_per_s: f64,
+    /// Cores the engine hashes on (one blocking thread per core).
+    pub cores: usize,
+    pub engine_mb_per_s_per_core: f64,
+    pub sha2_one_core_mb_per_s: f64,
+    /// The baseline before and after the engine's run (the faster is the reference).
+    pub sha2_runs_mb_per_s: Vec<f64>,
+    pub per_core_vs_sha2: f64,
+}
+
 #[derive(Serialize, Default)]
 pub struct Ratios {
     pub dedupe_vs_fclones: Option<f64>,
@@ -178,6 +195,7 @@ pub struct Ratios {
     pub rollback_vs_raw_rename_pct: Option<f64>,
     pub me_vs_bare_pct: Option<f64>,
     pub fifty_listeners_vs_none: Option<f64>,
+    pub engine_sha256_per_core_vs_sha2_pct: Option<f64>,
 }
 
 impl Report {
@@ -201,6 +219,8 @@ impl Report {
         self.ratios.me_vs_bare_pct = self.api.as_ref().map(|a| a.me_vs_bare * 100.0);
         self.ratios.fifty_listeners_vs_none =
             self.fanout.as_ref().map(|f| f.median_fifty / f.median_zero);
+        self.ratios.engine_sha256_per_core_vs_sha2_pct =
+            self.hashing.as_ref().map(|h| h.per_core_vs_sha2 * 100.0);
     }
 
     pub fn ok(&self) -> bool {
@@ -470,6 +490,30 @@ impl Report {
                 ),
             ]);
             out.push_str(&table.render());
+        }
+
+        if let Some(h) = &self.hashing {
+            let _ = writeln!(
+                out,
+                "\nEngine SHA-256: a duplicate dry run over {} files of {} alike in their first block",
+                h.files,
+                bytes(h.file_bytes)
+            );
+            let _ = writeln!(
+                out,
+                "  engine {:.2} s, {} MB/s on {} cores = {} MB/s per core; one-core sha2 {} MB/s (runs {}) = {:.1} %",
+                h.seconds,
+                int(h.engine_mb_per_s),
+                h.cores,
+                int(h.engine_mb_per_s_per_core),
+                int(h.sha2_one_core_mb_per_s),
+                h.sha2_runs_mb_per_s
+                    .iter()
+                    .map(|r| int(*r))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                h.per_core_vs_sha2 * 100.0
+            );
         }
 
         let _ = writeln!(out, "\nChecks");

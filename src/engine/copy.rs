@@ -11,8 +11,9 @@ use anyhow::Context;
 use chrono::Utc;
 use entity::{file_records, states::RecordStatus};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, InsertStatement, Query, SimpleExpr},
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait, InsertStatement, Query, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -145,7 +146,13 @@ fn copy_statement(
         .and_where(C::OperationId.eq(source))
         .and_where(C::Seq.gt(low))
         .and_where(C::Seq.lte(high))
-        .and_where(C::Status.is_in(direction.statuses().iter().copied()));
+        // The status through an expression no index covers: given the status index, a
+        // planner with stale statistics (every status just changed) read the whole
+        // source operation for each range (PostgreSQL at 1M: 21 s for the copy).
+        .and_where(
+            Expr::cust("(\"status\" || '')")
+                .is_in(direction.statuses().iter().map(|s| s.to_value())),
+        );
     if direction == Direction::Reversed {
         select.and_where(C::NewPath.is_not_null());
     }
