@@ -82,7 +82,7 @@ pub async fn run(
     // Before (which also brings the files into the page cache) and after the engine's
     // run; the faster of the two is the reference.
     let before = tokio::task::block_in_place(|| one_core(&root))?;
-    let _lease = TreeLease::lend(&root, deployment, session, "hashing")?;
+    let lease = TreeLease::lend(&root, deployment, session, "hashing")?;
     session.refresh(api).await?;
     eprintln!("hashing: duplicate cleanup dry run on {FILES} files of one size");
     let timed = engine_runs::timed(
@@ -95,6 +95,7 @@ pub async fn run(
     )
     .await
     .context("the hashing run")?;
+    drop(lease);
     let after = tokio::task::block_in_place(|| one_core(&root))?;
     let found = int_at(&timed.operation, &["duplicatesFound"]);
     checks.push(Check::new(

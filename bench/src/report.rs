@@ -243,19 +243,21 @@ impl Report {
             self.organizer.commit, self.organizer.binary, self.organizer.built
         );
         let _ = writeln!(out, "  backend    {}", self.backend);
-        let _ = writeln!(
-            out,
-            "  tree       {} files, {} (mean {:.1} KiB), {} extra copies ({}) in {} groups, {} empty files; seed {}",
-            int(t.files as f64),
-            bytes(t.bytes),
-            t.bytes as f64 / t.files.max(1) as f64 / 1024.0,
-            int(t.extra_copies as f64),
-            bytes(t.extra_bytes),
-            int(t.groups as f64),
-            t.empty_files,
-            t.seed
-        );
-        let _ = writeln!(out, "             {}", t.path);
+        if t.files > 0 {
+            let _ = writeln!(
+                out,
+                "  tree       {} files, {} (mean {:.1} KiB), {} extra copies ({}) in {} groups, {} empty files; seed {}",
+                int(t.files as f64),
+                bytes(t.bytes),
+                t.bytes as f64 / t.files.max(1) as f64 / 1024.0,
+                int(t.extra_copies as f64),
+                bytes(t.extra_bytes),
+                int(t.groups as f64),
+                t.empty_files,
+                t.seed
+            );
+            let _ = writeln!(out, "             {}", t.path);
+        }
 
         if let Some(e) = &self.engine {
             let _ = writeln!(

@@ -24,8 +24,11 @@ use crate::{
 
 /// Files hashed at once through OpenDAL (each a stream of requests).
 const HASH_IN_FLIGHT: usize = 8;
-/// On a local folder, files per blocking task: small files cost a hop each otherwise.
+/// On a local folder, files per blocking task (small files cost a hop each otherwise),
+/// and bytes to read per task (large files go one or a few per task, so that every core
+/// hashes: 64 large files in one task were hashed on one thread).
 const LOCAL_CHUNK: usize = 64;
+const LOCAL_CHUNK_BYTES: u64 = 4 << 20;
 /// Candidates hashed together (whole sizes at a time): what the hashing holds at once, so
 /// its memory does not grow with the tree.
 const BATCH_FILES: usize = 65_536;
@@ -222,7 +225,8 @@ async fn hash_all(
     let mut out = Vec::with_capacity(files.len());
     if let Some(local) = space.local() {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let mut chunks = futures::stream::iter(chunked(files, LOCAL_CHUNK))
+        let read = move |file: &FileMeta| limit.map_or(file.size, |limit| file.size.min(limit));
+        let mut chunks = futures::stream::iter(chunked(files, read))
             .map(|chunk| {
                 let (mut local, cancel) = (local.clone(), cancel.clone());
                 tokio::task::spawn_blocking(move || {
@@ -281,11 +285,23 @@ async fn hash_one(
     }
 }
 
-fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
-    let mut chunks = Vec::with_capacity(items.len().div_ceil(size));
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
-        chunks.push(items.by_ref().take(size).collect());
+/// Files in chunks of at most `LOCAL_CHUNK` files and, past the first file of a chunk,
+/// `LOCAL_CHUNK_BYTES` bytes to read.
+fn chunked(files: Vec<FileMeta>, read: impl Fn(&FileMeta) -> u64) -> Vec<Vec<FileMeta>> {
+    let mut chunks = Vec::new();
+    let mut chunk: Vec<FileMeta> = Vec::new();
+    let mut bytes = 0;
+    for file in files {
+        let size = read(&file);
+        if !chunk.is_empty() && (chunk.len() >= LOCAL_CHUNK || bytes + size > LOCAL_CHUNK_BYTES) {
+            chunks.push(std::mem::take(&mut chunk));
+            bytes = 0;
+        }
+        bytes += size;
+        chunk.push(file);
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk);
     }
     chunks
 }
@@ -300,4 +316,38 @@ fn group(candidates: Vec<Candidate>) -> HashMap<(u64, String), Vec<FileMeta>> {
             .push(candidate.file);
     }
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(sizes: &[u64]) -> Vec<FileMeta> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| FileMeta {
+                path: format!("f{i}"),
+                is_dir: false,
+                size,
+                modified: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunks_hold_many_small_files_and_few_large_ones() {
+        let lens = |chunks: Vec<Vec<FileMeta>>| chunks.iter().map(Vec::len).collect::<Vec<_>>();
+        let whole = |f: &FileMeta| f.size;
+        assert_eq!(lens(chunked(files(&[10; 130]), whole)), [64, 64, 2]);
+        let big = 32 << 20;
+        assert_eq!(
+            lens(chunked(files(&[big, big, 10, big]), whole)),
+            [1, 1, 1, 1]
+        );
+        assert_eq!(lens(chunked(files(&[1 << 20; 9]), whole)), [4, 4, 1]);
+        // Only the first block of each is read: small reads, full chunks.
+        let heads = |f: &FileMeta| f.size.min(HEAD_BYTES);
+        assert_eq!(lens(chunked(files(&[big; 70]), heads)), [64, 6]);
+    }
 }
