@@ -4,6 +4,7 @@
 
 use std::io::Read;
 
+use anyhow::Context;
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 
@@ -12,6 +13,8 @@ use crate::storage::{Local, UserSpace};
 /// The first block hashed before a full hash (the same block that sniffing reads).
 pub const HEAD_BYTES: u64 = crate::engine::categorize::HEAD_BYTES;
 const CHUNK: usize = 1024 * 1024;
+// A first block is read into the kept buffer whole.
+const _: () = assert!(HEAD_BYTES as usize <= CHUNK);
 
 /// Full SHA-256 of a file, as lower-case hex.
 pub async fn sha256(space: &UserSpace, path: &str) -> anyhow::Result<String> {
@@ -72,6 +75,15 @@ pub fn sha256_head_local(
     size: u64,
     limit: u64,
 ) -> anyhow::Result<String> {
-    let head = local.read_head(path, size.min(limit))?;
-    Ok(hex::encode(Sha256::digest(&head)))
+    let want = size.min(limit) as usize;
+    if want == 0 {
+        return Ok(hex::encode(Sha256::digest([])));
+    }
+    let mut file = local.open(path)?;
+    // Into the kept buffer: a fresh zeroed allocation per file cost page faults.
+    BUFFER.with_borrow_mut(|buffer| {
+        file.read_exact(&mut buffer[..want])
+            .with_context(|| format!("{path} changed while it was read"))?;
+        Ok(hex::encode(Sha256::digest(&buffer[..want])))
+    })
 }

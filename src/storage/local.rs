@@ -207,6 +207,9 @@ pub struct Local {
     contained: std::collections::HashMap<String, bool>,
     /// Folders this batch has made sure exist (moves go to a few folders, many times).
     made: std::collections::HashSet<String>,
+    /// The folder itself, opened at the first read (shared by clones): files are opened
+    /// beneath it (see `open`).
+    root_dir: std::sync::Arc<std::sync::OnceLock<Option<rustix::fd::OwnedFd>>>,
 }
 
 impl Local {
@@ -215,6 +218,45 @@ impl Local {
             root,
             contained: Default::default(),
             made: Default::default(),
+            root_dir: Default::default(),
+        }
+    }
+
+    /// A file opened by `openat2(RESOLVE_BENEATH)` from the folder: the kernel refuses any
+    /// step (`..`, an absolute or escaping symlink) that leaves it, in the same call, so
+    /// no `realpath` of the file's folder is needed and no swap of a folder for a symlink
+    /// can slip in between a check and the open. `None` where `openat2` is missing (kernels
+    /// before 5.6, some seccomp profiles) or the folder cannot be opened: the caller
+    /// checks and opens the portable way.
+    #[cfg(target_os = "linux")]
+    fn open_beneath(&self, rel: &str) -> Option<anyhow::Result<std::fs::File>> {
+        use rustix::{
+            fs::{Mode, OFlags, ResolveFlags},
+            io::Errno,
+        };
+        let dir = self
+            .root_dir
+            .get_or_init(|| {
+                rustix::fs::open(
+                    &self.root,
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .ok()
+            })
+            .as_ref()?;
+        let opened = rustix::fs::openat2(
+            dir,
+            rel,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::BENEATH,
+        );
+        match opened {
+            Ok(fd) => Some(Ok(std::fs::File::from(fd))),
+            Err(Errno::NOSYS | Errno::PERM) => None,
+            Err(Errno::XDEV) => Some(Err(super::StorageError::OutsideSpace.into())),
+            Err(err) => Some(Err(std::io::Error::from(err)).with_context(|| format!("read {rel}"))),
         }
     }
 
@@ -239,6 +281,10 @@ impl Local {
     /// A file, opened for reading; a symlink is refused (`O_NOFOLLOW`), not followed.
     pub fn open(&mut self, rel: &str) -> anyhow::Result<std::fs::File> {
         use rustix::fs::{Mode, OFlags};
+        #[cfg(target_os = "linux")]
+        if let Some(opened) = self.open_beneath(rel) {
+            return opened;
+        }
         if !self.folder_contained(rel) {
             return Err(super::StorageError::OutsideSpace.into());
         }
@@ -330,4 +376,50 @@ pub fn count_files(dir: &Path) -> u64 {
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `<tmp>/space` (the folder) holding `in/a.txt`, a symlinked folder leading out, one
+    /// leading to a folder inside, and a symlinked file; `<tmp>/secret.txt` outside.
+    fn space() -> (tempfile::TempDir, Local) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("space");
+        std::fs::create_dir_all(root.join("in")).unwrap();
+        std::fs::write(root.join("in/a.txt"), b"inside").unwrap();
+        std::fs::write(tmp.path().join("secret.txt"), b"outside").unwrap();
+        std::os::unix::fs::symlink(tmp.path(), root.join("out")).unwrap();
+        std::os::unix::fs::symlink("in", root.join("alias")).unwrap();
+        std::os::unix::fs::symlink("in/a.txt", root.join("link.txt")).unwrap();
+        let root = root.canonicalize().unwrap();
+        (tmp, Local::new(root))
+    }
+
+    fn read(local: &mut Local, rel: &str) -> anyhow::Result<String> {
+        use std::io::Read;
+        let mut text = String::new();
+        local.open(rel)?.read_to_string(&mut text)?;
+        Ok(text)
+    }
+
+    #[test]
+    fn files_open_only_beneath_the_folder() {
+        let (_tmp, mut local) = space();
+        assert_eq!(read(&mut local, "in/a.txt").unwrap(), "inside");
+        assert_eq!(read(&mut local, "alias/a.txt").unwrap(), "inside");
+        for escape in ["out/secret.txt", "../secret.txt", "in/../../secret.txt"] {
+            let err = read(&mut local, escape).unwrap_err();
+            assert!(
+                matches!(
+                    err.downcast_ref::<super::super::StorageError>(),
+                    Some(super::super::StorageError::OutsideSpace)
+                ),
+                "{escape}: {err:#}"
+            );
+        }
+        // A symlink as the file itself is never followed.
+        assert!(read(&mut local, "link.txt").is_err());
+    }
 }
