@@ -12,6 +12,7 @@ mod m20261125_000005_create_file_records;
 mod m20261125_000006_create_category_rules;
 mod m20261128_000007_add_operation_leases;
 mod m20261128_000008_add_operation_moves_reach;
+mod m20261128_000009_partial_file_hash_index;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_category_rules::Migration),
             Box::new(m20261128_000007_add_operation_leases::Migration),
             Box::new(m20261128_000008_add_operation_moves_reach::Migration),
+            Box::new(m20261128_000009_partial_file_hash_index::Migration),
         ]
     }
 }

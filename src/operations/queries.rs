@@ -173,11 +173,14 @@ pub async fn duplicate_groups(
     let has_next = keys.len() as u64 > first;
     keys.truncate(first as usize);
     let keys: Vec<String> = keys.into_iter().flatten().collect();
-    let rows = base
+    // The page's hashes by the hash index (an `ORDER BY seq` here, or the `IS NOT NULL`
+    // term, made SQLite walk every record of the operation instead), ordered here.
+    let mut rows = file_records::Entity::find()
+        .filter(file_records::Column::OperationId.eq(operation_id))
         .filter(file_records::Column::FileHash.is_in(keys.clone()))
-        .order_by_asc(file_records::Column::Seq)
         .all(&state.db)
         .await?;
+    rows.sort_by_key(|r| r.seq);
     let items = keys
         .into_iter()
         .map(|hash| {
