@@ -351,9 +351,9 @@ impl UserSpace {
             .collect())
     }
 
-    /// Every file under a folder, recursively, as a stream: one folder is listed at a
-    /// time, so memory holds the folders still to visit and one folder's entries, never
-    /// the whole tree.
+    /// Every file under a folder, recursively, as a stream: memory holds the folders still
+    /// to visit and a few batches of files (locally at most `WALK_AHEAD + 1` of
+    /// `WALK_BATCH`; elsewhere one folder's entries), never the whole tree.
     pub fn walk<'a>(&'a self, rel: &'a str) -> impl Stream<Item = anyhow::Result<FileMeta>> + 'a {
         if let Some(root) = self.fs_root.clone() {
             // One blocking thread walks ahead of the caller, a batch of files at a time:
