@@ -178,19 +178,57 @@ pub fn stat(root: &Path, rel: &str) -> anyhow::Result<Option<FileMeta>> {
     }))
 }
 
+/// `stat` relative to the folder's descriptor (`fstatat`, the final symlink not followed).
+#[cfg(target_os = "linux")]
+fn stat_at(dir: rustix::fd::BorrowedFd<'_>, rel: &str) -> anyhow::Result<Option<FileMeta>> {
+    use rustix::{fs::FileType, io::Errno};
+    let st = match rustix::fs::statat(dir, rel, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        // Nothing there, or a path through a file ("a.txt/b").
+        Err(Errno::NOENT | Errno::NOTDIR) => return Ok(None),
+        Err(err) => return Err(std::io::Error::from(err)).with_context(|| format!("stat {rel}")),
+    };
+    Ok(match FileType::from_raw_mode(st.st_mode) {
+        FileType::Directory => Some(FileMeta {
+            path: rel.to_string(),
+            is_dir: true,
+            size: 0,
+            modified: None,
+        }),
+        FileType::RegularFile => Some(FileMeta {
+            path: rel.to_string(),
+            is_dir: false,
+            size: st.st_size as u64,
+            modified: DateTime::from_timestamp(st.st_mtime, st.st_mtime_nsec as u32),
+        }),
+        _ => None,
+    })
+}
+
 /// Moves `from` to `to` unless something is at `to` (`renameat2(RENAME_NOREPLACE)` on
 /// Linux: one system call, atomic, never overwrites). `Ok(false)`: `to` was taken.
 /// `to`'s folder must exist.
+/// Relative to `dir` (the folder's own descriptor) where there is one, which spares the
+/// kernel a walk of the folder's absolute path twice per move.
 #[cfg(target_os = "linux")]
-fn rename_no_replace(root: &Path, from: &str, to: &str) -> anyhow::Result<bool> {
-    let (source, target) = (root.join(from), root.join(to));
-    match rustix::fs::renameat_with(
-        rustix::fs::CWD,
-        &source,
-        rustix::fs::CWD,
-        &target,
-        rustix::fs::RenameFlags::NOREPLACE,
-    ) {
+fn rename_no_replace(
+    dir: Option<rustix::fd::BorrowedFd<'_>>,
+    root: &Path,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<bool> {
+    let flags = rustix::fs::RenameFlags::NOREPLACE;
+    let renamed = match dir {
+        Some(dir) => rustix::fs::renameat_with(dir, from, dir, to, flags),
+        None => rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            root.join(from),
+            rustix::fs::CWD,
+            root.join(to),
+            flags,
+        ),
+    };
+    match renamed {
         Ok(()) => Ok(true),
         Err(rustix::io::Errno::EXIST) => Ok(false),
         Err(err) => Err(std::io::Error::from(err)).with_context(|| format!("move {from} to {to}")),
@@ -222,6 +260,24 @@ impl Local {
         }
     }
 
+    /// The folder's own descriptor, opened once (shared by clones); `None` if it cannot
+    /// be opened (not made yet), and callers go by path.
+    fn root_dir(&self) -> Option<rustix::fd::BorrowedFd<'_>> {
+        use rustix::fd::AsFd;
+        use rustix::fs::{Mode, OFlags};
+        self.root_dir
+            .get_or_init(|| {
+                rustix::fs::open(
+                    &self.root,
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .ok()
+            })
+            .as_ref()
+            .map(|fd| fd.as_fd())
+    }
+
     /// A file opened by `openat2(RESOLVE_BENEATH)` from the folder: the kernel refuses any
     /// step (`..`, an absolute or escaping symlink) that leaves it, in the same call, so
     /// no `realpath` of the file's folder is needed and no swap of a folder for a symlink
@@ -234,17 +290,7 @@ impl Local {
             fs::{Mode, OFlags, ResolveFlags},
             io::Errno,
         };
-        let dir = self
-            .root_dir
-            .get_or_init(|| {
-                rustix::fs::open(
-                    &self.root,
-                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                    Mode::empty(),
-                )
-                .ok()
-            })
-            .as_ref()?;
+        let dir = self.root_dir()?;
         let opened = rustix::fs::openat2(
             dir,
             rel,
@@ -274,6 +320,12 @@ impl Local {
     pub fn stat(&mut self, rel: &str) -> anyhow::Result<Option<FileMeta>> {
         if !self.folder_contained(rel) {
             return Ok(None);
+        }
+        #[cfg(target_os = "linux")]
+        if !rel.is_empty()
+            && let Some(dir) = self.root_dir()
+        {
+            return stat_at(dir, rel);
         }
         stat(&self.root, rel)
     }
@@ -325,7 +377,7 @@ impl Local {
             self.made.insert(folder.to_string());
         }
         #[cfg(target_os = "linux")]
-        return rename_no_replace(&self.root, from, to);
+        return rename_no_replace(self.root_dir(), &self.root, from, to);
         #[cfg(not(target_os = "linux"))]
         anyhow::bail!("moves without a placeholder need a local folder on Linux")
     }
@@ -421,5 +473,38 @@ mod tests {
         }
         // A symlink as the file itself is never followed.
         assert!(read(&mut local, "link.txt").is_err());
+    }
+
+    #[test]
+    fn stats_and_moves_go_by_the_folder() {
+        let (_tmp, mut local) = space();
+        let file = local.stat("in/a.txt").unwrap().unwrap();
+        assert_eq!((file.is_dir, file.size), (false, 6));
+        assert!(file.modified.is_some());
+        assert!(local.stat("in").unwrap().unwrap().is_dir);
+        assert!(
+            local.stat("link.txt").unwrap().is_none(),
+            "a symlink is not a file"
+        );
+        assert!(local.stat("out/secret.txt").unwrap().is_none(), "outside");
+        assert!(local.stat("in/a.txt/x").unwrap().is_none());
+        assert!(local.stat("in/none.txt").unwrap().is_none());
+
+        std::fs::write(local.root.join("in/b.txt"), b"b").unwrap();
+        assert!(
+            !local.move_no_replace("in/a.txt", "in/b.txt").unwrap(),
+            "never replaces"
+        );
+        assert!(
+            local
+                .move_no_replace("in/a.txt", "Documents/a.txt")
+                .unwrap()
+        );
+        assert_eq!(read(&mut local, "Documents/a.txt").unwrap(), "inside");
+        assert_eq!(std::fs::read(local.root.join("in/b.txt")).unwrap(), b"b");
+        assert!(
+            local.move_no_replace("in/b.txt", "out/b.txt").is_err(),
+            "outside"
+        );
     }
 }
