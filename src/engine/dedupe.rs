@@ -326,12 +326,7 @@ mod tests {
         sizes
             .iter()
             .enumerate()
-            .map(|(i, &size)| FileMeta {
-                path: format!("f{i}"),
-                is_dir: false,
-                size,
-                modified: None,
-            })
+            .map(|(i, &size)| FileMeta::file(format!("f{i}"), size, None))
             .collect()
     }
 

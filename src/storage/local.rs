@@ -29,21 +29,11 @@ pub fn read_dir_no_follow(dir: &Path, rel: &str) -> anyhow::Result<Vec<FileMeta>
         };
         let path = paths::join(rel, &name);
         if kind.is_dir() {
-            out.push(FileMeta {
-                path,
-                is_dir: true,
-                size: 0,
-                modified: None,
-            });
+            out.push(FileMeta::folder(path));
         } else if kind.is_file() {
             let Ok(meta) = entry.metadata() else { continue }; // gone since listed
             let modified = meta.modified().ok().map(DateTime::<Utc>::from);
-            out.push(FileMeta {
-                path,
-                is_dir: false,
-                size: meta.len(),
-                modified,
-            });
+            out.push(FileMeta::file(path, meta.len(), modified));
         }
     }
     Ok(out)
@@ -144,12 +134,7 @@ pub fn prune_empty_dirs(root: &Path, mut dirs: Vec<String>, stop_at: &str) {
 /// A file or folder, without following a final symlink (a link is "nothing there").
 pub fn stat(root: &Path, rel: &str) -> anyhow::Result<Option<FileMeta>> {
     if rel.is_empty() {
-        return Ok(Some(FileMeta {
-            path: String::new(),
-            is_dir: true,
-            size: 0,
-            modified: None,
-        }));
+        return Ok(Some(FileMeta::folder("")));
     }
     let meta = match std::fs::symlink_metadata(root.join(rel)) {
         Ok(meta) => meta,
@@ -160,22 +145,16 @@ pub fn stat(root: &Path, rel: &str) -> anyhow::Result<Option<FileMeta>> {
     };
     let kind = meta.file_type();
     if kind.is_dir() {
-        return Ok(Some(FileMeta {
-            path: rel.to_string(),
-            is_dir: true,
-            size: 0,
-            modified: None,
-        }));
+        return Ok(Some(FileMeta::folder(rel)));
     }
     if !kind.is_file() {
         return Ok(None);
     }
-    Ok(Some(FileMeta {
-        path: rel.to_string(),
-        is_dir: false,
-        size: meta.len(),
-        modified: meta.modified().ok().map(DateTime::<Utc>::from),
-    }))
+    Ok(Some(FileMeta::file(
+        rel,
+        meta.len(),
+        meta.modified().ok().map(DateTime::<Utc>::from),
+    )))
 }
 
 /// `stat` relative to the folder's descriptor (`fstatat`, the final symlink not followed).
@@ -189,18 +168,12 @@ fn stat_at(dir: rustix::fd::BorrowedFd<'_>, rel: &str) -> anyhow::Result<Option<
         Err(err) => return Err(std::io::Error::from(err)).with_context(|| format!("stat {rel}")),
     };
     Ok(match FileType::from_raw_mode(st.st_mode) {
-        FileType::Directory => Some(FileMeta {
-            path: rel.to_string(),
-            is_dir: true,
-            size: 0,
-            modified: None,
-        }),
-        FileType::RegularFile => Some(FileMeta {
-            path: rel.to_string(),
-            is_dir: false,
-            size: st.st_size as u64,
-            modified: DateTime::from_timestamp(st.st_mtime, st.st_mtime_nsec as u32),
-        }),
+        FileType::Directory => Some(FileMeta::folder(rel)),
+        FileType::RegularFile => Some(FileMeta::file(
+            rel,
+            st.st_size as u64,
+            DateTime::from_timestamp(st.st_mtime, st.st_mtime_nsec as u32),
+        )),
         _ => None,
     })
 }
@@ -208,6 +181,7 @@ fn stat_at(dir: rustix::fd::BorrowedFd<'_>, rel: &str) -> anyhow::Result<Option<
 /// Moves `from` to `to` unless something is at `to` (`renameat2(RENAME_NOREPLACE)` on
 /// Linux: one system call, atomic, never overwrites). `Ok(false)`: `to` was taken.
 /// `to`'s folder must exist.
+///
 /// Relative to `dir` (the folder's own descriptor) where there is one, which spares the
 /// kernel a walk of the folder's absolute path twice per move.
 #[cfg(target_os = "linux")]
@@ -245,8 +219,8 @@ pub struct Local {
     contained: std::collections::HashMap<String, bool>,
     /// Folders this batch has made sure exist (moves go to a few folders, many times).
     made: std::collections::HashSet<String>,
-    /// The folder itself, opened at the first read (shared by clones): files are opened
-    /// beneath it (see `open`).
+    /// The folder itself, opened at first use (shared by clones): files are opened,
+    /// looked at and moved relative to it (see `open`).
     root_dir: std::sync::Arc<std::sync::OnceLock<Option<rustix::fd::OwnedFd>>>,
 }
 

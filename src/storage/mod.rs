@@ -42,6 +42,26 @@ pub struct FileMeta {
     pub modified: Option<DateTime<Utc>>,
 }
 
+impl FileMeta {
+    pub fn folder(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            is_dir: true,
+            size: 0,
+            modified: None,
+        }
+    }
+
+    pub fn file(path: impl Into<String>, size: u64, modified: Option<DateTime<Utc>>) -> Self {
+        Self {
+            path: path.into(),
+            is_dir: false,
+            size,
+            modified,
+        }
+    }
+}
+
 /// The configured backend. Cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
@@ -215,27 +235,21 @@ impl UserSpace {
             .await?;
         }
         if rel.is_empty() {
-            return Ok(Some(FileMeta {
-                path: String::new(),
-                is_dir: true,
-                size: 0,
-                modified: None,
-            }));
+            return Ok(Some(FileMeta::folder("")));
         }
         match self.op.stat(&self.abs(rel)).await {
-            Ok(meta) if meta.mode() == EntryMode::FILE => Ok(Some(FileMeta {
-                path: rel.to_string(),
-                is_dir: false,
-                size: meta.content_length(),
-                modified: to_utc(&meta),
-            })),
-            Ok(meta) if meta.mode() == EntryMode::DIR => Ok(Some(self.dir_meta(rel))),
+            Ok(meta) if meta.mode() == EntryMode::FILE => Ok(Some(FileMeta::file(
+                rel,
+                meta.content_length(),
+                to_utc(&meta),
+            ))),
+            Ok(meta) if meta.mode() == EntryMode::DIR => Ok(Some(FileMeta::folder(rel))),
             Ok(_) => Ok(None),
             Err(err) if err.kind() == ErrorKind::NotFound => {
                 // Object stores have no folders, only prefixes: a folder exists if it has content.
                 let children = self.op.list_with(&self.abs_dir(rel)).limit(1).await;
                 match children {
-                    Ok(entries) if !entries.is_empty() => Ok(Some(self.dir_meta(rel))),
+                    Ok(entries) if !entries.is_empty() => Ok(Some(FileMeta::folder(rel))),
                     _ => Ok(None),
                 }
             }
@@ -243,33 +257,22 @@ impl UserSpace {
         }
     }
 
-    fn dir_meta(&self, rel: &str) -> FileMeta {
-        FileMeta {
-            path: rel.to_string(),
-            is_dir: true,
-            size: 0,
-            modified: None,
-        }
-    }
-
     /// Size and time of a listed entry, asking the backend when the lister left them out.
     async fn complete(&self, path: String, meta: Metadata) -> anyhow::Result<Option<FileMeta>> {
         // Listings carry no user metadata: where times are kept there, ask each file.
         if meta.last_modified().is_some() && !self.times_in_metadata() {
-            return Ok(Some(FileMeta {
-                is_dir: false,
-                size: meta.content_length(),
-                modified: to_utc(&meta),
+            return Ok(Some(FileMeta::file(
                 path,
-            }));
+                meta.content_length(),
+                to_utc(&meta),
+            )));
         }
         match self.op.stat(&self.abs(&path)).await {
-            Ok(meta) if meta.mode() == EntryMode::FILE => Ok(Some(FileMeta {
-                is_dir: false,
-                size: meta.content_length(),
-                modified: to_utc(&meta),
+            Ok(meta) if meta.mode() == EntryMode::FILE => Ok(Some(FileMeta::file(
                 path,
-            })),
+                meta.content_length(),
+                to_utc(&meta),
+            ))),
             Ok(_) => Ok(None),
             Err(err) if err.kind() == ErrorKind::NotFound => Ok(None), // gone since listed
             Err(err) => Err(err).with_context(|| format!("stat {path}")),
@@ -303,7 +306,7 @@ impl UserSpace {
             }
             let path = self.rel(entry.path()).to_string();
             match entry.metadata().mode() {
-                EntryMode::DIR => out.push(self.dir_meta(&path)),
+                EntryMode::DIR => out.push(FileMeta::folder(path)),
                 EntryMode::FILE => pending.push((path, entry.metadata().clone())),
                 _ => {}
             }
