@@ -11,8 +11,8 @@ use anyhow::Context;
 use chrono::Utc;
 use entity::{file_records, states::RecordStatus};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, InsertStatement, Query, SimpleExpr},
 };
 use uuid::Uuid;
@@ -43,13 +43,16 @@ impl Direction {
         }
     }
 
-    fn source_rows(self, source: Uuid) -> sea_orm::Select<file_records::Entity> {
-        let rows = file_records::Entity::find()
-            .filter(file_records::Column::OperationId.eq(source))
-            .filter(file_records::Column::Status.is_in(self.statuses().iter().copied()));
+    /// The source records copied, given how their status is read (the column itself, or
+    /// an expression no index covers).
+    fn wanted(self, source: Uuid, status: SimpleExpr) -> Condition {
+        let statuses = self.statuses().iter().map(|s| s.to_value());
+        let wanted = Condition::all()
+            .add(file_records::Column::OperationId.eq(source))
+            .add(status.is_in(statuses));
         match self {
-            Direction::Reversed => rows.filter(file_records::Column::NewPath.is_not_null()),
-            Direction::AsPlanned => rows,
+            Direction::Reversed => wanted.add(file_records::Column::NewPath.is_not_null()),
+            Direction::AsPlanned => wanted,
         }
     }
 }
@@ -61,8 +64,8 @@ pub async fn copy_records(
 ) -> Result<(), Failure> {
     let db = tracker.db().clone();
     tracker.work.expected = Some(
-        direction
-            .source_rows(source)
+        file_records::Entity::find()
+            .filter(direction.wanted(source, Expr::col(file_records::Column::Status)))
             .count(&db)
             .await
             .context("count the source operation's records")? as i64,
@@ -143,19 +146,12 @@ fn copy_statement(
         .expr(Expr::value(now))
         .expr(Expr::value(now))
         .from(file_records::Entity)
-        .and_where(C::OperationId.eq(source))
         .and_where(C::Seq.gt(low))
         .and_where(C::Seq.lte(high))
         // The status through an expression no index covers: given the status index, a
         // planner with stale statistics (every status just changed) read the whole
         // source operation for each range (PostgreSQL at 1M: 21 s for the copy).
-        .and_where(
-            Expr::cust("(\"status\" || '')")
-                .is_in(direction.statuses().iter().map(|s| s.to_value())),
-        );
-    if direction == Direction::Reversed {
-        select.and_where(C::NewPath.is_not_null());
-    }
+        .cond_where(direction.wanted(source, Expr::cust("(\"status\" || '')")));
     Ok(Query::insert()
         .into_table(file_records::Entity)
         .columns([

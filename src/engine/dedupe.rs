@@ -63,10 +63,7 @@ async fn same_sizes(
     filter: &Filter,
     root: &str,
 ) -> Result<HashMap<u64, Vec<FileMeta>>, Failure> {
-    tracker.count_beside({
-        let (space, root) = (space.clone(), root.to_string());
-        async move { space.count_files(&root).await }
-    });
+    tracker.count_beside(space, root);
     let mut by_size: HashMap<u64, Vec<FileMeta>> = HashMap::new();
     let mut files = Box::pin(space.walk(root));
     while let Some(mut file) = files.try_next().await.context("scan the folder")? {

@@ -46,10 +46,7 @@ pub async fn plan(
         listed: HashSet::new(),
         space: space.clone(),
     };
-    tracker.count_beside({
-        let (space, root) = (space.clone(), op.root_path.clone());
-        async move { space.count_files(&root).await }
-    });
+    tracker.count_beside(&space, &op.root_path);
     let mut sink = RecordSink::new(tracker);
     let mut files = Box::pin(space.walk(&op.root_path));
     loop {

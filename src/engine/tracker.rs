@@ -20,6 +20,7 @@ use crate::{
         failure::Failure,
     },
     jobs::bus::{ProgressBus, ProgressEvent, Work},
+    storage::UserSpace,
 };
 
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -97,11 +98,12 @@ impl Tracker {
         }
     }
 
-    /// Counts the files a scan will come to beside the scan, for its percentage: the scan
+    /// Counts the files under `root` beside the scan of it, for its percentage: the scan
     /// never waits for the count (a second walk of the tree), which lands in
     /// `work.expected` at the first tick after it ends.
-    pub fn count_beside(&mut self, count: impl Future<Output = Option<u64>> + Send + 'static) {
-        self.counting = Some(tokio::spawn(count));
+    pub fn count_beside(&mut self, space: &UserSpace, root: &str) {
+        let (space, root) = (space.clone(), root.to_string());
+        self.counting = Some(tokio::spawn(async move { space.count_files(&root).await }));
     }
 
     fn take_count(&mut self) {
