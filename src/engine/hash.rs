@@ -4,7 +4,6 @@
 
 use std::io::Read;
 
-use anyhow::Context;
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 
@@ -75,15 +74,10 @@ pub fn sha256_head_local(
     size: u64,
     limit: u64,
 ) -> anyhow::Result<String> {
-    let want = size.min(limit) as usize;
-    if want == 0 {
-        return Ok(hex::encode(Sha256::digest([])));
-    }
-    let mut file = local.open(path)?;
+    let head = ..size.min(limit) as usize;
     // Into the kept buffer: a fresh zeroed allocation per file cost page faults.
     BUFFER.with_borrow_mut(|buffer| {
-        file.read_exact(&mut buffer[..want])
-            .with_context(|| format!("{path} changed while it was read"))?;
-        Ok(hex::encode(Sha256::digest(&buffer[..want])))
+        local.read_head_into(path, &mut buffer[head])?;
+        Ok(hex::encode(Sha256::digest(&buffer[head])))
     })
 }

@@ -327,15 +327,20 @@ impl Local {
     /// The first `want` bytes of a file, exactly (fails if it is shorter now); for none,
     /// the file is not opened.
     pub fn read_head(&mut self, rel: &str, want: u64) -> anyhow::Result<Vec<u8>> {
-        use std::io::Read;
-        if want == 0 {
-            return Ok(Vec::new());
-        }
         let mut buffer = vec![0; want as usize];
-        self.open(rel)?
-            .read_exact(&mut buffer)
-            .with_context(|| format!("{rel} changed while it was read"))?;
+        self.read_head_into(rel, &mut buffer)?;
         Ok(buffer)
+    }
+
+    /// `read_head` into a buffer of the caller's (as long as the bytes wanted).
+    pub fn read_head_into(&mut self, rel: &str, buffer: &mut [u8]) -> anyhow::Result<()> {
+        use std::io::Read;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        self.open(rel)?
+            .read_exact(buffer)
+            .with_context(|| format!("{rel} changed while it was read"))
     }
 
     /// Moves `from` to `to` unless something is at `to` (see `rename_no_replace`);
