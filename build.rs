@@ -40,10 +40,13 @@ fn main() {
                 .collect()
         })
         .unwrap_or_default();
+    // Only paths that exist: cargo takes a missing one as changed on every run, which
+    // made it rebuild this crate each time (`web/public` was listed but never existed).
     for input in INPUTS
         .iter()
         .copied()
         .chain(sources.iter().map(String::as_str))
+        .filter(|input| Path::new(input).exists())
     {
         println!("cargo:rerun-if-changed={input}");
     }

@@ -159,6 +159,18 @@ pub struct Config {
     /// Open WebSocket connections allowed per client address (per /64 for IPv6).
     #[arg(long, env = "WS_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 512)]
     pub ws_max_connections_per_address: usize,
+
+    /// Live subscriptions allowed per user, across all of their connections.
+    #[arg(long, env = "MAX_SUBSCRIPTIONS_PER_USER", default_value_t = 1000)]
+    pub max_subscriptions_per_user: usize,
+
+    /// Seconds an upload may send nothing before it is cut off.
+    #[arg(long, env = "UPLOAD_IDLE_SECS", default_value_t = 10)]
+    pub upload_idle_secs: u64,
+
+    /// Operations a user may have queued or running at once.
+    #[arg(long, env = "MAX_ACTIVE_OPERATIONS_PER_USER", default_value_t = 20)]
+    pub max_active_operations_per_user: u64,
 }
 
 impl Config {
@@ -216,6 +228,15 @@ impl std::fmt::Debug for Config {
             .field(
                 "ws_max_connections_per_address",
                 &self.ws_max_connections_per_address,
+            )
+            .field(
+                "max_subscriptions_per_user",
+                &self.max_subscriptions_per_user,
+            )
+            .field("upload_idle_secs", &self.upload_idle_secs)
+            .field(
+                "max_active_operations_per_user",
+                &self.max_active_operations_per_user,
             )
             .finish()
     }

@@ -13,7 +13,7 @@ use crate::{
     error::{AppError, AppResult},
     paging::Page,
     state::AppState,
-    storage::{FileMeta, paths},
+    storage::{FileMeta, free_names::FreeNames, paths},
 };
 
 pub const BYTES_PER_GB: i64 = 1_000_000_000;
@@ -33,14 +33,16 @@ fn plausible(time: chrono::DateTime<chrono::Utc>) -> bool {
     time >= earliest && time <= chrono::Utc::now() + chrono::Duration::days(1)
 }
 
-/// Stores uploads under `folder`; a taken name gets ` (n)`. The total is reserved against
+/// Stores uploads under `folder`; a taken name gets ` (n)`. The bytes are reserved against
 /// the quota before anything is written, atomically, so concurrent uploads cannot
-/// overshoot it; what fails to write is given back.
+/// overshoot it; `spooled` is what the request reserved while its body arrived (taken
+/// from first), and whatever is not stored is given back, however the call ends.
 pub async fn upload(
     state: &AppState,
     user_id: Uuid,
     folder: &str,
     files: Vec<Incoming>,
+    spooled: Option<&tokio::sync::Mutex<Reservation>>,
 ) -> AppResult<Vec<FileMeta>> {
     let folder = paths::normalize("path", folder)?;
     if crate::engine::options::is_reserved(&folder) {
@@ -79,36 +81,36 @@ pub async fn upload(
         return Err(AppError::bad_input("path", "path is a file, not a folder"));
     }
     let total: i64 = files.iter().map(|f| f.size as i64).sum();
-    reserve(state, user_id, total).await?;
+    let mut reservation = match spooled {
+        Some(spooled) => spooled.lock().await.split(total),
+        None => Reservation::none(state, user_id),
+    };
+    reservation.grow_to(total).await?;
 
+    // Free names are found in memory, the folder listed at most once (on a collision).
+    let mut names_in_folder = FreeNames::default();
     let mut stored = Vec::new();
-    let mut written = 0i64;
-    let mut failure = None;
     for (file, name) in files.into_iter().zip(names) {
+        // One spooled file may be mapped to several paths: its clones share one offset,
+        // so each copy reads from the start (files are written one at a time).
+        let mut content = file.content;
+        std::io::Seek::rewind(&mut content).map_err(|err| AppError::Internal(err.into()))?;
         let content = tokio_util::io::ReaderStream::with_capacity(
-            tokio::fs::File::from_std(file.content),
+            tokio::fs::File::from_std(content),
             256 * 1024,
         );
-        match space
-            .write_new(&paths::join(&folder, &name), content, file.modified)
-            .await
-        {
-            Ok((path, size)) => {
-                written += size as i64;
-                stored.push(path);
-            }
-            Err(err) => {
-                failure = Some(err);
-                break;
-            }
-        }
+        let (path, size) = space
+            .write_new(
+                &paths::join(&folder, &name),
+                &mut names_in_folder,
+                content,
+                file.modified,
+            )
+            .await?;
+        reservation.keep(size as i64);
+        stored.push(path);
     }
-    if written != total {
-        reserve(state, user_id, written - total).await.ok();
-    }
-    if let Some(err) = failure {
-        return Err(err.into());
-    }
+    drop(reservation); // what was reserved and not stored goes back now
     let mut out = Vec::new();
     for path in stored {
         if let Some(meta) = space.stat(&path).await? {
@@ -118,9 +120,79 @@ pub async fn upload(
     Ok(out)
 }
 
+/// Bytes held against a user's quota for an upload in flight. What is not kept is given
+/// back when it is dropped: on success, on an error, and when the request's future is
+/// dropped by a timeout or a client that went away (the one place that sees every end).
+pub struct Reservation {
+    state: AppState,
+    user_id: Uuid,
+    /// Reserved and not (yet) kept.
+    bytes: i64,
+}
+
+impl Reservation {
+    /// Nothing reserved yet.
+    pub fn none(state: &AppState, user_id: Uuid) -> Self {
+        Self {
+            state: state.clone(),
+            user_id,
+            bytes: 0,
+        }
+    }
+
+    pub fn bytes(&self) -> i64 {
+        self.bytes
+    }
+
+    /// Reserves more so that `total` is held; `QUOTA_EXCEEDED` (and nothing more held)
+    /// when it does not fit.
+    pub async fn grow_to(&mut self, total: i64) -> AppResult<()> {
+        let more = total - self.bytes;
+        if more > 0 {
+            adjust_usage(&self.state, self.user_id, more).await?;
+            self.bytes = total;
+        }
+        Ok(())
+    }
+
+    /// Moves up to `bytes` of this reservation into a new one.
+    pub fn split(&mut self, bytes: i64) -> Self {
+        let moved = bytes.clamp(0, self.bytes);
+        self.bytes -= moved;
+        Self {
+            state: self.state.clone(),
+            user_id: self.user_id,
+            bytes: moved,
+        }
+    }
+
+    /// `bytes` are stored: they stay counted for good.
+    pub fn keep(&mut self, bytes: i64) {
+        self.bytes = Ord::max(self.bytes - bytes, 0);
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.bytes <= 0 {
+            return;
+        }
+        let (state, user_id, bytes) = (self.state.clone(), self.user_id, self.bytes);
+        // Drop cannot wait: the give-back runs on its own. Without a runtime (the process
+        // is ending) it cannot run at all; `storageUsedBytes` is then high until fixed.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = adjust_usage(&state, user_id, -bytes).await {
+                    tracing::error!(error = %err, %user_id, bytes, "could not give back reserved upload bytes");
+                }
+            });
+        }
+    }
+}
+
 /// Adds `delta` bytes to the user's usage if it stays within the quota (always, when
 /// giving bytes back).
-async fn reserve(state: &AppState, user_id: Uuid, delta: i64) -> AppResult<()> {
+async fn adjust_usage(state: &AppState, user_id: Uuid, delta: i64) -> AppResult<()> {
     let mut update = users::Entity::update_many()
         .col_expr(
             users::Column::StorageUsedBytes,

@@ -8,6 +8,7 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod files;
+pub mod gate;
 pub mod graphql;
 pub mod http;
 pub mod jobs;

@@ -31,7 +31,7 @@ use uuid::Uuid;
 use crate::{
     config::FaultPoint,
     engine::{Engine, failure::Failure, lookup::Lookup, records, tracker::Tracker},
-    storage::{FileMeta, IN_FLIGHT, StorageError, UserSpace},
+    storage::{FileMeta, IN_FLIGHT, StorageError, UserSpace, free_names::FreeNames},
 };
 
 /// Records per round trip; also how often a running operation notices a cancel. On a
@@ -315,7 +315,10 @@ async fn claim_batch(space: &UserSpace, prepared: Batch, direct: bool) -> Batch 
                 Prepared::Claim {
                     wanted,
                     exact: false,
-                } => match space.claim_free_name(&wanted).await {
+                } => match space
+                    .claim_free_name(&wanted, &mut FreeNames::default())
+                    .await
+                {
                     Ok(to) => Prepared::Move { to },
                     Err(err) => Prepared::Finished(Outcome::Failed(storage_error(&err))),
                 },

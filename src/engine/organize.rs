@@ -1,11 +1,6 @@
 //! Planning an organize: every wanted file under the root gets a record saying which
 //! category folder it goes to, under a name that is free both on storage and in the plan.
 
-use std::{
-    collections::HashSet,
-    hash::{BuildHasher, BuildHasherDefault, DefaultHasher},
-};
-
 use anyhow::Context;
 use entity::states::RecordStatus;
 use futures::{StreamExt, TryStreamExt};
@@ -23,7 +18,7 @@ use crate::{
         template,
         tracker::Tracker,
     },
-    storage::{FileMeta, IN_FLIGHT, UserSpace, paths},
+    storage::{FileMeta, IN_FLIGHT, UserSpace, free_names::FreeNames, paths},
 };
 
 pub async fn plan(
@@ -42,8 +37,7 @@ pub async fn plan(
             .unwrap_or_else(|| template::DEFAULT.into()),
         root: op.root_path.clone(),
         hash_files: options.hash_files,
-        taken: HashSet::new(),
-        listed: HashSet::new(),
+        names: FreeNames::default(),
         space: space.clone(),
     };
     tracker.count_beside(&space, &op.root_path);
@@ -89,19 +83,10 @@ struct Planner {
     root: String,
     hash_files: bool,
     /// Targets given to earlier files of this plan, and names already in the destination
-    /// folders, by a 64-bit hash of the path: memory stays at a few bytes per file
-    /// (about 16 MiB at a million). Two paths with the same hash (odds about 1 in 10^7
-    /// at a million files) only cost one of them a needless ` (n)`.
-    taken: HashSet<u64>,
-    /// Destination folders whose names are in `taken`: each is listed once, instead of
-    /// a lookup on storage per file.
-    listed: HashSet<String>,
+    /// folders (each listed once, instead of a lookup on storage per file).
+    names: FreeNames,
 }
 
-/// A fixed hasher: the same path always gives the same key within a plan.
-fn key(path: &str) -> u64 {
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(path)
-}
 
 impl Planner {
     /// The first bytes of each file whose category depends on them.
@@ -195,22 +180,13 @@ impl Planner {
         })
     }
 
-    /// The target itself, or the first `name (n).ext` that is neither on storage nor planned.
+    /// The target itself, or a `name (n).ext` that is neither on storage nor planned.
     async fn free_target(&mut self, target: &str) -> Result<String, Failure> {
         let folder = paths::parent(target);
-        if !self.listed.contains(folder) {
-            for name in self.space.names_in(folder).await? {
-                self.taken.insert(key(&paths::join(folder, &name)));
-            }
-            self.listed.insert(folder.to_string());
+        if !self.names.is_listed(folder) {
+            let names = self.space.names_in(folder).await?;
+            self.names.learn(folder, names);
         }
-        let mut candidate = target.to_string();
-        let mut n = 0;
-        while self.taken.contains(&key(&candidate)) {
-            n += 1;
-            candidate = paths::numbered(target, n);
-        }
-        self.taken.insert(key(&candidate));
-        Ok(candidate)
+        Ok(self.names.take(target))
     }
 }

@@ -114,9 +114,17 @@ impl FileMutation {
                 modified: times.get(index).copied().flatten().map(|t| t.0),
             });
         }
-        let stored = files::upload(context::state(ctx), caller.user_id(), &path, incoming)
-            .await
-            .extend()?;
+        // What the request reserved while its files arrived (`http::multipart`).
+        let spooled = ctx.data_opt::<tokio::sync::Mutex<files::Reservation>>();
+        let stored = files::upload(
+            context::state(ctx),
+            caller.user_id(),
+            &path,
+            incoming,
+            spooled,
+        )
+        .await
+        .extend()?;
         Ok(stored.into_iter().map(|meta| entry(meta, None)).collect())
     }
 }

@@ -13,10 +13,12 @@ use axum::{
 };
 
 use crate::{
-    auth,
+    auth::{self, ClientInfo},
+    error::AppError,
+    files::{self, Reservation},
     graphql::context::{Auth, credential_from_headers},
     http::{
-        Http, client, gate, multipart,
+        Http, client, multipart,
         request_error::{self, RequestError},
         request_id,
     },
@@ -40,7 +42,7 @@ pub async fn post(
         .to_string();
     let kind = content_type.to_ascii_lowercase();
     let prepared = if kind.starts_with("multipart/") {
-        upload(&http, &content_type, credential, body).await
+        upload(&http, &client, &content_type, &headers, credential, body).await
     } else if kind.starts_with("application/json")
         || kind.starts_with("application/graphql-response+json")
     {
@@ -51,14 +53,28 @@ pub async fn post(
         Err(RequestError::UnsupportedType)
     };
     match prepared {
-        Ok((request, auth, permit)) => {
+        Ok((request, auth, held)) => {
             let request = request.data(request_id).data(client).data(auth);
             let response = http.schema.execute(request).await;
-            drop(permit); // the upload is over: its files are stored or refused
-            GraphQLResponse::from(response).into_response()
+            drop(held); // the upload is over: its files are stored or refused
+            let mut response = GraphQLResponse::from(response).into_response();
+            no_store(&mut response);
+            response
         }
-        Err(err) => err.into_response_with(&request_id.0),
+        Err(err) => {
+            let mut response = err.into_response_with(&request_id.0);
+            no_store(&mut response);
+            response
+        }
     }
+}
+
+/// A GraphQL answer is the caller's own data: no cache (shared or the browser's) keeps it.
+fn no_store(response: &mut Response) {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
 }
 
 /// A JSON body: one GraphQL request (a batch is refused).
@@ -72,26 +88,59 @@ async fn json(body: Body) -> Result<async_graphql::Request, RequestError> {
     request_error::parse_request(value)
 }
 
-/// A multipart upload: the caller first, from the headers, then a permit, then the body.
+/// A multipart upload: the caller first, from the headers, then its places (per user,
+/// per address), then the declared size against the quota, then the body.
 async fn upload(
     http: &Http,
+    client: &ClientInfo,
     content_type: &str,
+    headers: &HeaderMap,
     credential: Option<String>,
     body: Body,
-) -> Result<(async_graphql::Request, Auth, Option<gate::Slot<uuid::Uuid>>), RequestError> {
+) -> Result<(async_graphql::Request, Auth, Option<multipart::Admitted>), RequestError> {
     let Some(credential) = credential else {
-        return Err(crate::error::AppError::Unauthenticated(
+        return Err(AppError::Unauthenticated(
             "sign in first: uploads need Authorization: Bearer <access token or API key>".into(),
         )
         .into());
     };
     let caller = auth::authenticate(&http.state, &credential).await?;
-    let permit = http
+    let admitted = http
         .uploads
-        .try_enter(caller.user_id())
+        .admit(caller.user_id(), client.limit_key())
         .ok_or(RequestError::Busy)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let user = &caller.user;
+    let left = i64::from(user.storage_quota_gb) * files::BYTES_PER_GB - user.storage_used_bytes;
+    if declared.is_some_and(|declared| declared > left + MULTIPART_OVERHEAD) {
+        return Err(AppError::QuotaExceeded(
+            "this upload does not fit in your storage quota".into(),
+        )
+        .into());
+    }
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| RequestError::Malformed("multipart without a boundary".into()))?;
-    let request = multipart::read(body, &boundary, http.state.config.max_upload_bytes).await?;
-    Ok((request, Auth::resolved(caller), Some(permit)))
+    let mut reservation = Reservation::none(&http.state, caller.user_id());
+    let spooled = multipart::read(
+        body,
+        &boundary,
+        http.state.config.max_upload_bytes,
+        &http.uploads,
+        &mut reservation,
+    )
+    .await?;
+    // The resolver takes what it stores from this reservation; the rest (and the
+    // descriptors) go back when the request is dropped, however it ends.
+    let request = spooled
+        .request
+        .data(tokio::sync::Mutex::new(reservation))
+        .data(spooled.descriptors);
+    Ok((request, Auth::resolved(caller), Some(admitted)))
 }
+
+/// What a multipart body may add to its files' bytes (boundaries, part headers, the
+/// `operations` and `map` fields) before a declared length counts as over the quota.
+const MULTIPART_OVERHEAD: i64 = 1024 * 1024;

@@ -2,7 +2,6 @@
 //! CORS, compression, body limit, timeout).
 
 mod endpoint;
-mod gate;
 mod multipart;
 mod request_error;
 pub mod web;
@@ -31,6 +30,7 @@ use tower_http::{
 
 use crate::{
     auth::ClientInfo,
+    gate,
     graphql::{AppSchema, errors::RequestId},
     state::AppState,
 };
@@ -41,7 +41,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 struct Http {
     state: AppState,
     schema: AppSchema,
-    uploads: multipart::UploadGate,
+    uploads: multipart::Uploads,
     ws_by_address: gate::Gate<String>,
     ws_by_user: gate::Gate<uuid::Uuid>,
 }
@@ -59,7 +59,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .with_state(Http {
             state,
             schema,
-            uploads: multipart::upload_gate(),
+            uploads: multipart::Uploads::new(Duration::from_secs(config.upload_idle_secs.max(1))),
             ws_by_address: gate::Gate::new(config.ws_max_connections_per_address, usize::MAX),
             ws_by_user: gate::Gate::new(config.ws_max_connections_per_user, usize::MAX),
         });

@@ -40,6 +40,8 @@ pub enum RequestError {
     UnsupportedType,
     /// Too many uploads in flight for this user or this server.
     Busy,
+    /// An upload sent nothing for longer than its idle bound.
+    Stalled,
     /// Too many WebSocket connections from this address.
     TooManyConnections,
     /// An error from the service layer (e.g. a refused credential).
@@ -59,10 +61,12 @@ impl RequestError {
             Self::Malformed(_) | Self::Batch => StatusCode::BAD_REQUEST,
             Self::TooLarge | Self::TooManyFiles(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Stalled => StatusCode::REQUEST_TIMEOUT,
             Self::Busy | Self::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
             Self::App(AppError::Unauthenticated(_)) => StatusCode::UNAUTHORIZED,
             Self::App(AppError::Forbidden(_)) => StatusCode::FORBIDDEN,
             Self::App(AppError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
+            Self::App(AppError::QuotaExceeded(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::App(AppError::Internal(_)) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -97,6 +101,10 @@ impl RequestError {
             Self::Busy => (
                 "too many uploads in progress; try again when one has finished".into(),
                 json!({ "code": "RATE_LIMITED", "retryAfter": 1 }),
+            ),
+            Self::Stalled => (
+                "the upload stalled: nothing arrived for too long; send it again".into(),
+                json!({ "code": "BAD_USER_INPUT" }),
             ),
             Self::TooManyConnections => (
                 "too many open connections from this address".into(),

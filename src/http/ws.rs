@@ -34,8 +34,8 @@ use uuid::Uuid;
 use crate::{
     auth::{self, ClientInfo},
     error::AppError,
+    gate::{Gate, Slot},
     graphql::{AppSchema, context::Auth, errors::RequestId},
-    http::gate::{Gate, Slot},
     state::AppState,
 };
 

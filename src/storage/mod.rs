@@ -8,6 +8,7 @@
 //! backends we support all have), and only then is the data renamed or copied over that
 //! placeholder, which is ours.
 
+pub mod free_names;
 mod local;
 pub mod paths;
 
@@ -20,6 +21,8 @@ use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt, TryStreamExt};
 use opendal::{EntryMode, ErrorKind, Metadata, Operator};
 use uuid::Uuid;
+
+use free_names::FreeNames;
 
 /// Files per batch a local walk hands over, and batches it may be ahead by.
 const WALK_BATCH: usize = 1024;
@@ -474,15 +477,24 @@ impl UserSpace {
         }
     }
 
-    /// Claims `wanted`, or the first free `wanted (n).ext`, and returns the claimed path.
-    pub async fn claim_free_name(&self, wanted: &str) -> anyhow::Result<String> {
-        if self.claim(wanted).await? {
-            return Ok(wanted.to_string());
-        }
-        for n in 1..10_000 {
-            let candidate = paths::numbered(wanted, n);
+    /// Claims `wanted`, or a free `wanted (n).ext` near it (see `free_names`), and returns
+    /// the claimed path. `names` carries what is known of the folder between calls: it is
+    /// listed once, on the first collision.
+    pub async fn claim_free_name(
+        &self,
+        wanted: &str,
+        names: &mut FreeNames,
+    ) -> anyhow::Result<String> {
+        let folder = paths::parent(wanted);
+        // Bounded: each failed claim teaches `names` a taken path, and a folder changing
+        // under us this often is not one to keep trying in.
+        for _ in 0..64 {
+            let candidate = names.take(wanted);
             if self.claim(&candidate).await? {
                 return Ok(candidate);
+            }
+            if !names.is_listed(folder) {
+                names.learn(folder, self.names_in(folder).await?);
             }
         }
         bail!("no free name for {wanted}")
@@ -564,13 +576,20 @@ impl UserSpace {
     pub async fn write_new<S>(
         &self,
         wanted: &str,
+        names: &mut FreeNames,
         mut content: S,
         modified: Option<DateTime<Utc>>,
     ) -> anyhow::Result<(String, u64)>
     where
         S: Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
     {
-        let path = self.claim_free_name(wanted).await?;
+        let path = self.claim_free_name(wanted, names).await?;
+        // Dropped before the write ends (a timeout, a client gone): the half-written file
+        // is removed, as on an error.
+        let unfinished = Unfinished {
+            op: self.op.clone(),
+            path: Some(self.abs(&path)),
+        };
         let result: anyhow::Result<u64> = async {
             let mut writer = match modified {
                 Some(time) if self.times_in_metadata() => {
@@ -602,11 +621,11 @@ impl UserSpace {
         }
         .await;
         match result {
-            Ok(size) => Ok((path, size)),
-            Err(err) => {
-                let _ = self.op.delete(&self.abs(&path)).await;
-                Err(err.context(format!("write {path}")))
+            Ok(size) => {
+                unfinished.done();
+                Ok((path, size))
             }
+            Err(err) => Err(err.context(format!("write {path}"))),
         }
     }
 
@@ -642,6 +661,32 @@ impl UserSpace {
             Ok(()) => Ok(()),
             Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
             Err(err) => Err(err).with_context(|| format!("delete {rel}")),
+        }
+    }
+}
+
+/// A file being written: deleted when dropped unless `done`.
+struct Unfinished {
+    op: Operator,
+    path: Option<String>,
+}
+
+impl Unfinished {
+    fn done(mut self) {
+        self.path = None;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        let Some(path) = self.path.take() else {
+            return;
+        };
+        let op = self.op.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = op.delete(&path).await;
+            });
         }
     }
 }

@@ -77,15 +77,35 @@ pub fn is_within(path: &str, dir: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// `photo.jpg`, n → `photo (n).jpg`; `archive.tar.gz` → `archive.tar (n).gz`; `README` → `README (n)`.
-/// A leading dot is part of the stem (`.env` → `.env (n)`).
-pub fn numbered(path: &str, n: u32) -> String {
-    let (dir, file) = (parent(path), name(path));
-    let (stem, ext) = match file.rfind('.') {
+/// `photo.jpg` → (`photo`, `.jpg`); `archive.tar.gz` → (`archive.tar`, `.gz`);
+/// `README` and `.env` → (the name, ``): a leading dot is part of the stem.
+pub fn split_ext(file: &str) -> (&str, &str) {
+    match file.rfind('.') {
         Some(i) if i > 0 => (&file[..i], &file[i..]),
         _ => (file, ""),
-    };
-    join(dir, &format!("{stem} ({n}){ext}"))
+    }
+}
+
+/// `photo.jpg`, n → `photo (n).jpg`; `archive.tar.gz` → `archive.tar (n).gz`; `README` → `README (n)`.
+/// A leading dot is part of the stem (`.env` → `.env (n)`). The stem is shortened (on a
+/// character boundary) so the name stays within 255 bytes; an extension too long to
+/// leave room for a stem counts as part of the stem.
+pub fn numbered(path: &str, n: u32) -> String {
+    let (dir, file) = (parent(path), name(path));
+    let suffix = format!(" ({n})");
+    let (mut stem, mut ext) = split_ext(file);
+    if ext.len() + suffix.len() >= MAX_SEGMENT_BYTES {
+        (stem, ext) = (file, "");
+    }
+    let room = MAX_SEGMENT_BYTES - suffix.len() - ext.len();
+    if stem.len() > room {
+        let mut cut = room;
+        while !stem.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        stem = &stem[..cut];
+    }
+    join(dir, &format!("{stem}{suffix}{ext}"))
 }
 
 #[cfg(test)]
@@ -146,6 +166,11 @@ mod tests {
         assert_eq!(numbered("archive.tar.gz", 2), "archive.tar (2).gz");
         assert_eq!(numbered("d/README", 3), "d/README (3)");
         assert_eq!(numbered(".env", 1), ".env (1)");
+        let long = numbered(&format!("d/{}.txt", "x".repeat(251)), 12);
+        assert_eq!(name(&long).len(), 255);
+        assert!(long.ends_with("x (12).txt"), "{long}");
+        let long_ext = numbered(&format!("a.{}", "y".repeat(253)), 1);
+        assert!(long_ext.len() <= 255 && long_ext.ends_with("y (1)"), "{long_ext}");
     }
 
     #[test]
