@@ -112,9 +112,12 @@ pub async fn build_state(config: Box<Config>) -> anyhow::Result<AppState> {
             )
         }
     };
+    bus.hub().spawn_resync(db.clone());
+    let subscriptions = crate::gate::Gate::new(config.max_subscriptions_per_user, usize::MAX);
     Ok(AppState {
         db,
         backend,
+        subscriptions,
         keys: Arc::new(JwtKeys::new(secret.as_bytes())),
         limiter: Arc::new(limiter),
         users: Arc::default(),

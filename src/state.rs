@@ -10,6 +10,7 @@ use crate::{
     config::Config,
     db::Backend,
     engine::Engine,
+    gate::Gate,
     jobs::{bus::ProgressBus, queue::JobQueue},
     storage::Storage,
 };
@@ -26,6 +27,8 @@ pub struct AppState {
     pub storage: Storage,
     pub queue: JobQueue,
     pub bus: ProgressBus,
+    /// Live subscriptions per user, across all of their connections.
+    pub subscriptions: Gate<uuid::Uuid>,
     /// This process: its name (workers are `<name>-<n>`) and its stop signal.
     pub process: Arc<Process>,
 }

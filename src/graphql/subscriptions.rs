@@ -6,9 +6,9 @@
 //! instead (its operation, or every operation of the caller's changed since it was last
 //! caught up), so it skips intermediate states but never misses the end.
 
-use async_graphql::{Context, ID, Result, ResultExt, SimpleObject, Subscription};
+use async_graphql::{Context, ErrorExtensions, ID, Result, ResultExt, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
-use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use crate::{
@@ -18,7 +18,11 @@ use crate::{
         operations::{OperationPhase, OperationStatus},
         scalars::{BigInt, DateTime, count},
     },
-    jobs::bus::ProgressEvent,
+    gate::Slot,
+    jobs::{
+        bus::ProgressEvent,
+        hub::{Listener, UserEvent, Watch, same_progress},
+    },
     operations::queries,
     state::AppState,
 };
@@ -137,7 +141,10 @@ struct Follow {
     state: AppState,
     user_id: Uuid,
     id: Uuid,
-    rx: Receiver<ProgressEvent>,
+    listener: Listener,
+    /// Keeps the operation among those the hub re-reads while it is quiet.
+    _watch: Watch,
+    _slot: Slot<Uuid>,
     shaper: Shaper,
     first: Option<ProgressEvent>,
     /// The last event sent, so a re-read that shows nothing new sends nothing.
@@ -145,28 +152,8 @@ struct Follow {
     done: bool,
 }
 
-/// How long a listener waits without news before it asks the database.
-const RESYNC_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
-
-fn same_progress(a: &ProgressEvent, b: &ProgressEvent) -> bool {
-    (
-        a.status,
-        a.phase,
-        a.files_total,
-        a.files_scanned,
-        a.files_processed,
-        a.files_skipped,
-    ) == (
-        b.status,
-        b.phase,
-        b.files_total,
-        b.files_scanned,
-        b.files_processed,
-        b.files_skipped,
-    ) && (a.duplicates_found, a.space_saved_bytes) == (b.duplicates_found, b.space_saved_bytes)
-}
-
-/// The snapshot, then this operation's events, ending right after the terminal one.
+/// The snapshot, then this operation's events, ending right after the terminal one. A
+/// quiet operation costs its listeners nothing: the hub re-reads it for all of them.
 fn follow(follow: Follow) -> impl Stream<Item = OperationProgress> {
     futures::stream::unfold(follow, |mut f| async move {
         if f.done {
@@ -175,19 +162,19 @@ fn follow(follow: Follow) -> impl Stream<Item = OperationProgress> {
         let event = match f.first.take() {
             Some(first) => first,
             None => loop {
-                let received = tokio::time::timeout(RESYNC_AFTER, f.rx.recv()).await;
-                let event = match received {
-                    Ok(Ok(event)) if event.operation_id == f.id => event,
-                    Ok(Ok(_)) => continue,
-                    // Fell behind, or nothing heard for a while (events may be lost while
-                    // Redis is away): the database says where the operation is now.
-                    Ok(Err(RecvError::Lagged(_))) | Err(_) => {
-                        match snapshot(&f.state, f.user_id, f.id).await {
+                let event = match f.listener.rx.recv().await {
+                    Ok(UserEvent::Progress(event)) if event.operation_id == f.id => event,
+                    Ok(_) => continue,
+                    // Fell behind its user's own events: the newest the hub heard, or
+                    // the database.
+                    Err(RecvError::Lagged(_)) => match f.state.bus.hub().latest(f.id) {
+                        Some(event) => event,
+                        None => match snapshot(&f.state, f.user_id, f.id).await {
                             Some(event) => event,
                             None => return None,
-                        }
-                    }
-                    Ok(Err(RecvError::Closed)) => return None,
+                        },
+                    },
+                    Err(RecvError::Closed) => return None,
                 };
                 if f.last
                     .as_ref()
@@ -212,25 +199,25 @@ const CATCH_UP_SLACK: chrono::Duration = chrono::Duration::seconds(10);
 /// Operations re-read at most, per time a listener falls behind.
 const CATCH_UP_LIMIT: u64 = 100;
 
-/// Every event of the user's operations from `rx`; when `rx` has dropped events, the
-/// current state of each of the user's operations changed since the listener was last
-/// caught up, from the database.
+/// Every event of the user's operations; when the listener has dropped events, the
+/// current state of each of the user's operations changed since it was last caught up,
+/// from the database.
 pub fn user_events(
     state: AppState,
     user_id: Uuid,
-    rx: Receiver<ProgressEvent>,
+    listener: Listener,
 ) -> impl Stream<Item = ProgressEvent> {
     struct Listen {
         state: AppState,
         user_id: Uuid,
-        rx: Receiver<ProgressEvent>,
+        listener: Listener,
         re_read: std::collections::VecDeque<ProgressEvent>,
         caught_up_at: chrono::DateTime<chrono::Utc>,
     }
     let listen = Listen {
         state,
         user_id,
-        rx,
+        listener,
         re_read: Default::default(),
         caught_up_at: chrono::Utc::now(),
     };
@@ -239,13 +226,12 @@ pub fn user_events(
             if let Some(event) = l.re_read.pop_front() {
                 return Some((event, l));
             }
-            match l.rx.recv().await {
-                Ok(event) => {
+            match l.listener.rx.recv().await {
+                Ok(UserEvent::Progress(event)) => {
                     l.caught_up_at = chrono::Utc::now();
-                    if event.user_id == l.user_id {
-                        return Some((event, l));
-                    }
+                    return Some((event, l));
                 }
+                Ok(UserEvent::CredentialsChanged) => {}
                 Err(RecvError::Lagged(_)) => {
                     let since = l.caught_up_at - CATCH_UP_SLACK;
                     l.caught_up_at = chrono::Utc::now();
@@ -259,6 +245,22 @@ pub fn user_events(
                 Err(RecvError::Closed) => return None,
             }
         }
+    })
+}
+
+/// A place among the caller's live subscriptions (across all of their connections), or
+/// `RATE_LIMITED` when they hold as many as they may.
+fn subscription_slot(state: &AppState, user_id: Uuid) -> Result<Slot<Uuid>> {
+    state.subscriptions.try_enter(user_id).ok_or_else(|| {
+        AppError::RateLimited { retry_after: 1 }.extend_with(|_, e| {
+            e.set(
+                "reason",
+                format!(
+                    "at most {} live subscriptions per account: stop one first",
+                    state.config.max_subscriptions_per_user
+                ),
+            )
+        })
     })
 }
 
@@ -278,16 +280,21 @@ impl Subscription {
         let state = context::state(ctx).clone();
         let not_found = || AppError::NotFound("operation");
         let id = crate::graphql::ids::parse_id("id", &id).extend()?;
-        let rx = state.bus.subscribe();
+        let slot = subscription_slot(&state, caller.user_id())?;
+        // Listening starts before the snapshot is read, so no event falls between.
+        let listener = state.bus.hub().listen(caller.user_id());
         let first = snapshot(&state, caller.user_id(), id)
             .await
             .ok_or_else(not_found)
             .extend()?;
+        let watch = state.bus.hub().watch(id, caller.user_id());
         Ok(follow(Follow {
             state,
             user_id: caller.user_id(),
             id,
-            rx,
+            listener,
+            _watch: watch,
+            _slot: slot,
             shaper: Shaper::default(),
             first: Some(first),
             last: None,
@@ -302,10 +309,12 @@ impl Subscription {
     ) -> Result<impl Stream<Item = OperationProgress> + use<>> {
         let caller = context::caller(ctx).await?;
         let state = context::state(ctx).clone();
-        let rx = state.bus.subscribe();
-        let events = user_events(state, caller.user_id(), rx);
+        let slot = subscription_slot(&state, caller.user_id())?;
+        let listener = state.bus.hub().listen(caller.user_id());
+        let events = user_events(state, caller.user_id(), listener);
         let mut shapers: std::collections::HashMap<Uuid, Shaper> = std::collections::HashMap::new();
         Ok(events.map(move |event| {
+            let _held = &slot;
             let shaped = shapers.entry(event.operation_id).or_default().shape(&event);
             if event.is_terminal() {
                 shapers.remove(&event.operation_id);

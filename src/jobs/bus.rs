@@ -9,8 +9,12 @@ use entity::{
 };
 use fred::prelude::{EventInterface, PubsubInterface};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
 use tokio::sync::broadcast;
 use uuid::Uuid;
+
+use super::hub::Hub;
 
 /// A snapshot of one operation's progress.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -120,46 +124,53 @@ impl From<&operations::Model> for ProgressEvent {
     }
 }
 
-/// Where events go. Either way, subscribers read a local broadcast channel: on Redis, one
-/// subscriber connection per process feeds it (not one per listener).
+/// Where events go. Either way, listeners read this process's `Hub` (a channel per
+/// user): on Redis, one subscriber connection per process feeds it (not one per listener).
 #[derive(Clone)]
 pub enum ProgressBus {
-    InProcess(broadcast::Sender<ProgressEvent>),
+    InProcess(Arc<Hub>),
     Redis {
-        local: broadcast::Sender<ProgressEvent>,
+        hub: Arc<Hub>,
         client: fred::prelude::Client,
     },
 }
 
 const CHANNEL: &str = "organizer:progress";
-const LOCAL_CAPACITY: usize = 4096;
+/// Carries the id of a user whose credentials changed.
+const CREDENTIALS_CHANNEL: &str = "organizer:credentials";
 
 impl ProgressBus {
     pub fn in_process() -> Self {
-        Self::InProcess(broadcast::channel(LOCAL_CAPACITY).0)
+        Self::InProcess(Arc::default())
     }
 
-    /// Events through Redis pub/sub: every process's subscribers see every worker's events.
+    /// Events through Redis pub/sub: every process's listeners see every worker's events.
     pub async fn redis(url: &str, client: fred::prelude::Client) -> anyhow::Result<Self> {
-        let local = broadcast::channel(LOCAL_CAPACITY).0;
+        let hub: Arc<Hub> = Arc::default();
         let subscriber = crate::redis::subscriber(url).await?;
-        let feed = local.clone();
+        let feed = Arc::downgrade(&hub);
         tokio::spawn(async move {
             let mut messages = subscriber.message_rx();
-            if let Err(err) = subscriber.subscribe(CHANNEL).await {
+            if let Err(err) = subscriber.subscribe(vec![CHANNEL, CREDENTIALS_CHANNEL]).await {
                 // `manage_subscriptions` subscribes again once Redis is back.
                 tracing::warn!(error = %err, "could not subscribe to progress events yet");
             }
             loop {
                 match messages.recv().await {
                     Ok(message) => {
+                        let Some(hub) = feed.upgrade() else { break };
                         let Some(text) = message.value.as_string() else {
                             continue;
                         };
-                        match serde_json::from_str::<ProgressEvent>(&text) {
-                            Ok(event) => {
-                                let _ = feed.send(event);
+                        if &*message.channel == CREDENTIALS_CHANNEL {
+                            match text.parse::<Uuid>() {
+                                Ok(user_id) => hub.credentials_changed(user_id),
+                                Err(_) => tracing::warn!("unreadable credentials notice"),
                             }
+                            continue;
+                        }
+                        match serde_json::from_str::<ProgressEvent>(&text) {
+                            Ok(event) => hub.dispatch(event),
                             Err(err) => tracing::warn!(error = %err, "unreadable progress event"),
                         }
                     }
@@ -169,19 +180,22 @@ impl ProgressBus {
                 }
             }
         });
-        Ok(Self::Redis { local, client })
+        Ok(Self::Redis { hub, client })
     }
 
-    /// Sends an event to every subscriber of every process. Never waits on a slow
-    /// listener; a lost event is made up for by the listeners' snapshots.
+    pub fn hub(&self) -> &Arc<Hub> {
+        match self {
+            Self::InProcess(hub) | Self::Redis { hub, .. } => hub,
+        }
+    }
+
+    /// Sends an event to every listener of its user, in every process. Never waits on a
+    /// slow listener; a lost event is made up for by the hub's re-read.
     pub fn publish(&self, event: ProgressEvent) {
         match self {
-            // No receiver is fine: nobody is watching.
-            Self::InProcess(tx) => {
-                let _ = tx.send(event);
-            }
-            Self::Redis { local, client } => {
-                let (local, client) = (local.clone(), client.clone());
+            Self::InProcess(hub) => hub.dispatch(event),
+            Self::Redis { hub, client } => {
+                let (hub, client) = (hub.clone(), client.clone());
                 tokio::spawn(async move {
                     let payload = match serde_json::to_string(&event) {
                         Ok(payload) => payload,
@@ -191,16 +205,27 @@ impl ProgressBus {
                     if let Err(err) = sent {
                         // Redis is away: this process's own listeners still hear it.
                         tracing::debug!(error = %err, "progress event not published to Redis");
-                        let _ = local.send(event);
+                        hub.dispatch(event);
                     }
                 });
             }
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<ProgressEvent> {
+    /// Tells every process that a user's credentials changed (a key revoked, a session
+    /// ended, the account disabled): their open connections check theirs again.
+    pub async fn credentials_changed(&self, user_id: Uuid) {
         match self {
-            Self::InProcess(tx) | Self::Redis { local: tx, .. } => tx.subscribe(),
+            Self::InProcess(hub) => hub.credentials_changed(user_id),
+            Self::Redis { hub, client } => {
+                let sent: Result<i64, _> = client
+                    .publish(CREDENTIALS_CHANNEL, user_id.to_string())
+                    .await;
+                if sent.is_err() {
+                    // Other processes' connections notice at their next periodic check.
+                    hub.credentials_changed(user_id);
+                }
+            }
         }
     }
 

@@ -4,4 +4,5 @@
 //! enums for scale-out. This layer knows nothing of the engine that runs the jobs.
 
 pub mod bus;
+pub mod hub;
 pub mod queue;
