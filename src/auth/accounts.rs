@@ -231,13 +231,32 @@ pub async fn logout(state: &AppState, presented: &str) -> AppResult<bool> {
 }
 
 async fn revoke_family(state: &AppState, family_id: Uuid) -> AppResult<()> {
+    let user_id = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::FamilyId.eq(family_id))
+        .one(&state.db)
+        .await?
+        .map(|token| token.user_id);
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh_tokens::Column::FamilyId.eq(family_id))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(&state.db)
         .await?;
+    // Sockets signed in with this session's access tokens close.
+    if let Some(user_id) = user_id {
+        state.bus.credentials_changed(user_id).await;
+    }
     Ok(())
+}
+
+/// Whether a session (refresh-token family) still has a token that is not revoked.
+pub async fn session_is_live(state: &AppState, family_id: Uuid) -> AppResult<bool> {
+    Ok(refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::FamilyId.eq(family_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .one(&state.db)
+        .await?
+        .is_some())
 }
 
 /// An email (contains `@`) or a username, already lower-cased.
@@ -264,7 +283,7 @@ async fn issue_session(
     family_id: Uuid,
     token_id: Uuid,
 ) -> AppResult<Session> {
-    let (access_token, expires_in) = state.keys.issue(user.id)?;
+    let (access_token, expires_in) = state.keys.issue_in(user.id, family_id)?;
     let refresh_token = secrets::random_alphanumeric(REFRESH_TOKEN_LEN);
     let now = Utc::now();
     refresh_tokens::ActiveModel {

@@ -92,3 +92,14 @@ pub async fn revoke(db: &impl ConnectionTrait, user_id: Uuid, key_id: Uuid) -> A
     }
     Ok(())
 }
+
+/// Revokes a key and tells every process, so connections signed in with it close.
+pub async fn revoke_and_notify(
+    state: &crate::state::AppState,
+    user_id: Uuid,
+    key_id: Uuid,
+) -> AppResult<()> {
+    revoke(&state.db, user_id, key_id).await?;
+    state.bus.credentials_changed(user_id).await;
+    Ok(())
+}

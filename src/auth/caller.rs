@@ -21,6 +21,11 @@ use crate::{
 pub struct Caller {
     pub user: users::Model,
     pub api_key_id: Option<Uuid>,
+    /// When the credential itself stops being good (an access token's `exp`, a key's
+    /// expiry); `None` for a key that never expires.
+    pub expires_at: Option<chrono::DateTime<Utc>>,
+    /// The session an access token belongs to (none for API keys and older tokens).
+    pub session: Option<Uuid>,
 }
 
 impl Caller {
@@ -136,7 +141,7 @@ pub async fn authenticate(state: &AppState, credential: &str) -> AppResult<Calle
                 AppError::Unauthenticated("invalid, revoked or expired API key".into())
             })?;
         let user = active_user(state, key.user_id).await?;
-        let key_id = key.id;
+        let (key_id, expires_at) = (key.id, key.expires_at);
         if key
             .last_used_at
             .is_none_or(|at| now - at > LAST_USED_RESOLUTION)
@@ -148,13 +153,17 @@ pub async fn authenticate(state: &AppState, credential: &str) -> AppResult<Calle
         return Ok(Caller {
             user,
             api_key_id: Some(key_id),
+            expires_at,
+            session: None,
         });
     }
-    let user_id = state.keys.verify(credential)?;
-    let user = active_user(state, user_id).await?;
+    let token = state.keys.verify_claims(credential)?;
+    let user = active_user(state, token.user_id).await?;
     Ok(Caller {
         user,
         api_key_id: None,
+        expires_at: chrono::DateTime::from_timestamp(token.expires as i64, 0),
+        session: token.session,
     })
 }
 

@@ -24,6 +24,18 @@ pub struct Claims {
     pub iat: u64,
     pub jti: Uuid,
     pub typ: String,
+    /// The session (refresh-token family) the token was issued in: an open WebSocket
+    /// signed in with it closes when that session ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
+}
+
+/// What a good access token says.
+pub struct Verified {
+    pub user_id: Uuid,
+    /// Unix seconds.
+    pub expires: u64,
+    pub session: Option<Uuid>,
 }
 
 pub struct JwtKeys {
@@ -48,10 +60,15 @@ impl JwtKeys {
 
     /// A fresh access token for a user, and its lifetime in seconds.
     pub fn issue(&self, user_id: Uuid) -> AppResult<(String, u64)> {
-        self.issue_at(user_id, jsonwebtoken::get_current_timestamp())
+        self.issue_at(user_id, None, jsonwebtoken::get_current_timestamp())
     }
 
-    fn issue_at(&self, user_id: Uuid, now: u64) -> AppResult<(String, u64)> {
+    /// `issue`, for a session (refresh-token family).
+    pub fn issue_in(&self, user_id: Uuid, session: Uuid) -> AppResult<(String, u64)> {
+        self.issue_at(user_id, Some(session), jsonwebtoken::get_current_timestamp())
+    }
+
+    fn issue_at(&self, user_id: Uuid, sid: Option<Uuid>, now: u64) -> AppResult<(String, u64)> {
         let claims = Claims {
             sub: user_id,
             iss: ISSUER.into(),
@@ -60,6 +77,7 @@ impl JwtKeys {
             exp: now + ACCESS_TOKEN_TTL_SECS,
             jti: Uuid::now_v7(),
             typ: TOKEN_TYPE.into(),
+            sid,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|err| anyhow::anyhow!("could not sign an access token: {err}"))?;
@@ -68,6 +86,11 @@ impl JwtKeys {
 
     /// The user an access token was issued to, or `UNAUTHENTICATED`.
     pub fn verify(&self, token: &str) -> AppResult<Uuid> {
+        self.verify_claims(token).map(|v| v.user_id)
+    }
+
+    /// What a good access token says, or `UNAUTHENTICATED`.
+    pub fn verify_claims(&self, token: &str) -> AppResult<Verified> {
         let invalid = || AppError::Unauthenticated("invalid or expired access token".into());
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| invalid())?;
@@ -82,7 +105,11 @@ impl JwtKeys {
         {
             return Err(invalid());
         }
-        Ok(claims.sub)
+        Ok(Verified {
+            user_id: claims.sub,
+            expires: claims.exp,
+            session: claims.sid,
+        })
     }
 }
 
@@ -176,7 +203,7 @@ mod tests {
     fn expired_token_is_refused() {
         let keys = JwtKeys::new(SECRET);
         let long_ago = jsonwebtoken::get_current_timestamp() - ACCESS_TOKEN_TTL_SECS - 3600;
-        let (token, _) = keys.issue_at(Uuid::now_v7(), long_ago).unwrap();
+        let (token, _) = keys.issue_at(Uuid::now_v7(), None, long_ago).unwrap();
         assert!(keys.verify(&token).is_err());
     }
 

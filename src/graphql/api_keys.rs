@@ -95,7 +95,7 @@ impl ApiKeyMutation {
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let caller = context::session_caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
-        api_keys::revoke(&context::state(ctx).db, caller.user_id(), id)
+        api_keys::revoke_and_notify(context::state(ctx), caller.user_id(), id)
             .await
             .extend()?;
         Ok(true)

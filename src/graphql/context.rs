@@ -15,6 +15,9 @@ use crate::{
 pub struct Auth {
     credential: Option<String>,
     resolved: OnceCell<Caller>,
+    /// Looked up on every use, never kept: a WebSocket's credential, checked again for
+    /// each subscription it starts.
+    every_use: bool,
 }
 
 impl Auth {
@@ -22,6 +25,16 @@ impl Auth {
         Self {
             credential,
             resolved: OnceCell::new(),
+            every_use: false,
+        }
+    }
+
+    /// A credential checked again each time a caller is asked for.
+    pub fn every_use(credential: String) -> Self {
+        Self {
+            credential: Some(credential),
+            resolved: OnceCell::new(),
+            every_use: true,
         }
     }
 
@@ -30,6 +43,7 @@ impl Auth {
         Self {
             credential: None,
             resolved: OnceCell::new_with(Some(caller)),
+            every_use: false,
         }
     }
 
@@ -42,6 +56,9 @@ impl Auth {
                 "sign in first: send Authorization: Bearer <access token or API key>".into(),
             ));
         };
+        if self.every_use {
+            return auth::authenticate(state, credential).await;
+        }
         self.resolved
             .get_or_try_init(|| auth::authenticate(state, credential))
             .await

@@ -1,9 +1,13 @@
 //! The WebSocket for subscriptions (`/graphql/ws`), around async-graphql's protocol
 //! handling (`graphql-transport-ws` and the legacy `graphql-ws`), with what it leaves out:
 //!
-//! * the credential comes in the `connection_init` payload and is checked once; a bad one
-//!   closes the socket with `4403 Forbidden` (legacy protocol: `connection_error`);
-//! * no `connection_init` within `INIT_TIMEOUT` closes it with `4408`;
+//! * the credential comes in the `connection_init` payload; a bad one closes the socket
+//!   with `4403 Forbidden` (legacy protocol: `connection_error`). It is checked again for
+//!   every subscription started, and the socket closes with `4403` when it stops being
+//!   good: at its expiry, when the key is revoked or the session ends (a notice from any
+//!   process, `credentials_changed`), or at the latest at the next `RECHECK_EVERY`;
+//! * no signed-in `connection_init` within `INIT_TIMEOUT` closes it with `4408` (one
+//!   without a credential does not count: nothing can be subscribed to anonymously);
 //! * at most `MAX_SUBSCRIPTIONS` live at once per connection (a subscription stops
 //!   counting when the client stops it *or* the server completes it); more are refused;
 //! * text and binary frames are read alike, so neither slips past the count;
@@ -31,11 +35,14 @@ use tokio::sync::mpsc;
 
 use uuid::Uuid;
 
+use tokio::sync::broadcast::error::RecvError;
+
 use crate::{
-    auth::{self, ClientInfo},
+    auth::{self, Caller, ClientInfo},
     error::AppError,
     gate::{Gate, Slot},
     graphql::{AppSchema, context::Auth, errors::RequestId},
+    jobs::hub::UserEvent,
     state::AppState,
 };
 
@@ -43,6 +50,8 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// How often a signed-in socket checks its credential when no notice came.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(60);
 const FORBIDDEN_MARK: &str = "forbidden: ";
 const TOO_MANY_MARK: &str = "too many connections: ";
 
@@ -177,6 +186,7 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
     // messages to async-graphql.
     let (in_tx, in_rx) = mpsc::channel::<Result<Message, axum::Error>>(16);
     let guard_out = out_tx.clone();
+    let watch_out = out_tx.clone();
     let reader = tokio::spawn(async move {
         let deadline = tokio::time::sleep(INIT_TIMEOUT);
         tokio::pin!(deadline);
@@ -185,7 +195,7 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
             let message = tokio::select! {
                 message = socket_rx.next() => message,
                 () = &mut deadline, if !initialised => {
-                    let _ = guard_out.send(close(4408, "Connection initialisation timeout")).await;
+                    let _ = guard_out.send(close(4408, "Connection initialisation timeout: sign in")).await;
                     break;
                 }
             };
@@ -204,7 +214,12 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
             };
             if let Some((kind, id)) = frame_text(&message).and_then(kind_and_id) {
                 match kind.as_str() {
-                    "connection_init" => initialised = true,
+                    "connection_init" => {
+                        initialised = frame_text(&message)
+                            .and_then(|text| serde_json::from_str::<Value>(text).ok())
+                            .and_then(|init| init.get("payload").and_then(credential_from_init))
+                            .is_some();
+                    }
                     "subscribe" | "start" => {
                         let refused = {
                             let mut live = live.lock().unwrap_or_else(|p| p.into_inner());
@@ -242,6 +257,16 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
     // The user's slot is taken at `connection_init` and held until the socket closes.
     let user_slot: Arc<Mutex<Option<Slot<Uuid>>>> = Arc::default();
     let held = user_slot.clone();
+    // The credential, once good, goes to the watcher that closes the socket when it
+    // stops being good.
+    let (signed_tx, signed_rx) = tokio::sync::oneshot::channel::<(String, Caller)>();
+    let signed_tx = Arc::new(Mutex::new(Some(signed_tx)));
+    let watcher = tokio::spawn(watch_credential(
+        state.clone(),
+        signed_rx,
+        watch_out,
+        reader.abort_handle(),
+    ));
     GraphQLWebSocket::new_with_pair(Box::pin(sink), input, schema, protocol)
         .on_connection_init(move |payload| async move {
             let mut data = Data::default();
@@ -254,7 +279,10 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
                             )));
                         };
                         *held.lock().unwrap_or_else(|p| p.into_inner()) = Some(slot);
-                        Auth::resolved(caller)
+                        if let Some(tx) = signed_tx.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                            let _ = tx.send((credential.clone(), caller));
+                        }
+                        Auth::every_use(credential)
                     }
                     Err(AppError::Unauthenticated(message)) => {
                         return Err(async_graphql::Error::new(format!(
@@ -276,9 +304,63 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
         .serve()
         .await;
     reader.abort();
+    watcher.abort();
     let _ = writer.await;
     drop(user_slot);
     drop(address_slot);
+}
+
+/// Closes the socket (4403) when its credential stops being good: at its expiry, on a
+/// notice that the user's credentials changed, and every `RECHECK_EVERY` in case a
+/// notice was lost. A check that fails for another reason (the database away) keeps it.
+async fn watch_credential(
+    state: AppState,
+    signed: tokio::sync::oneshot::Receiver<(String, Caller)>,
+    out: mpsc::Sender<Message>,
+    reader: tokio::task::AbortHandle,
+) {
+    let Ok((credential, caller)) = signed.await else {
+        return;
+    };
+    let mut listener = state.bus.hub().listen(caller.user_id());
+    let left = caller
+        .expires_at
+        .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or_default());
+    let expiry = tokio::time::sleep(left.unwrap_or(RECHECK_EVERY));
+    tokio::pin!(expiry);
+    let mut recheck = tokio::time::interval(RECHECK_EVERY);
+    recheck.tick().await;
+    let reason = loop {
+        tokio::select! {
+            () = &mut expiry, if left.is_some() => break "Forbidden: the credential expired",
+            event = listener.rx.recv() => match event {
+                Ok(UserEvent::CredentialsChanged) | Err(RecvError::Lagged(_)) => {}
+                Ok(UserEvent::Progress(_)) => continue,
+                Err(RecvError::Closed) => return,
+            },
+            _ = recheck.tick() => {}
+        }
+        match still_good(&state, &credential, &caller).await {
+            Ok(true) => {}
+            Ok(false) => break "Forbidden: the credential was revoked",
+            Err(err) => tracing::warn!(error = %err, "could not check a connection's credential"),
+        }
+    };
+    let _ = out.send(close(4403, reason)).await;
+    reader.abort();
+}
+
+/// Whether a socket's credential still signs its user in, and its session still lives.
+async fn still_good(state: &AppState, credential: &str, caller: &Caller) -> anyhow::Result<bool> {
+    match auth::authenticate(state, credential).await {
+        Ok(now) if now.user_id() == caller.user_id() => {}
+        Ok(_) | Err(AppError::Unauthenticated(_)) => return Ok(false),
+        Err(err) => return Err(err.into()),
+    }
+    match caller.session {
+        Some(session) => Ok(auth::accounts::session_is_live(state, session).await?),
+        None => Ok(true),
+    }
 }
 
 fn close(code: u16, reason: &str) -> Message {
