@@ -15,6 +15,8 @@ use crate::{
 };
 
 pub const MAX_RULES: u64 = 200;
+/// Extensions one rule may list.
+pub const MAX_EXTENSIONS: usize = 100;
 
 pub struct RuleInput {
     pub name: String,
@@ -45,6 +47,12 @@ fn check(input: RuleInput) -> AppResult<Checked> {
         return Err(AppError::bad_input(
             "category",
             "category must not start with '.'",
+        ));
+    }
+    if input.extensions.len() > MAX_EXTENSIONS {
+        return Err(AppError::bad_input(
+            "extensions",
+            format!("at most {MAX_EXTENSIONS} extensions per rule"),
         ));
     }
     let mut extensions = Vec::new();

@@ -39,6 +39,8 @@ pub struct SignupInput {
 }
 
 const WRONG_CREDENTIALS: &str = "invalid login or password";
+/// The longest login: an email address (254 bytes) or a username (32).
+const LOGIN_MAX_BYTES: usize = 254;
 const TAKEN: &str = "an account with this email or username already exists";
 const BAD_REFRESH_TOKEN: &str = "invalid, expired or revoked refresh token";
 
@@ -111,6 +113,17 @@ pub async fn login(
     login: &str,
     password: String,
 ) -> AppResult<Session> {
+    // Bounded before it becomes a rate-limit key or a query: no email or username is
+    // longer, and no password may be (hashing a megabyte is work an attacker chooses).
+    if login.len() > LOGIN_MAX_BYTES {
+        return Err(AppError::bad_input(
+            "login",
+            format!("login is at most {LOGIN_MAX_BYTES} bytes"),
+        ));
+    }
+    if password.len() > validation::PASSWORD_MAX * 4 {
+        return Err(AppError::bad_input("password", "password is too long"));
+    }
     let login = login.trim().to_lowercase();
     let limits = &state.config;
     state

@@ -20,6 +20,9 @@ pub enum KeepPolicy {
 
 /// Longest accepted `settleSeconds`: ten years.
 const MAX_SETTLE_SECONDS: i64 = 10 * 365 * 24 * 3600;
+/// Entries of `exclude` and of `protectedPaths`, and bytes of one glob.
+pub const MAX_PATTERNS: usize = 100;
+pub const MAX_PATTERN_BYTES: usize = 1024;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -40,6 +43,23 @@ pub struct Options {
 impl Options {
     /// Checks every option and cleans the paths; each failure names its field.
     pub fn validate(mut self) -> AppResult<Self> {
+        for (field, list) in [
+            ("exclude", &self.exclude),
+            ("protectedPaths", &self.protected_paths),
+        ] {
+            if list.len() > MAX_PATTERNS {
+                return Err(AppError::bad_input(
+                    field,
+                    format!("{field} may list at most {MAX_PATTERNS} entries"),
+                ));
+            }
+        }
+        if self.exclude.iter().any(|p| p.len() > MAX_PATTERN_BYTES) {
+            return Err(AppError::bad_input(
+                "exclude",
+                format!("an exclude glob may be at most {MAX_PATTERN_BYTES} bytes"),
+            ));
+        }
         for pattern in &self.exclude {
             globset::Glob::new(pattern).map_err(|_| {
                 AppError::bad_input("exclude", format!("not a valid glob: {pattern}"))

@@ -5,7 +5,8 @@
 //!   itself (syntax, validation, limits, argument coercion): it is the client's input, so
 //!   it is `BAD_USER_INPUT`;
 //! * an over-long query is refused before it is parsed, and one with too many aliases
-//!   right after (aliases let one request call a field many times over).
+//!   right after (aliases let one request call a field many times over);
+//! * every string and list of the input is bounded up front (`input_bounds`).
 
 use std::sync::{Arc, Mutex};
 
@@ -68,6 +69,7 @@ impl Extension for ErrorPolicyExtension {
                 self.max_query_bytes
             )));
         }
+        super::input_bounds::check_variables(&request.variables)?;
         next.run(ctx, request).await
     }
 
@@ -79,6 +81,7 @@ impl Extension for ErrorPolicyExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
+        super::input_bounds::check_document(&document)?;
         let aliases = count_aliases(&document);
         if aliases > self.max_aliases {
             return Err(bad_document(format!(

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod errors;
 pub mod files;
 pub mod ids;
+pub mod input_bounds;
 pub mod operations;
 pub mod rules;
 pub mod scalars;

@@ -155,6 +155,12 @@ async fn create(
         .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
         .all(&txn)
         .await?;
+    let most = state.config.max_active_operations_per_user;
+    if active.len() as u64 >= most {
+        return Err(AppError::Conflict(format!(
+            "at most {most} operations may be queued or running at once; wait for one to end or cancel it"
+        )));
+    }
     // Two operations on overlapping folders would move the same files.
     if let Some(other) = active
         .iter()

@@ -71,3 +71,98 @@ export function shouldRetryClose(event: unknown): boolean {
   if (code === undefined) return true;
   return !(code >= 4400 && code < 4500) && code !== 1002 && code !== 1008;
 }
+
+// ---- Where GraphiQL keeps its state ------------------------------------------------------
+//
+// GraphiQL saves its tabs, its query history (each entry with the headers it ran with) and,
+// when asked to, the Headers tab in the `storage` it is given, localStorage by default:
+// a token typed there would stay on the disk after the browser closes. Here it gets a
+// storage kept in the browser tab's sessionStorage (gone when the tab closes), never
+// localStorage, and the page clears what older versions left in localStorage.
+
+/** The Web Storage calls used here (localStorage and sessionStorage have them). */
+export interface WebStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+  key(index: number): string | null;
+  readonly length: number;
+}
+
+/** What GraphiQL's `storage` prop needs (`Storage` of @graphiql/toolkit). */
+export interface GraphiQLStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+  clear(): void;
+  readonly length: number;
+}
+
+/** GraphiQL prefixes every key it stores with this. */
+export const GRAPHIQL_KEY_PREFIX = 'graphiql:';
+
+function graphiqlKeys(store: WebStorage): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < store.length; i++) {
+    const key = store.key(i);
+    if (key !== null && key.startsWith(GRAPHIQL_KEY_PREFIX)) keys.push(key);
+  }
+  return keys;
+}
+
+/** A WebStorage in memory: for tests, and for browsers where sessionStorage is unavailable. */
+export function memoryWebStorage(): WebStorage {
+  const data = new Map<string, string>();
+  return {
+    getItem: (key) => data.get(key) ?? null,
+    setItem: (key, value) => void data.set(key, String(value)),
+    removeItem: (key) => void data.delete(key),
+    key: (index) => [...data.keys()][index] ?? null,
+    get length() {
+      return data.size;
+    },
+  };
+}
+
+/**
+ * GraphiQL's storage, kept in `session` (the tab's sessionStorage), or in memory when that
+ * is unavailable: never in localStorage. Like GraphiQL's default, `length` and `clear()`
+ * (its "Clear data" button) concern only GraphiQL's own keys.
+ */
+export function tabOnlyStorage(session: WebStorage | null): GraphiQLStorage {
+  const store = session ?? memoryWebStorage();
+  return {
+    getItem: (key) => store.getItem(key),
+    setItem: (key, value) => store.setItem(key, value),
+    removeItem: (key) => store.removeItem(key),
+    clear: () => graphiqlKeys(store).forEach((key) => store.removeItem(key)),
+    get length() {
+      return graphiqlKeys(store).length;
+    },
+  };
+}
+
+/**
+ * Removes every GraphiQL key from `local` (localStorage): `graphiql:headers`, and the tabs
+ * and query history, which held the Authorization and X-API-Key headers as typed. Nothing
+ * reads them any more. Returns the keys removed; never throws (storage may be disabled).
+ */
+export function forgetSavedGraphiQLState(local: WebStorage | null): string[] {
+  if (!local) return [];
+  try {
+    const keys = graphiqlKeys(local);
+    keys.forEach((key) => local.removeItem(key));
+    return keys;
+  } catch {
+    return [];
+  }
+}
+
+/** `window.sessionStorage` or `window.localStorage`, or null where the browser refuses it. */
+export function browserStorage(name: 'sessionStorage' | 'localStorage'): WebStorage | null {
+  try {
+    return typeof window === 'undefined' ? null : window[name];
+  } catch {
+    return null; // e.g. storage disabled: reading the property throws a SecurityError
+  }
+}

@@ -4,6 +4,13 @@ import { GraphiQL } from 'graphiql';
 import 'graphiql/style.css';
 import './graphiql.css';
 import { createOrganizerFetcher } from './fetcher';
+import { browserStorage, forgetSavedGraphiQLState, tabOnlyStorage } from './credentials';
+
+// Credentials never reach localStorage: what older versions of this page saved there
+// (the Headers tab, and tabs and history with their headers) is removed before GraphiQL
+// starts, and GraphiQL keeps its state in this browser tab's sessionStorage instead.
+forgetSavedGraphiQLState(browserStorage('localStorage'));
+const storage = tabOnlyStorage(browserStorage('sessionStorage'));
 
 const httpUrl = new URL('/graphql', window.location.href).toString();
 const ws = new URL('/graphql/ws', window.location.href);
@@ -17,8 +24,9 @@ const DEFAULT_QUERY = `# Organizer GraphQL API
 #   {"Authorization": "Bearer <accessToken>"}
 # or an API key:
 #   {"X-API-Key": "<key>"}
-# Headers are kept across tabs and reloads;
-# subscriptions send the same credential.
+# New tabs start with the headers last typed, and
+# subscriptions send the same credential. Headers
+# are not saved: a reload starts without them.
 
 query Me {
   me {
@@ -29,22 +37,17 @@ query Me {
 }
 `;
 
-function storedHeaders(): string {
-  try {
-    const value = localStorage.getItem('graphiql:headers');
-    return value && value.trim() ? value : '{}';
-  } catch {
-    return '{}';
-  }
-}
-
 function Playground() {
-  // New tabs start with the headers last typed (not a placeholder that would be sent).
-  const [headers, setHeaders] = useState(storedHeaders);
+  // New tabs start with the headers last typed (not a placeholder that would be sent);
+  // they are kept in memory only, for as long as the page is open.
+  const [headers, setHeaders] = useState('{}');
   return (
     <GraphiQL
       fetcher={fetcher}
-      shouldPersistHeaders
+      storage={storage}
+      // Headers are not written to storage (this also hides GraphiQL's "Persist headers"
+      // setting); its query history still records them, in sessionStorage only.
+      shouldPersistHeaders={false}
       defaultHeaders={headers}
       onEditHeaders={setHeaders}
       defaultQuery={DEFAULT_QUERY}
