@@ -168,6 +168,11 @@ pub struct Config {
     #[arg(long, env = "UPLOAD_IDLE_SECS", default_value_t = 10)]
     pub upload_idle_secs: u64,
 
+    /// Email addresses of the server's operators: they see deployment-wide figures in
+    /// `serverStatus` (everyone else sees only their own).
+    #[arg(long, env = "ADMIN_EMAILS", value_delimiter = ',')]
+    pub admin_emails: Vec<String>,
+
     /// Operations a user may have queued or running at once.
     #[arg(long, env = "MAX_ACTIVE_OPERATIONS_PER_USER", default_value_t = 20)]
     pub max_active_operations_per_user: u64,
@@ -185,6 +190,13 @@ impl Config {
         Wrapper::try_parse_from(["organizer"])
             .expect("defaults parse")
             .config
+    }
+
+    /// Whether this address belongs to an operator (`ADMIN_EMAILS`, case-insensitive).
+    pub fn is_admin_email(&self, email: &str) -> bool {
+        self.admin_emails
+            .iter()
+            .any(|admin| admin.trim().eq_ignore_ascii_case(email))
     }
 
     pub fn request_timeout(&self) -> Duration {
@@ -234,6 +246,7 @@ impl std::fmt::Debug for Config {
                 &self.max_subscriptions_per_user,
             )
             .field("upload_idle_secs", &self.upload_idle_secs)
+            .field("admin_emails", &self.admin_emails.len())
             .field(
                 "max_active_operations_per_user",
                 &self.max_active_operations_per_user,

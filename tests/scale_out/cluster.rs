@@ -162,6 +162,7 @@ impl Cluster {
             .env("SHUTDOWN_GRACE_SECS", "2")
             .env("AUTH_RATE_LIMIT_PER_IP", "1000")
             .env("AUTH_RATE_LIMIT_PER_ACCOUNT", "1000")
+            .env("ADMIN_EMAILS", "ada@example.com")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(log.try_clone().unwrap())
