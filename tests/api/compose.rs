@@ -69,6 +69,15 @@ fn the_compose_file_runs_an_api_and_two_workers_on_postgres_redis_and_s3() {
         "{ports} vs {bind}"
     );
 
+    // Nothing but the API is published on the host.
+    for (service, definition) in services {
+        if service.as_str() != Some("api") {
+            assert!(definition.get("ports").is_none(), "{service:?} publishes a port");
+        }
+    }
+    let redis = serde_json::to_string(&compose["services"]["redis"]).unwrap();
+    assert!(redis.contains("--requirepass"), "{redis}");
+
     let accepted = accepted_variables();
     // Read by libraries rather than by flags: OpenDAL's S3 credentials and the log filter.
     let ambient = [
@@ -102,7 +111,18 @@ fn the_compose_file_runs_an_api_and_two_workers_on_postgres_redis_and_s3() {
         }
         let value = |key: &str| environment[key].as_str().unwrap().to_string();
         assert!(value("DATABASE_URL").starts_with("postgres://"));
-        assert!(value("REDIS_URL").starts_with("redis://redis:"));
+        // Redis asks for a password and the store for the app's own key, both the
+        // operator's to choose.
+        let redis = value("REDIS_URL");
+        assert!(
+            redis.starts_with("redis://:${REDIS_PASSWORD:?") && redis.ends_with("}@redis:6379/0"),
+            "{redis}"
+        );
+        assert!(
+            value("AWS_SECRET_ACCESS_KEY").starts_with("${MINIO_APP_SECRET:?"),
+            "the app does not use the store's root account"
+        );
+        assert_ne!(value("AWS_ACCESS_KEY_ID"), "minio-root");
         assert!(value("STORAGE_URL").starts_with("s3://"));
         // No secret is written into the file: it must come from the operator.
         assert!(

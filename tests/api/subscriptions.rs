@@ -610,19 +610,20 @@ async fn an_events_listener_that_fell_behind_re_reads_what_changed_meanwhile() {
         .await
         .unwrap()
         .unwrap();
-    // A listener's channel that dropped the events it did not read in time, the
-    // operation's end among them (this channel holds two).
-    let (tx, rx) = tokio::sync::broadcast::channel(2);
+    // A listener that dropped the events it did not read in time, the operation's end
+    // among them (a user's channel holds 256).
+    let hub = s.app.state.bus.hub();
+    let listener = hub.listen(user);
     let mut running = ProgressEvent::from(&op);
     running.status = entity::states::OperationStatus::Running;
     for _ in 0..3 {
-        tx.send(running.clone()).unwrap();
+        hub.dispatch(running.clone());
     }
-    tx.send(ProgressEvent::from(&op)).unwrap();
-    for _ in 0..3 {
-        tx.send(running.clone()).unwrap();
+    hub.dispatch(ProgressEvent::from(&op));
+    for _ in 0..300 {
+        hub.dispatch(running.clone());
     }
-    let mut events = Box::pin(user_events(s.app.state.clone(), user, rx));
+    let mut events = Box::pin(user_events(s.app.state.clone(), user, listener));
     let first = tokio::time::timeout(Duration::from_secs(5), events.next())
         .await
         .expect("the listener answers")
