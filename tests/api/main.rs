@@ -29,3 +29,4 @@ mod rollback;
 mod s3;
 mod schema;
 mod subscriptions;
+mod upload_bounds;
