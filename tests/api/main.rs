@@ -15,6 +15,7 @@ mod cleanup;
 mod compose;
 mod files;
 mod http_surface;
+mod input_bounds;
 mod isolation;
 mod limits;
 mod migrations;

@@ -635,3 +635,210 @@ async fn an_events_listener_that_fell_behind_re_reads_what_changed_meanwhile() {
         "the end, re-read from the database"
     );
 }
+
+/// Waits up to `within` for the socket to close; its close code.
+async fn closes_within(client: &mut Client, within: Duration) -> Option<u16> {
+    tokio::time::timeout(within, async {
+        loop {
+            if let Event::Closed(code) = client.next().await {
+                return code;
+            }
+        }
+    })
+    .await
+    .expect("the socket closes in time")
+}
+
+#[tokio::test]
+async fn a_socket_closes_when_its_key_is_revoked_and_new_subscriptions_check_the_key() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let created = app
+        .gql(
+            Some(&ada.access_token),
+            "mutation { createApiKey(input: { name: \"socket\" }) { secret apiKey { id } } }",
+            json!({}),
+        )
+        .await;
+    let secret = created["data"]["createApiKey"]["secret"].as_str().unwrap().to_string();
+    let key_id = created["data"]["createApiKey"]["apiKey"]["id"].as_str().unwrap().to_string();
+    let mut client = Client::connect(&app, false).await;
+    match client.init(json!({ "Authorization": format!("Bearer {secret}") })).await {
+        Event::Message(m) => assert_eq!(m["type"], "connection_ack", "{m}"),
+        Event::Closed(code) => panic!("{code:?}"),
+    }
+    client
+        .subscribe("1", "subscription { operationEvents { operationId } }", json!({}))
+        .await;
+    let revoked = app
+        .gql(
+            Some(&ada.access_token),
+            "mutation($id: ID!) { revokeApiKey(id: $id) }",
+            json!({ "id": key_id }),
+        )
+        .await;
+    assert_eq!(revoked["data"]["revokeApiKey"], true, "{revoked}");
+    assert_eq!(closes_within(&mut client, Duration::from_secs(5)).await, Some(4403));
+
+    // A socket signed in with a key revoked before it subscribes cannot subscribe either
+    // (the close arrives within the second; a new subscription is refused regardless).
+    let created = app
+        .gql(
+            Some(&ada.access_token),
+            "mutation { createApiKey(input: { name: \"second\" }) { secret apiKey { id } } }",
+            json!({}),
+        )
+        .await;
+    let secret = created["data"]["createApiKey"]["secret"].as_str().unwrap().to_string();
+    let key_id = created["data"]["createApiKey"]["apiKey"]["id"].as_str().unwrap().to_string();
+    let mut second = Client::connect(&app, false).await;
+    match second.init(json!({ "token": secret })).await {
+        Event::Message(m) => assert_eq!(m["type"], "connection_ack", "{m}"),
+        Event::Closed(code) => panic!("{code:?}"),
+    }
+    organizer::auth::api_keys::revoke(
+        &app.state.db,
+        ada.id.parse().unwrap(),
+        key_id.parse().unwrap(),
+    )
+    .await
+    .unwrap(); // revoked without the notice: only the per-subscription check can see it
+    second
+        .subscribe("2", "subscription { operationEvents { operationId } }", json!({}))
+        .await;
+    let payloads = second.collect("2").await;
+    assert_eq!(
+        payloads[0]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{payloads:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_socket_closes_when_its_session_ends_or_its_token_expires() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let mut client = Client::connect(&app, false).await;
+    client.init_with(&ada).await;
+    let logout = app
+        .gql(
+            None,
+            "mutation($t: String!) { logout(refreshToken: $t) }",
+            json!({ "t": ada.refresh_token }),
+        )
+        .await;
+    assert_eq!(logout["data"]["logout"], true, "{logout}");
+    assert_eq!(closes_within(&mut client, Duration::from_secs(5)).await, Some(4403));
+
+    // A token that expires in two seconds, signed as the server signs (HS256).
+    let now = chrono::Utc::now().timestamp();
+    let token = hs256_token(json!({
+        "sub": ada.id, "iss": "organizer", "aud": "organizer-api", "iat": now, "exp": now + 2,
+        "jti": uuid::Uuid::now_v7(), "typ": "access"
+    }));
+    let mut short = Client::connect(&app, false).await;
+    match short.init(json!({ "token": token })).await {
+        Event::Message(m) => assert_eq!(m["type"], "connection_ack", "{m}"),
+        Event::Closed(code) => panic!("a fresh token was refused: {code:?}"),
+    }
+    assert_eq!(closes_within(&mut short, Duration::from_secs(8)).await, Some(4403));
+}
+
+fn hs256_token(claims: Value) -> String {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let signing = format!(
+        "{}.{}",
+        b64(br#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(claims.to_string().as_bytes())
+    );
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(crate::helpers::TEST_JWT_SECRET.as_bytes())
+            .unwrap();
+    mac.update(signing.as_bytes());
+    format!("{signing}.{}", b64(&mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn a_socket_that_never_signs_in_is_closed_at_the_init_deadline() {
+    let app = spawn_app().await;
+    let mut anonymous = Client::connect(&app, false).await;
+    match anonymous.init(json!({})).await {
+        Event::Message(m) => assert_eq!(m["type"], "connection_ack"),
+        Event::Closed(code) => panic!("{code:?}"),
+    }
+    assert_eq!(
+        closes_within(&mut anonymous, Duration::from_secs(15)).await,
+        Some(4408)
+    );
+}
+
+#[tokio::test]
+async fn subscriptions_are_bounded_per_account_across_its_sockets() {
+    let app = crate::helpers::spawn_app_with(|c| c.max_subscriptions_per_user = 3).await;
+    let ada = app.signup("ada").await;
+    let bob = app.signup("bob").await;
+    let mut first = Client::connect(&app, false).await;
+    first.init_with(&ada).await;
+    let mut second = Client::connect(&app, false).await;
+    second.init_with(&ada).await;
+    const EVENTS: &str = "subscription { operationEvents { operationId } }";
+    for id in ["a", "b"] {
+        first.subscribe(id, EVENTS, json!({})).await;
+    }
+    second.subscribe("c", EVENTS, json!({})).await;
+    second.subscribe("d", EVENTS, json!({})).await;
+    let refused = second.collect("d").await;
+    assert_eq!(
+        refused[0]["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{refused:?}"
+    );
+    // Another account is not held back by ada's.
+    let mut other = Client::connect(&app, false).await;
+    other.init_with(&bob).await;
+    other.subscribe("x", EVENTS, json!({})).await;
+    // Stopping one gives its place back.
+    first.send(json!({ "id": "a", "type": "complete" })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    second.subscribe("e", EVENTS, json!({})).await;
+    other
+        .send(json!({ "id": "ping", "type": "ping" }))
+        .await;
+    // No error for `e` arrives (an operationEvents stream stays open and quiet).
+    let quiet = tokio::time::timeout(Duration::from_secs(1), second.message()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+}
+
+#[tokio::test]
+async fn an_idle_listener_hears_a_change_that_no_event_announced() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    // No workers: the operation stays queued; its row is then changed behind the bus's
+    // back, as when an event is lost while Redis is away.
+    let app = crate::helpers::spawn_app_with(|c| c.workers = 0).await;
+    let ada = app.signup("ada").await;
+    write_tree(&user_dir(&app, &ada), &[("in/a.txt", b"a")]);
+    let started = app
+        .start_operation(&ada.access_token, "ORGANIZE", "in", false, json!({}))
+        .await;
+    let id = started["data"]["startOperation"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{started}"))
+        .to_string();
+    let mut client = Client::connect(&app, false).await;
+    client.init_with(&ada).await;
+    client.subscribe("p", PROGRESS, json!({ "id": id })).await;
+    let first = client.message().await;
+    assert_eq!(first["payload"]["data"]["operationProgress"]["status"], "PENDING", "{first}");
+    let op = entity::operations::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut op: entity::operations::ActiveModel = op.into();
+    op.status = Set(entity::states::OperationStatus::Cancelled);
+    op.phase = Set(entity::states::Phase::Done);
+    op.update(&app.state.db).await.unwrap();
+    let payloads = client.collect("p").await;
+    let last = &payloads.last().unwrap()["data"]["operationProgress"];
+    assert_eq!(last["status"], "CANCELLED", "{payloads:?}");
+}
