@@ -65,7 +65,11 @@ impl JwtKeys {
 
     /// `issue`, for a session (refresh-token family).
     pub fn issue_in(&self, user_id: Uuid, session: Uuid) -> AppResult<(String, u64)> {
-        self.issue_at(user_id, Some(session), jsonwebtoken::get_current_timestamp())
+        self.issue_at(
+            user_id,
+            Some(session),
+            jsonwebtoken::get_current_timestamp(),
+        )
     }
 
     fn issue_at(&self, user_id: Uuid, sid: Option<Uuid>, now: u64) -> AppResult<(String, u64)> {

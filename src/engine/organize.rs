@@ -87,7 +87,6 @@ struct Planner {
     names: FreeNames,
 }
 
-
 impl Planner {
     /// The first bytes of each file whose category depends on them.
     async fn heads(&self, files: &[FileMeta]) -> Result<Vec<Head>, Failure> {

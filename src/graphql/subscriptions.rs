@@ -13,12 +13,12 @@ use uuid::Uuid;
 
 use crate::{
     error::AppError,
+    gate::Slot,
     graphql::{
         context,
         operations::{OperationPhase, OperationStatus},
         scalars::{BigInt, DateTime, count},
     },
-    gate::Slot,
     jobs::{
         bus::ProgressEvent,
         hub::{Listener, UserEvent, Watch, same_progress},

@@ -127,13 +127,12 @@ pub async fn read(
         .for_field("operations", MAX_JSON_FIELD_BYTES)
         .for_field("map", MAX_JSON_FIELD_BYTES);
     let idle = uploads.idle;
-    let stream = tokio_stream::StreamExt::timeout(body.into_data_stream(), idle).map(|item| {
-        match item {
+    let stream =
+        tokio_stream::StreamExt::timeout(body.into_data_stream(), idle).map(|item| match item {
             Ok(Ok(bytes)) => Ok(bytes),
             Ok(Err(err)) => Err(Box::new(err) as Box<dyn std::error::Error + Send + Sync>),
             Err(_) => Err(Box::new(Stalled) as Box<dyn std::error::Error + Send + Sync>),
-        }
-    });
+        });
     let mut multipart = multer::Multipart::with_constraints(
         stream,
         boundary,
@@ -154,8 +153,8 @@ pub async fn read(
             }
             Some("map") => {
                 let bytes = field.bytes().await.map_err(multipart_error)?;
-                let parsed: HashMap<String, Vec<String>> = serde_json::from_slice(&bytes)
-                    .map_err(|_| {
+                let parsed: HashMap<String, Vec<String>> =
+                    serde_json::from_slice(&bytes).map_err(|_| {
                         RequestError::Malformed(
                             "`map` must be a JSON object of arrays of variable paths".into(),
                         )

@@ -279,7 +279,8 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
                             )));
                         };
                         *held.lock().unwrap_or_else(|p| p.into_inner()) = Some(slot);
-                        if let Some(tx) = signed_tx.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                        if let Some(tx) = signed_tx.lock().unwrap_or_else(|p| p.into_inner()).take()
+                        {
                             let _ = tx.send((credential.clone(), caller));
                         }
                         Auth::every_use(credential)

@@ -151,7 +151,10 @@ impl ProgressBus {
         let feed = Arc::downgrade(&hub);
         tokio::spawn(async move {
             let mut messages = subscriber.message_rx();
-            if let Err(err) = subscriber.subscribe(vec![CHANNEL, CREDENTIALS_CHANNEL]).await {
+            if let Err(err) = subscriber
+                .subscribe(vec![CHANNEL, CREDENTIALS_CHANNEL])
+                .await
+            {
                 // `manage_subscriptions` subscribes again once Redis is back.
                 tracing::warn!(error = %err, "could not subscribe to progress events yet");
             }

@@ -170,7 +170,10 @@ mod tests {
         assert_eq!(name(&long).len(), 255);
         assert!(long.ends_with("x (12).txt"), "{long}");
         let long_ext = numbered(&format!("a.{}", "y".repeat(253)), 1);
-        assert!(long_ext.len() <= 255 && long_ext.ends_with("y (1)"), "{long_ext}");
+        assert!(
+            long_ext.len() <= 255 && long_ext.ends_with("y (1)"),
+            "{long_ext}"
+        );
     }
 
     #[test]

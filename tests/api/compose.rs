@@ -72,7 +72,10 @@ fn the_compose_file_runs_an_api_and_two_workers_on_postgres_redis_and_s3() {
     // Nothing but the API is published on the host.
     for (service, definition) in services {
         if service.as_str() != Some("api") {
-            assert!(definition.get("ports").is_none(), "{service:?} publishes a port");
+            assert!(
+                definition.get("ports").is_none(),
+                "{service:?} publishes a port"
+            );
         }
     }
     let redis = serde_json::to_string(&compose["services"]["redis"]).unwrap();

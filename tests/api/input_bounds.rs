@@ -7,7 +7,9 @@ use serde_json::json;
 use crate::helpers::{assert_code, spawn_app, spawn_app_with, user_dir, write_tree};
 
 fn field(body: &serde_json::Value) -> &str {
-    body["errors"][0]["extensions"]["field"].as_str().unwrap_or("")
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or("")
 }
 
 #[tokio::test]
@@ -93,7 +95,13 @@ async fn a_user_has_a_bounded_number_of_active_operations() {
     }
     for n in 0..3 {
         let body = app
-            .start_operation(&ada.access_token, "ORGANIZE", &format!("f{n}"), true, json!({}))
+            .start_operation(
+                &ada.access_token,
+                "ORGANIZE",
+                &format!("f{n}"),
+                true,
+                json!({}),
+            )
             .await;
         assert!(body["data"]["startOperation"]["id"].is_string(), "{body}");
     }
@@ -137,17 +145,32 @@ async fn graphql_answers_are_never_cached_and_server_status_keeps_to_the_caller(
     for n in 0..2 {
         write_tree(&user_dir(&app, &bob), &[(&format!("d{n}/a.txt"), b"a")]);
         let body = app
-            .start_operation(&bob.access_token, "ORGANIZE", &format!("d{n}"), true, json!({}))
+            .start_operation(
+                &bob.access_token,
+                "ORGANIZE",
+                &format!("d{n}"),
+                true,
+                json!({}),
+            )
             .await;
         assert!(body["data"]["startOperation"]["id"].is_string(), "{body}");
     }
     let status = "{ serverStatus { queueDepth reclaims } }";
     let seen_by_ada = app.gql(Some(&ada.access_token), status, json!({})).await;
-    assert_eq!(seen_by_ada["data"]["serverStatus"]["queueDepth"], 0, "{seen_by_ada}");
+    assert_eq!(
+        seen_by_ada["data"]["serverStatus"]["queueDepth"], 0,
+        "{seen_by_ada}"
+    );
     assert!(seen_by_ada["data"]["serverStatus"]["reclaims"].is_null());
     let seen_by_bob = app.gql(Some(&bob.access_token), status, json!({})).await;
-    assert_eq!(seen_by_bob["data"]["serverStatus"]["queueDepth"], 2, "{seen_by_bob}");
+    assert_eq!(
+        seen_by_bob["data"]["serverStatus"]["queueDepth"], 2,
+        "{seen_by_bob}"
+    );
     let seen_by_root = app.gql(Some(&root.access_token), status, json!({})).await;
-    assert_eq!(seen_by_root["data"]["serverStatus"]["queueDepth"], 2, "{seen_by_root}");
+    assert_eq!(
+        seen_by_root["data"]["serverStatus"]["queueDepth"], 2,
+        "{seen_by_root}"
+    );
     assert!(seen_by_root["data"]["serverStatus"]["reclaims"].is_number());
 }

@@ -660,15 +660,28 @@ async fn a_socket_closes_when_its_key_is_revoked_and_new_subscriptions_check_the
             json!({}),
         )
         .await;
-    let secret = created["data"]["createApiKey"]["secret"].as_str().unwrap().to_string();
-    let key_id = created["data"]["createApiKey"]["apiKey"]["id"].as_str().unwrap().to_string();
+    let secret = created["data"]["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key_id = created["data"]["createApiKey"]["apiKey"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut client = Client::connect(&app, false).await;
-    match client.init(json!({ "Authorization": format!("Bearer {secret}") })).await {
+    match client
+        .init(json!({ "Authorization": format!("Bearer {secret}") }))
+        .await
+    {
         Event::Message(m) => assert_eq!(m["type"], "connection_ack", "{m}"),
         Event::Closed(code) => panic!("{code:?}"),
     }
     client
-        .subscribe("1", "subscription { operationEvents { operationId } }", json!({}))
+        .subscribe(
+            "1",
+            "subscription { operationEvents { operationId } }",
+            json!({}),
+        )
         .await;
     let revoked = app
         .gql(
@@ -678,7 +691,10 @@ async fn a_socket_closes_when_its_key_is_revoked_and_new_subscriptions_check_the
         )
         .await;
     assert_eq!(revoked["data"]["revokeApiKey"], true, "{revoked}");
-    assert_eq!(closes_within(&mut client, Duration::from_secs(5)).await, Some(4403));
+    assert_eq!(
+        closes_within(&mut client, Duration::from_secs(5)).await,
+        Some(4403)
+    );
 
     // A socket signed in with a key revoked before it subscribes cannot subscribe either
     // (the close arrives within the second; a new subscription is refused regardless).
@@ -689,8 +705,14 @@ async fn a_socket_closes_when_its_key_is_revoked_and_new_subscriptions_check_the
             json!({}),
         )
         .await;
-    let secret = created["data"]["createApiKey"]["secret"].as_str().unwrap().to_string();
-    let key_id = created["data"]["createApiKey"]["apiKey"]["id"].as_str().unwrap().to_string();
+    let secret = created["data"]["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key_id = created["data"]["createApiKey"]["apiKey"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut second = Client::connect(&app, false).await;
     match second.init(json!({ "token": secret })).await {
         Event::Message(m) => assert_eq!(m["type"], "connection_ack", "{m}"),
@@ -704,7 +726,11 @@ async fn a_socket_closes_when_its_key_is_revoked_and_new_subscriptions_check_the
     .await
     .unwrap(); // revoked without the notice: only the per-subscription check can see it
     second
-        .subscribe("2", "subscription { operationEvents { operationId } }", json!({}))
+        .subscribe(
+            "2",
+            "subscription { operationEvents { operationId } }",
+            json!({}),
+        )
         .await;
     let payloads = second.collect("2").await;
     assert_eq!(
@@ -727,7 +753,10 @@ async fn a_socket_closes_when_its_session_ends_or_its_token_expires() {
         )
         .await;
     assert_eq!(logout["data"]["logout"], true, "{logout}");
-    assert_eq!(closes_within(&mut client, Duration::from_secs(5)).await, Some(4403));
+    assert_eq!(
+        closes_within(&mut client, Duration::from_secs(5)).await,
+        Some(4403)
+    );
 
     // A token that expires in two seconds, signed as the server signs (HS256).
     let now = chrono::Utc::now().timestamp();
@@ -740,7 +769,10 @@ async fn a_socket_closes_when_its_session_ends_or_its_token_expires() {
         Event::Message(m) => assert_eq!(m["type"], "connection_ack", "{m}"),
         Event::Closed(code) => panic!("a fresh token was refused: {code:?}"),
     }
-    assert_eq!(closes_within(&mut short, Duration::from_secs(8)).await, Some(4403));
+    assert_eq!(
+        closes_within(&mut short, Duration::from_secs(8)).await,
+        Some(4403)
+    );
 }
 
 fn hs256_token(claims: Value) -> String {
@@ -801,9 +833,7 @@ async fn subscriptions_are_bounded_per_account_across_its_sockets() {
     first.send(json!({ "id": "a", "type": "complete" })).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     second.subscribe("e", EVENTS, json!({})).await;
-    other
-        .send(json!({ "id": "ping", "type": "ping" }))
-        .await;
+    other.send(json!({ "id": "ping", "type": "ping" })).await;
     // No error for `e` arrives (an operationEvents stream stays open and quiet).
     let quiet = tokio::time::timeout(Duration::from_secs(1), second.message()).await;
     assert!(quiet.is_err(), "{quiet:?}");
@@ -828,7 +858,10 @@ async fn an_idle_listener_hears_a_change_that_no_event_announced() {
     client.init_with(&ada).await;
     client.subscribe("p", PROGRESS, json!({ "id": id })).await;
     let first = client.message().await;
-    assert_eq!(first["payload"]["data"]["operationProgress"]["status"], "PENDING", "{first}");
+    assert_eq!(
+        first["payload"]["data"]["operationProgress"]["status"], "PENDING",
+        "{first}"
+    );
     let op = entity::operations::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
         .one(&app.state.db)
         .await

@@ -19,7 +19,8 @@ const UPLOAD: &str =
 
 /// A form with one file part (`0`) mapped to each of `paths`.
 fn mapped_form(paths: &[String], content: &[u8]) -> reqwest::multipart::Form {
-    let operations = json!({ "query": UPLOAD, "variables": { "files": vec![Value::Null; paths.len()] } });
+    let operations =
+        json!({ "query": UPLOAD, "variables": { "files": vec![Value::Null; paths.len()] } });
     reqwest::multipart::Form::new()
         .text("operations", operations.to_string())
         .text("map", json!({ "0": paths }).to_string())
@@ -133,14 +134,21 @@ async fn one_part_mapped_many_times_counts_as_many_files_and_each_copy_is_whole(
 
     // The case the spec allows: one file under two paths, both stored whole.
     let content = vec![7u8; 300 * 1024];
-    let paths = vec!["variables.files.0".to_string(), "variables.files.1".to_string()];
+    let paths = vec![
+        "variables.files.0".to_string(),
+        "variables.files.1".to_string(),
+    ];
     let (status, body) = send_form(&app, &ada.access_token, mapped_form(&paths, &content)).await;
     assert_eq!(status, 200, "{body}");
     let stored = body["data"]["uploadFiles"].as_array().expect("stored");
     assert_eq!(stored.len(), 2, "{body}");
     let dir = user_dir(&app, &ada).join("in");
     for name in ["photo.jpg", "photo (1).jpg"] {
-        assert_eq!(std::fs::read(dir.join(name)).unwrap(), content, "{name} is whole");
+        assert_eq!(
+            std::fs::read(dir.join(name)).unwrap(),
+            content,
+            "{name} is whole"
+        );
     }
     assert_eq!(used_bytes(&app, &ada).await, 2 * content.len() as i64);
 }
@@ -153,7 +161,9 @@ async fn quota_reserved_for_an_upload_comes_back_after_a_timeout_or_a_disconnect
     })
     .await;
     let ada = app.signup("ada").await;
-    let stored = app.upload(&ada.access_token, "in", &[("kept.txt", b"12345")]).await;
+    let stored = app
+        .upload(&ada.access_token, "in", &[("kept.txt", b"12345")])
+        .await;
     assert!(stored["data"]["uploadFiles"].is_array(), "{stored}");
     assert_eq!(used_bytes(&app, &ada).await, 5);
 
@@ -176,7 +186,9 @@ async fn quota_reserved_for_an_upload_comes_back_after_a_timeout_or_a_disconnect
     drop(gone);
     usage_becomes(&app, &ada, 5).await;
     assert_eq!(
-        std::fs::read_dir(user_dir(&app, &ada).join("in")).unwrap().count(),
+        std::fs::read_dir(user_dir(&app, &ada).join("in"))
+            .unwrap()
+            .count(),
         1,
         "only the finished upload is stored"
     );
@@ -198,7 +210,9 @@ async fn stalled_uploads_are_cut_off_and_hold_no_slot() {
         }
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let busy = app.upload(&accounts[2].access_token, "in", &[("a.txt", b"a")]).await;
+    let busy = app
+        .upload(&accounts[2].access_token, "in", &[("a.txt", b"a")])
+        .await;
     assert_code(&busy, "RATE_LIMITED");
     // Each is cut off once it has sent nothing for a second, and says so.
     for stream in &mut stalled {
@@ -207,7 +221,9 @@ async fn stalled_uploads_are_cut_off_and_hold_no_slot() {
         assert!(reply.contains("stalled"), "{reply}");
     }
     for account in &accounts {
-        let ok = app.upload(&account.access_token, "in", &[("a.txt", b"a")]).await;
+        let ok = app
+            .upload(&account.access_token, "in", &[("a.txt", b"a")])
+            .await;
         assert!(ok["data"]["uploadFiles"].is_array(), "{ok}");
         usage_becomes(&app, account, 1).await;
     }
@@ -244,7 +260,11 @@ async fn free_names_go_past_ten_thousand_copies_and_stay_within_255_bytes() {
         std::fs::write(dir.join(format!("x ({n}).bin")), b"0").unwrap();
     }
     let body = app
-        .upload(&ada.access_token, "in", &[("x.bin", b"new"), ("x.bin", b"newer")])
+        .upload(
+            &ada.access_token,
+            "in",
+            &[("x.bin", b"new"), ("x.bin", b"newer")],
+        )
         .await;
     let paths: Vec<&str> = body["data"]["uploadFiles"]
         .as_array()
@@ -257,9 +277,13 @@ async fn free_names_go_past_ten_thousand_copies_and_stay_within_255_bytes() {
 
     // A name of 255 bytes, twice: the second is shortened to make room for ` (1)`.
     let long = format!("{}.txt", "n".repeat(251));
-    let first = app.upload(&ada.access_token, "long", &[(&long, b"1")]).await;
+    let first = app
+        .upload(&ada.access_token, "long", &[(&long, b"1")])
+        .await;
     assert!(first["data"]["uploadFiles"].is_array(), "{first}");
-    let second = app.upload(&ada.access_token, "long", &[(&long, b"2")]).await;
+    let second = app
+        .upload(&ada.access_token, "long", &[(&long, b"2")])
+        .await;
     let name = second["data"]["uploadFiles"][0]["path"]
         .as_str()
         .unwrap_or_else(|| panic!("{second}"))
@@ -268,6 +292,10 @@ async fn free_names_go_past_ten_thousand_copies_and_stay_within_255_bytes() {
     assert_eq!(name.len(), 255, "{name}");
     assert!(name.ends_with("n (1).txt"), "{name}");
     let dir = user_dir(&app, &ada).join("long");
-    assert_eq!(std::fs::read(dir.join(&long)).unwrap(), b"1", "not overwritten");
+    assert_eq!(
+        std::fs::read(dir.join(&long)).unwrap(),
+        b"1",
+        "not overwritten"
+    );
     assert_eq!(std::fs::read(dir.join(&name)).unwrap(), b"2");
 }
