@@ -807,19 +807,36 @@ async fn a_socket_that_never_signs_in_is_closed_at_the_init_deadline() {
 
 #[tokio::test]
 async fn subscriptions_are_bounded_per_account_across_its_sockets() {
-    let app = crate::helpers::spawn_app_with(|c| c.max_subscriptions_per_user = 3).await;
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.max_subscriptions_per_user = 3;
+        c.workers = 0; // the operation stays queued: each subscription answers a snapshot
+    })
+    .await;
     let ada = app.signup("ada").await;
     let bob = app.signup("bob").await;
+    write_tree(&user_dir(&app, &ada), &[("in/a.txt", b"a")]);
+    let started = app
+        .start_operation(&ada.access_token, "ORGANIZE", "in", false, json!({}))
+        .await;
+    let op = started["data"]["startOperation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut first = Client::connect(&app, false).await;
     first.init_with(&ada).await;
     let mut second = Client::connect(&app, false).await;
     second.init_with(&ada).await;
-    const EVENTS: &str = "subscription { operationEvents { operationId } }";
-    for id in ["a", "b"] {
-        first.subscribe(id, EVENTS, json!({})).await;
+    // A snapshot answers each subscription that was let in.
+    async fn let_in(client: &mut Client, id: &str, op: &str) {
+        client.subscribe(id, PROGRESS, json!({ "id": op })).await;
+        let message = client.message().await;
+        assert_eq!(message["id"], id, "{message}");
+        assert_eq!(message["type"], "next", "{message}");
     }
-    second.subscribe("c", EVENTS, json!({})).await;
-    second.subscribe("d", EVENTS, json!({})).await;
+    let_in(&mut first, "a", &op).await;
+    let_in(&mut first, "b", &op).await;
+    let_in(&mut second, "c", &op).await;
+    second.subscribe("d", PROGRESS, json!({ "id": op })).await;
     let refused = second.collect("d").await;
     assert_eq!(
         refused[0]["errors"][0]["extensions"]["code"], "RATE_LIMITED",
@@ -828,15 +845,29 @@ async fn subscriptions_are_bounded_per_account_across_its_sockets() {
     // Another account is not held back by ada's.
     let mut other = Client::connect(&app, false).await;
     other.init_with(&bob).await;
-    other.subscribe("x", EVENTS, json!({})).await;
+    other
+        .subscribe(
+            "x",
+            "subscription { operationEvents { operationId } }",
+            json!({}),
+        )
+        .await;
+    let quiet = tokio::time::timeout(Duration::from_millis(500), other.message()).await;
+    assert!(quiet.is_err(), "bob's subscription stays open: {quiet:?}");
     // Stopping one gives its place back.
     first.send(json!({ "id": "a", "type": "complete" })).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    second.subscribe("e", EVENTS, json!({})).await;
-    other.send(json!({ "id": "ping", "type": "ping" })).await;
-    // No error for `e` arrives (an operationEvents stream stays open and quiet).
-    let quiet = tokio::time::timeout(Duration::from_secs(1), second.message()).await;
-    assert!(quiet.is_err(), "{quiet:?}");
+    let mut again = false;
+    for attempt in 0..20 {
+        let id = format!("e{attempt}");
+        second.subscribe(&id, PROGRESS, json!({ "id": op })).await;
+        let message = second.message().await;
+        if message["type"] == "next" {
+            again = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(again, "a stopped subscription frees its place");
 }
 
 #[tokio::test]
