@@ -82,7 +82,14 @@ pub async fn upload(
     }
     let total: i64 = files.iter().map(|f| f.size as i64).sum();
     let mut reservation = match spooled {
-        Some(spooled) => spooled.lock().await.split(total),
+        Some(spooled) => {
+            let mut spooled = spooled.lock().await;
+            let mine = spooled.split(total);
+            // What the body's framing made us hold beyond these files goes back now, so
+            // the usage is exact when the answer arrives.
+            spooled.release().await;
+            mine
+        }
         None => Reservation::none(state, user_id),
     };
     reservation.grow_to(total).await?;
@@ -90,27 +97,33 @@ pub async fn upload(
     // Free names are found in memory, the folder listed at most once (on a collision).
     let mut names_in_folder = FreeNames::default();
     let mut stored = Vec::new();
-    for (file, name) in files.into_iter().zip(names) {
-        // One spooled file may be mapped to several paths: its clones share one offset,
-        // so each copy reads from the start (files are written one at a time).
-        let mut content = file.content;
-        std::io::Seek::rewind(&mut content).map_err(|err| AppError::Internal(err.into()))?;
-        let content = tokio_util::io::ReaderStream::with_capacity(
-            tokio::fs::File::from_std(content),
-            256 * 1024,
-        );
-        let (path, size) = space
-            .write_new(
-                &paths::join(&folder, &name),
-                &mut names_in_folder,
-                content,
-                file.modified,
-            )
-            .await?;
-        reservation.keep(size as i64);
-        stored.push(path);
+    let written: AppResult<()> = async {
+        for (file, name) in files.into_iter().zip(names) {
+            // One spooled file may be mapped to several paths: its clones share one
+            // offset, so each copy reads from the start (files are written one at a time).
+            let mut content = file.content;
+            std::io::Seek::rewind(&mut content).map_err(|err| AppError::Internal(err.into()))?;
+            let content = tokio_util::io::ReaderStream::with_capacity(
+                tokio::fs::File::from_std(content),
+                256 * 1024,
+            );
+            let (path, size) = space
+                .write_new(
+                    &paths::join(&folder, &name),
+                    &mut names_in_folder,
+                    content,
+                    file.modified,
+                )
+                .await?;
+            reservation.keep(size as i64);
+            stored.push(path);
+        }
+        Ok(())
     }
-    drop(reservation); // what was reserved and not stored goes back now
+    .await;
+    // What was reserved and not stored (a failed write) goes back before the answer.
+    reservation.release().await;
+    written?;
     let mut out = Vec::new();
     for path in stored {
         if let Some(meta) = space.stat(&path).await? {
@@ -163,6 +176,19 @@ impl Reservation {
             state: self.state.clone(),
             user_id: self.user_id,
             bytes: moved,
+        }
+    }
+
+    /// Gives back what is held now (dropping gives it back too, but in the background).
+    pub async fn release(&mut self) {
+        if self.bytes > 0 {
+            match adjust_usage(&self.state, self.user_id, -self.bytes).await {
+                Ok(()) => self.bytes = 0,
+                // Left held: the drop tries again.
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not give back reserved upload bytes yet")
+                }
+            }
         }
     }
 

@@ -115,7 +115,9 @@ impl FileMutation {
             });
         }
         // What the request reserved while its files arrived (`http::multipart`).
-        let spooled = ctx.data_opt::<tokio::sync::Mutex<files::Reservation>>();
+        let spooled = ctx
+            .data_opt::<std::sync::Arc<tokio::sync::Mutex<files::Reservation>>>()
+            .map(|held| &**held);
         let stored = files::upload(
             context::state(ctx),
             caller.user_id(),

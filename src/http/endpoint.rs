@@ -2,7 +2,7 @@
 //! the credential is good), then run by the schema. Every failure before execution is a
 //! GraphQL error response too (`request_error`).
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use async_graphql_axum::GraphQLResponse;
 use axum::{
@@ -56,7 +56,11 @@ pub async fn post(
         Ok((request, auth, held)) => {
             let request = request.data(request_id).data(client).data(auth);
             let response = http.schema.execute(request).await;
-            drop(held); // the upload is over: its files are stored or refused
+            // The upload is over: its files are stored or refused; what it still holds of
+            // the quota goes back before the answer (a timeout or a client gone drops it).
+            if let Some((_admitted, reservation)) = held {
+                reservation.lock().await.release().await;
+            }
             let mut response = GraphQLResponse::from(response).into_response();
             no_store(&mut response);
             response
@@ -97,7 +101,7 @@ async fn upload(
     headers: &HeaderMap,
     credential: Option<String>,
     body: Body,
-) -> Result<(async_graphql::Request, Auth, Option<multipart::Admitted>), RequestError> {
+) -> Result<(async_graphql::Request, Auth, Option<Held>), RequestError> {
     let Some(credential) = credential else {
         return Err(AppError::Unauthenticated(
             "sign in first: uploads need Authorization: Bearer <access token or API key>".into(),
@@ -123,23 +127,40 @@ async fn upload(
     }
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| RequestError::Malformed("multipart without a boundary".into()))?;
-    let mut reservation = Reservation::none(&http.state, caller.user_id());
-    let spooled = multipart::read(
-        body,
-        &boundary,
-        http.state.config.max_upload_bytes,
-        &http.uploads,
-        &mut reservation,
-    )
-    .await?;
+    let reservation = Arc::new(tokio::sync::Mutex::new(Reservation::none(
+        &http.state,
+        caller.user_id(),
+    )));
+    let spooled = {
+        let mut held = reservation.lock().await;
+        let read = multipart::read(
+            body,
+            &boundary,
+            http.state.config.max_upload_bytes,
+            &http.uploads,
+            &mut held,
+        )
+        .await;
+        if read.is_err() {
+            held.release().await;
+        }
+        read?
+    };
     // The resolver takes what it stores from this reservation; the rest (and the
-    // descriptors) go back when the request is dropped, however it ends.
+    // descriptors) go back when the request ends, however it ends.
     let request = spooled
         .request
-        .data(tokio::sync::Mutex::new(reservation))
+        .data(reservation.clone())
         .data(spooled.descriptors);
-    Ok((request, Auth::resolved(caller), Some(admitted)))
+    Ok((
+        request,
+        Auth::resolved(caller),
+        Some((admitted, reservation)),
+    ))
 }
+
+/// What an upload holds until its request has run: its places and its reservation.
+type Held = (multipart::Admitted, Arc<tokio::sync::Mutex<Reservation>>);
 
 /// What a multipart body may add to its files' bytes (boundaries, part headers, the
 /// `operations` and `map` fields) before a declared length counts as over the quota.
