@@ -168,6 +168,16 @@ pub struct Config {
     #[arg(long, env = "UPLOAD_IDLE_SECS", default_value_t = 10)]
     pub upload_idle_secs: u64,
 
+    /// Seconds a job delivered to a worker may go unacknowledged before another worker
+    /// takes it (a worker that died between reading and acknowledging it). For tests.
+    #[arg(
+        long,
+        env = "ORGANIZER_RECLAIM_IDLE_SECS",
+        hide = true,
+        default_value_t = 60
+    )]
+    pub reclaim_idle_secs: u64,
+
     /// Email addresses of the server's operators: they see deployment-wide figures in
     /// `serverStatus` (everyone else sees only their own).
     #[arg(long, env = "ADMIN_EMAILS", value_delimiter = ',')]
@@ -246,6 +256,7 @@ impl std::fmt::Debug for Config {
                 &self.max_subscriptions_per_user,
             )
             .field("upload_idle_secs", &self.upload_idle_secs)
+            .field("reclaim_idle_secs", &self.reclaim_idle_secs)
             .field("admin_emails", &self.admin_emails.len())
             .field(
                 "max_active_operations_per_user",

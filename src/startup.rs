@@ -23,14 +23,18 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     state: AppState,
+    /// The in-process workers: stopped and handed back when the server stops.
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
     pub async fn build(config: Box<Config>) -> anyhow::Result<Self> {
         let state = build_state(config).await?;
-        if state.config.workers > 0 {
-            worker::spawn_workers(&state.engine(), state.config.workers);
-        }
+        let workers = if state.config.workers > 0 {
+            worker::spawn_workers(&state.engine(), state.config.workers)
+        } else {
+            Vec::new()
+        };
         let schema = graphql::build(state.clone());
         let router = http::router(state.clone(), schema);
         let listener = TcpListener::bind(&state.config.bind)
@@ -52,6 +56,7 @@ impl Application {
             listener,
             router,
             state,
+            workers,
         })
     }
 
@@ -70,19 +75,22 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then stops the workers as `worker` does: no new
+    /// jobs, the current ones get `SHUTDOWN_GRACE_SECS`, and what still runs is handed back.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("server error")
+        .context("server error");
+        stop_workers(&self.state, self.workers).await;
+        served
     }
 }
 
@@ -106,7 +114,11 @@ pub async fn build_state(config: Box<Config>) -> anyhow::Result<AppState> {
         Some(url) => {
             let client = crate::redis::client(url).await?;
             (
-                JobQueue::redis(client.clone()).await,
+                JobQueue::redis(
+                    client.clone(),
+                    std::time::Duration::from_secs(config.reclaim_idle_secs.max(1)),
+                )
+                .await,
                 ProgressBus::redis(url, client.clone()).await?,
                 RateLimiter::redis(client),
             )
@@ -159,7 +171,17 @@ pub async fn run_worker(config: Box<Config>) -> anyhow::Result<()> {
         result = probes => result.context("probe server error")?,
         () = shutdown_signal() => {}
     }
-    // Stop taking jobs; let the current ones finish for a while, then hand them back.
+    stop_workers(&state, workers).await;
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+/// Stops taking jobs; lets the current ones finish for `SHUTDOWN_GRACE_SECS`, then hands
+/// them back (they resume elsewhere, or here at the next start, from their records).
+async fn stop_workers(state: &AppState, workers: Vec<tokio::task::JoinHandle<()>>) {
+    if workers.is_empty() {
+        return;
+    }
     let grace = std::time::Duration::from_secs(state.config.shutdown_grace_secs);
     tracing::info!(grace_secs = grace.as_secs(), "stopping: no new jobs");
     let _ = state.process.stopping.send(true);
@@ -170,8 +192,6 @@ pub async fn run_worker(config: Box<Config>) -> anyhow::Result<()> {
     {
         tracing::warn!("workers did not stop in time; leaving (their leases run out)");
     }
-    tracing::info!("worker stopped");
-    Ok(())
 }
 
 /// Raises the soft limit on open files to the hard limit, where the OS allows: each

@@ -1,8 +1,9 @@
 //! Workers: tasks that take jobs from the queue and run them, and the sweeper that makes
 //! sure no accepted operation waits for ever.
 //!
-//! * A job is acknowledged once its run is done with it (the operation ended, or another
-//!   worker holds it); a handed-back operation is queued again.
+//! * A job is acknowledged as soon as it is taken: the operation's lease, not the queue,
+//!   says who runs it, so a job that runs for long is never reclaimed from a live worker;
+//!   a handed-back operation is queued again.
 //! * The sweeper queues operations that a queue may have lost: `pending` ones not started
 //!   within `REQUEUE_AFTER` of being queued (Redis was down when they were started, say),
 //!   and `running` ones whose lease ran out (their worker died). Queueing twice is
@@ -68,25 +69,25 @@ async fn work(engine: Engine) {
             }
         };
         let operation_id = job.operation_id;
+        if let Err(err) = engine.queue.ack(&job).await {
+            // Left on the queue: another worker may claim it after the reclaim window, and
+            // the lease keeps it from running twice.
+            tracing::warn!(%operation_id, error = %format!("{err:#}"), "could not acknowledge a job");
+        }
         let end = match run::run(&engine, operation_id).await {
             Ok(end) => end,
             Err(err) => {
-                // Not even the failure could be recorded (the database is away): leave the
-                // job unacknowledged; it comes back once its lease has run out.
+                // Not even the failure could be recorded (the database is away): the
+                // sweeper queues it again once its lease has run out.
                 tracing::error!(worker = %engine.worker_id, %operation_id, error = %format!("{err:#}"), "operation run failed");
                 continue;
             }
         };
-        let settled = match end {
-            RunEnd::Done => engine.queue.ack(&job).await,
-            RunEnd::HandedBack => match engine.queue.push(operation_id).await {
-                Ok(()) => engine.queue.ack(&job).await,
-                Err(err) => Err(err),
-            },
-            RunEnd::Abandoned => Ok(()),
-        };
-        if let Err(err) = settled {
-            tracing::warn!(%operation_id, error = %format!("{err:#}"), "could not settle a job on the queue; it may run again (harmlessly)");
+        if let RunEnd::HandedBack = end
+            && let Err(err) = engine.queue.push(operation_id).await
+        {
+            // The sweeper queues it again once the released lease is seen.
+            tracing::warn!(%operation_id, error = %format!("{err:#}"), "could not queue a handed-back operation");
         }
     }
     tracing::info!(worker = %engine.worker_id, "worker stopped");

@@ -219,17 +219,32 @@ pub fn probes(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// How long a probe waits for each dependency: a readiness probe must answer at once, so
+/// a database or Redis that does not answer within it counts as away.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
 async fn readiness(state: &AppState) -> Response {
-    let database = state.db.ping().await;
-    let redis = match state.queue.backend_name() {
-        "redis" => Some(
-            tokio::time::timeout(Duration::from_secs(2), state.queue.ping())
-                .await
-                .map_err(|_| anyhow::anyhow!("timed out"))
-                .and_then(|r| r),
-        ),
-        _ => None,
+    let bounded = |check: futures::future::BoxFuture<'static, anyhow::Result<()>>| async move {
+        tokio::time::timeout(PROBE_TIMEOUT, check)
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer within {PROBE_TIMEOUT:?}"))
+            .and_then(|r| r)
     };
+    let db = state.db.clone();
+    let queue = state.queue.clone();
+    let redis_configured = queue.backend_name() == "redis";
+    let (database, redis) = tokio::join!(
+        bounded(Box::pin(async move {
+            db.ping().await.map_err(anyhow::Error::from)
+        })),
+        async {
+            if redis_configured {
+                Some(bounded(Box::pin(async move { queue.ping().await })).await)
+            } else {
+                None
+            }
+        }
+    );
     if let Err(err) = &database {
         tracing::warn!(error = %err, "readiness check: database unavailable");
     }

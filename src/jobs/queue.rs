@@ -4,8 +4,11 @@
 //!
 //! * In-process: a channel, for the embedded deployment (one process).
 //! * Redis: one stream, one consumer group, each worker a consumer. A job is acknowledged
-//!   only once its operation has ended; a job a dead worker held is claimed again by
-//!   another after `RECLAIM_IDLE` (`XAUTOCLAIM`).
+//!   as soon as a worker takes it: from then on the operation's lease says who runs it,
+//!   and the sweeper queues again an operation whose lease ran out (its worker died). A
+//!   job delivered to a worker that died before acknowledging it is claimed again by
+//!   another after the reclaim window (`XAUTOCLAIM`); a live worker's job never is, however
+//!   long it runs.
 
 use std::{sync::Arc, time::Duration};
 
@@ -20,9 +23,6 @@ const STREAM: &str = "organizer:jobs";
 const GROUP: &str = "workers";
 const RECLAIMS: &str = "organizer:reclaims";
 const WORKERS: &str = "organizer:workers";
-/// A job not acknowledged this long after delivery is handed to another worker (the lease
-/// on the operation still decides who may run it).
-pub const RECLAIM_IDLE: Duration = Duration::from_secs(60);
 /// How long one read waits for a new job.
 const BLOCK: Duration = Duration::from_secs(2);
 
@@ -40,10 +40,13 @@ pub enum JobQueue {
     /// its blocking read of new jobs alone: a blocking read holds its connection for up
     /// to `BLOCK`, and on a shared one it held back every progress event, lease renewal
     /// and rate check of the process, and other workers' reads past their timeout (the
-    /// job Redis had delivered to such a read then waited for `RECLAIM_IDLE`).
+    /// job Redis had delivered to such a read then waited for the reclaim window).
     Redis {
         client: Client,
         reader: Option<Client>,
+        /// A job not acknowledged this long after delivery is handed to another worker
+        /// (`ORGANIZER_RECLAIM_IDLE_SECS`, 60 by default).
+        reclaim_idle: Duration,
     },
 }
 
@@ -63,7 +66,7 @@ impl JobQueue {
     }
 
     /// The queue on Redis; creates the stream and the group if they are not there yet.
-    pub async fn redis(client: Client) -> Self {
+    pub async fn redis(client: Client, reclaim_idle: Duration) -> Self {
         let created: Result<(), _> = client.xgroup_create(STREAM, GROUP, "0", true).await;
         if let Err(err) = created
             && !err.details().contains("BUSYGROUP")
@@ -74,6 +77,7 @@ impl JobQueue {
         Self::Redis {
             client,
             reader: None,
+            reclaim_idle,
         }
     }
 
@@ -82,9 +86,14 @@ impl JobQueue {
     pub async fn for_worker(&self) -> Self {
         match self {
             Self::InProcess(_) => self.clone(),
-            Self::Redis { client, .. } => Self::Redis {
+            Self::Redis {
+                client,
+                reclaim_idle,
+                ..
+            } => Self::Redis {
                 client: client.clone(),
                 reader: Some(crate::redis::another(client).await),
+                reclaim_idle: *reclaim_idle,
             },
         }
     }
@@ -118,20 +127,24 @@ impl JobQueue {
                 operation_id: id,
                 entry: None,
             })),
-            Self::Redis { client, reader } => {
-                if let Some(job) = reclaim(client, consumer).await? {
+            Self::Redis {
+                client,
+                reader,
+                reclaim_idle,
+            } => {
+                if let Some(job) = reclaim(client, consumer, *reclaim_idle).await? {
                     return Ok(Some(job));
                 }
                 let Some(reader) = reader else {
                     anyhow::bail!("jobs are read from a worker's own queue (for_worker)");
                 };
                 // The read may wait `BLOCK` on the server: its reply must not time out.
-                let read: Result<XReadResponse<String, String, String, String>, _> = reader
+                let read: Result<fred::types::Value, _> = reader
                     .with_options(&Options {
                         timeout: Some(BLOCK + crate::redis::COMMAND_TIMEOUT),
                         ..Default::default()
                     })
-                    .xreadgroup_map(
+                    .xreadgroup(
                         GROUP,
                         consumer,
                         Some(1),
@@ -142,6 +155,8 @@ impl JobQueue {
                     )
                     .await;
                 let read = match read {
+                    // Nothing came within `BLOCK`: an empty read, not an error.
+                    Ok(read) if read.is_null() => return Ok(None),
                     Ok(read) => read,
                     Err(err) if err.details().contains("NOGROUP") => {
                         let _: Result<(), _> = client.xgroup_create(STREAM, GROUP, "0", true).await;
@@ -149,12 +164,15 @@ impl JobQueue {
                     }
                     Err(err) => return Err(err.into()),
                 };
+                let read: XReadResponse<String, String, String, String> =
+                    read.into_xread_response()?;
                 Ok(read.into_values().flatten().next().and_then(job_of))
             }
         }
     }
 
-    /// Done with a job: its operation ended (or is gone), so no one needs it again.
+    /// Takes a job off the queue for good (the worker has it; the lease and the sweeper
+    /// look after the operation from here).
     pub async fn ack(&self, job: &Job) -> anyhow::Result<()> {
         if let (Self::Redis { client, .. }, Some(entry)) = (self, &job.entry) {
             let _: i64 = client.xack(STREAM, GROUP, entry.as_str()).await?;
@@ -230,15 +248,19 @@ fn job_of((entry, fields): XReadValue<String, String, String>) -> Option<Job> {
     })
 }
 
-/// A job some consumer took and never acknowledged for `RECLAIM_IDLE`: its worker died
-/// (or is stuck); take it over.
-async fn reclaim(client: &Client, consumer: &str) -> anyhow::Result<Option<Job>> {
+/// A job some consumer took and never acknowledged within the reclaim window: its worker
+/// died between reading and acknowledging it; take it over.
+async fn reclaim(
+    client: &Client,
+    consumer: &str,
+    reclaim_idle: Duration,
+) -> anyhow::Result<Option<Job>> {
     let claimed = client
         .xautoclaim_values::<String, String, String, _, _, _, _>(
             STREAM,
             GROUP,
             consumer,
-            RECLAIM_IDLE.as_millis() as u64,
+            reclaim_idle.as_millis() as u64,
             "0-0",
             Some(1),
             false,

@@ -54,6 +54,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     config.storage_url = None;
     config.fault_stop_after_files = None;
     config.workers = 2;
+    // Stopping a test server hands its running operations back after this long.
+    config.shutdown_grace_secs = 2;
     customize(&mut config);
     let app = start(config, data_dir).await;
     let expected = if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {

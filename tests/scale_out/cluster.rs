@@ -82,6 +82,26 @@ impl Redis {
         .await;
     }
 
+    /// SIGSTOP: the server neither answers nor closes its connections, as when its
+    /// machine hangs.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT after `freeze`.
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
     /// Stops it dead (its data is gone, as after a crash without persistence).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -195,6 +215,27 @@ impl Cluster {
     /// A worker process with one worker.
     pub async fn worker(&mut self) -> usize {
         self.spawn(&["worker", "--workers", "1"]).await
+    }
+
+    /// An API process that also runs `workers` workers of its own.
+    pub async fn serve_with_workers(&mut self, workers: usize) -> usize {
+        let workers = workers.to_string();
+        self.spawn(&["serve", "--workers", &workers]).await
+    }
+
+    /// SIGTERM, as an orchestrator stops a process; waits (up to `limit`) for it to exit.
+    /// Whether it exited in time.
+    pub async fn terminate(&mut self, index: usize, limit: Duration) -> bool {
+        let pid = self.processes[index].child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.processes[index].child.try_wait() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
     }
 
     /// SIGKILL: no chance to hand anything back.
@@ -400,7 +441,7 @@ impl Cluster {
     /// The operation as the API shows it now.
     pub async fn operation(&self, server: usize, account: &Account, id: &str) -> Value {
         let body = self
-            .gql(server, account, "query($id: ID!) { operation(id: $id) { id status phase filesTotal filesProcessed filesSkipped errorMessage } }", json!({ "id": id }))
+            .gql(server, account, "query($id: ID!) { operation(id: $id) { id status phase filesTotal filesProcessed filesSkipped errorMessage startedAt completedAt } }", json!({ "id": id }))
             .await;
         body["data"]["operation"].clone()
     }

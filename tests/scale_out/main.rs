@@ -278,3 +278,129 @@ async fn on_object_storage_a_killed_worker_is_taken_over_and_the_rollback_is_exa
         );
     }
 }
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+async fn a_job_longer_than_the_reclaim_window_is_not_reclaimed_and_idle_reads_are_quiet() {
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    // A one-second reclaim window: any job still unacknowledged after it would be taken
+    // from its (live) worker.
+    cluster.env("ORGANIZER_RECLAIM_IDLE_SECS", "1");
+    let a = cluster.serve().await;
+    let w = cluster.worker().await;
+    cluster.worker().await;
+    let ada = cluster.signup(a, "ada").await;
+    // Large enough to run for seconds (30,000 files take about 1.5 s here).
+    cluster.write_tree(&ada, "inbox", 80_000);
+    let id = cluster.start(a, &ada, organize_input("inbox")).await;
+    let done = cluster.wait(a, &ada, &id, Duration::from_secs(180)).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    let took = chrono::DateTime::parse_from_rfc3339(done["completedAt"].as_str().unwrap()).unwrap()
+        - chrono::DateTime::parse_from_rfc3339(done["startedAt"].as_str().unwrap()).unwrap();
+    assert!(
+        took > chrono::Duration::seconds(2),
+        "the job must outlast the window to show anything: {took}"
+    );
+    let status = cluster
+        .gql(a, &ada, "{ serverStatus { reclaims } }", json!({}))
+        .await;
+    assert_eq!(status["data"]["serverStatus"]["reclaims"], 0, "{status}");
+    // Idle workers wait on empty reads (two seconds each): not an error to log.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let log = cluster.log(w);
+    assert!(!log.contains("could not read the job queue"), "{log}");
+    assert!(!log.contains("reclaimed a job"), "{log}");
+    assert_eq!(cluster.tree(&ada).len(), 80_000);
+}
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+async fn a_frozen_redis_keeps_queries_and_readiness_answering_and_loses_nothing() {
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    let a = cluster.serve().await;
+    cluster.worker().await;
+    let ada = cluster.signup(a, "ada").await;
+    cluster.write_tree(&ada, "inbox", 3000);
+    let before = cluster.tree(&ada);
+    let id = cluster.start(a, &ada, organize_input("inbox")).await;
+    cluster
+        .wait_for(a, &ada, &id, Duration::from_secs(60), |op| {
+            op["status"] == "RUNNING"
+        })
+        .await;
+    redis.freeze();
+    let frozen_at = std::time::Instant::now();
+    // Readiness answers at once (503), and queries keep answering, while it is frozen.
+    while frozen_at.elapsed() < Duration::from_secs(8) {
+        let asked = std::time::Instant::now();
+        let ready = cluster.ready(a).await;
+        assert!(
+            asked.elapsed() < Duration::from_secs(3),
+            "/ready took {:?}",
+            asked.elapsed()
+        );
+        if ready == 503 {
+            break;
+        }
+    }
+    assert_eq!(cluster.ready(a).await, 503);
+    let asked = std::time::Instant::now();
+    let me = cluster.gql(a, &ada, "{ me { id } }", json!({})).await;
+    assert!(me["data"]["me"]["id"].is_string(), "{me}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(8).saturating_sub(frozen_at.elapsed())).await;
+    redis.thaw();
+    let done = cluster.wait(a, &ada, &id, Duration::from_secs(120)).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    wait_until(Duration::from_secs(30), || async {
+        cluster.ready(a).await == 200
+    })
+    .await;
+    // Every file moved exactly once, and the rollback puts back exactly the tree.
+    let undo = cluster.rollback(a, &ada, &id).await;
+    let undone = cluster.wait(a, &ada, &undo, Duration::from_secs(120)).await;
+    assert_eq!(undone["status"], "COMPLETED", "{undone}");
+    assert_eq!(cluster.tree(&ada), before);
+}
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+async fn serve_stopped_by_sigterm_hands_its_running_job_back() {
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    cluster.env("SHUTDOWN_GRACE_SECS", "0");
+    let a = cluster.serve().await;
+    let b = cluster.serve_with_workers(1).await;
+    let ada = cluster.signup(a, "ada").await;
+    let files = 80_000;
+    cluster.write_tree(&ada, "inbox", files);
+    let before = cluster.tree(&ada);
+    let id = cluster.start(a, &ada, organize_input("inbox")).await;
+    cluster
+        .wait_for(a, &ada, &id, Duration::from_secs(60), moved_more_than(200))
+        .await;
+    assert!(
+        cluster.terminate(b, Duration::from_secs(15)).await,
+        "serve stops on SIGTERM; log:\n{}",
+        cluster.log(b)
+    );
+    let log = cluster.log(b);
+    assert!(log.contains("stopping: no new jobs"), "{log}");
+    // Handed back, not left to a lease running out: a worker takes it at once.
+    cluster.worker().await;
+    let done = cluster.wait(a, &ada, &id, Duration::from_secs(120)).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["filesProcessed"], files as i64, "{done}");
+    let after = cluster.tree(&ada);
+    let mut moved: Vec<&String> = after.values().collect();
+    let mut original: Vec<&String> = before.values().collect();
+    moved.sort();
+    original.sort();
+    assert_eq!(moved, original, "the same contents, each exactly once");
+}
