@@ -168,6 +168,11 @@ pub struct Config {
     #[arg(long, env = "UPLOAD_IDLE_SECS", default_value_t = 10)]
     pub upload_idle_secs: u64,
 
+    /// Where to serve Prometheus metrics (`/metrics`), e.g. `127.0.0.1:9100`; off unless
+    /// set. Never the public port: put it where only the scraper reaches.
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+
     /// Seconds a job delivered to a worker may go unacknowledged before another worker
     /// takes it (a worker that died between reading and acknowledging it). For tests.
     #[arg(
@@ -256,6 +261,7 @@ impl std::fmt::Debug for Config {
                 &self.max_subscriptions_per_user,
             )
             .field("upload_idle_secs", &self.upload_idle_secs)
+            .field("metrics_bind", &self.metrics_bind)
             .field("reclaim_idle_secs", &self.reclaim_idle_secs)
             .field("admin_emails", &self.admin_emails.len())
             .field(

@@ -96,3 +96,18 @@ pub async fn migrate_command(args: &DatabaseArgs) -> anyhow::Result<()> {
     tracing::info!(backend = backend.name(), "migrations applied");
     Ok(())
 }
+
+/// Connections the pool holds, and how many of them are idle (for metrics).
+pub fn pool_use(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
+}

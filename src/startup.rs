@@ -25,6 +25,8 @@ pub struct Application {
     state: AppState,
     /// The in-process workers: stopped and handed back when the server stops.
     workers: Vec<tokio::task::JoinHandle<()>>,
+    /// Where metrics are served (`METRICS_BIND`), if anywhere.
+    metrics: Option<SocketAddr>,
 }
 
 impl Application {
@@ -34,6 +36,10 @@ impl Application {
             worker::spawn_workers(&state.engine(), state.config.workers)
         } else {
             Vec::new()
+        };
+        let metrics = match &state.config.metrics_bind {
+            Some(bind) => Some(crate::metrics::serve(state.clone(), bind).await?),
+            None => None,
         };
         let schema = graphql::build(state.clone());
         let router = http::router(state.clone(), schema);
@@ -57,6 +63,7 @@ impl Application {
             router,
             state,
             workers,
+            metrics,
         })
     }
 
@@ -68,6 +75,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// Where `/metrics` answers, when `METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
     }
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
@@ -153,6 +165,9 @@ pub async fn run_worker(config: Box<Config>) -> anyhow::Result<()> {
         );
     }
     let workers = worker::spawn_workers(&state.engine(), state.config.workers.max(1));
+    if let Some(bind) = &state.config.metrics_bind {
+        crate::metrics::serve(state.clone(), bind).await?;
+    }
     let listener = TcpListener::bind(&state.config.bind)
         .await
         .with_context(|| format!("could not listen on {}", state.config.bind))?;

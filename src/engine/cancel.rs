@@ -129,6 +129,7 @@ impl CancelWatch {
                         Ok(true) => renewed = Instant::now(),
                         Ok(false) => {
                             tracing::warn!(%operation_id, "lost the lease on the operation: another worker has it now");
+                            metrics::counter!(crate::metrics::LEASES_LOST).increment(1);
                             set.set(Stop::HandBack);
                             return;
                         }

@@ -24,6 +24,7 @@ pub async fn sha256(space: &UserSpace, path: &str) -> anyhow::Result<String> {
     let mut hasher = Sha256::new();
     let mut chunks = Box::pin(space.chunks(path, CHUNK).await?);
     while let Some(chunk) = chunks.try_next().await? {
+        metrics::counter!(crate::metrics::BYTES_HASHED).increment(chunk.len() as u64);
         hasher = tokio::task::spawn_blocking(move || {
             hasher.update(&chunk);
             hasher
@@ -43,12 +44,15 @@ thread_local! {
 pub fn sha256_local(local: &mut Local, path: &str) -> anyhow::Result<String> {
     let mut file = local.open(path)?;
     let mut hasher = Sha256::new();
+    let mut total = 0u64;
     BUFFER.with_borrow_mut(|buffer| {
         loop {
             let read = file.read(buffer)?;
             if read == 0 {
+                metrics::counter!(crate::metrics::BYTES_HASHED).increment(total);
                 return Ok(hex::encode(hasher.finalize()));
             }
+            total += read as u64;
             hasher.update(&buffer[..read]);
         }
     })

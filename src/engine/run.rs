@@ -104,6 +104,18 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
     };
     tracker.finish(status, message).await?;
     let op = &tracker.op;
+    {
+        use sea_orm::ActiveEnum;
+        metrics::counter!(
+            crate::metrics::OPERATIONS_FINISHED,
+            "type" => op.operation_type.to_value(),
+            "status" => op.status.to_value()
+        )
+        .increment(1);
+        if !op.is_dry_run {
+            metrics::counter!(crate::metrics::FILES_MOVED).increment(op.files_processed as u64);
+        }
+    }
     tracing::info!(
         status = ?op.status,
         files_processed = op.files_processed,

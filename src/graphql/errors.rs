@@ -14,7 +14,7 @@ use async_graphql::{
     Request, Response, ServerError, ServerResult, Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-        NextRequest,
+        NextRequest, NextResolve, ResolveInfo,
     },
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
@@ -36,6 +36,7 @@ impl ExtensionFactory for ErrorPolicy {
             max_query_bytes: self.max_query_bytes,
             max_aliases: self.max_aliases,
             request_id: Mutex::new(None),
+            root_field: Mutex::new(None),
         })
     }
 }
@@ -46,6 +47,9 @@ struct ErrorPolicyExtension {
     max_query_bytes: usize,
     max_aliases: usize,
     request_id: Mutex<Option<String>>,
+    /// The first top-level field resolved: what the metrics count the request as (a
+    /// schema field name, so the label cannot be made up by a client).
+    root_field: Mutex<Option<String>>,
 }
 
 #[async_trait::async_trait]
@@ -103,7 +107,40 @@ impl Extension for ErrorPolicyExtension {
         for error in &mut response.errors {
             finish_error(error, request_id.as_deref());
         }
+        let code = response
+            .errors
+            .first()
+            .and_then(|e| e.extensions.as_ref())
+            .and_then(|e| e.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "OK".into());
+        let field = self
+            .root_field
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| "none".into());
+        metrics::counter!(crate::metrics::GRAPHQL_OPERATIONS, "field" => field, "code" => code)
+            .increment(1);
         response
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<async_graphql::Value>> {
+        if info.path_node.parent.is_none() {
+            let mut root = self.root_field.lock().unwrap_or_else(|p| p.into_inner());
+            if root.is_none() {
+                *root = Some(info.name.to_string());
+            }
+        }
+        next.run(ctx, info).await
     }
 }
 

@@ -144,7 +144,7 @@ struct Follow {
     listener: Listener,
     /// Keeps the operation among those the hub re-reads while it is quiet.
     _watch: Watch,
-    _slot: Slot<Uuid>,
+    _slot: Live,
     shaper: Shaper,
     first: Option<ProgressEvent>,
     /// The last event sent, so a re-read that shows nothing new sends nothing.
@@ -248,20 +248,42 @@ pub fn user_events(
     })
 }
 
+/// A live subscription's place among its account's, counted in the metrics while held.
+struct Live {
+    _slot: Slot<Uuid>,
+}
+
+impl Live {
+    fn new(slot: Slot<Uuid>) -> Self {
+        metrics::gauge!(crate::metrics::SUBSCRIPTIONS).increment(1.0);
+        Self { _slot: slot }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        metrics::gauge!(crate::metrics::SUBSCRIPTIONS).decrement(1.0);
+    }
+}
+
 /// A place among the caller's live subscriptions (across all of their connections), or
 /// `RATE_LIMITED` when they hold as many as they may.
-fn subscription_slot(state: &AppState, user_id: Uuid) -> Result<Slot<Uuid>> {
-    state.subscriptions.try_enter(user_id).ok_or_else(|| {
-        AppError::RateLimited { retry_after: 1 }.extend_with(|_, e| {
-            e.set(
-                "reason",
-                format!(
-                    "at most {} live subscriptions per account: stop one first",
-                    state.config.max_subscriptions_per_user
-                ),
-            )
+fn subscription_slot(state: &AppState, user_id: Uuid) -> Result<Live> {
+    state
+        .subscriptions
+        .try_enter(user_id)
+        .map(Live::new)
+        .ok_or_else(|| {
+            AppError::RateLimited { retry_after: 1 }.extend_with(|_, e| {
+                e.set(
+                    "reason",
+                    format!(
+                        "at most {} live subscriptions per account: stop one first",
+                        state.config.max_subscriptions_per_user
+                    ),
+                )
+            })
         })
-    })
 }
 
 #[derive(Default)]

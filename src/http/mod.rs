@@ -84,6 +84,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout(),
         ))
+        .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .layer(layers)
 }
 

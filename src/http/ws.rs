@@ -141,6 +141,7 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
         address_slot,
         user_gate,
     } = connection;
+    metrics::gauge!(crate::metrics::WEBSOCKETS).increment(1.0);
     let (mut socket_tx, mut socket_rx) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Message>(64);
     let live: Live = Arc::default();
@@ -309,6 +310,7 @@ pub async fn serve(socket: WebSocket, connection: Connection) {
     let _ = writer.await;
     drop(user_slot);
     drop(address_slot);
+    metrics::gauge!(crate::metrics::WEBSOCKETS).decrement(1.0);
 }
 
 /// Closes the socket (4403) when its credential stops being good: at its expiry, on a

@@ -18,6 +18,8 @@ pub const TEST_JWT_SECRET: &str = "test-secret-for-integration-tests-0123456789"
 
 pub struct TestApp {
     pub address: SocketAddr,
+    /// Where `/metrics` answers, when the test set `metrics_bind`.
+    pub metrics: Option<SocketAddr>,
     pub http: reqwest::Client,
     pub state: AppState,
     pub config: Config,
@@ -75,6 +77,7 @@ async fn start(config: Config, data_dir: Arc<TempDir>) -> TestApp {
         .await
         .expect("app builds");
     let address = app.local_addr();
+    let metrics = app.metrics_addr();
     let state = app.state().clone();
     let (tx, rx) = oneshot::channel();
     let server = tokio::spawn(async move {
@@ -86,6 +89,7 @@ async fn start(config: Config, data_dir: Arc<TempDir>) -> TestApp {
     });
     TestApp {
         address,
+        metrics,
         http: reqwest::Client::new(),
         state,
         config,

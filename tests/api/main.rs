@@ -18,6 +18,7 @@ mod http_surface;
 mod input_bounds;
 mod isolation;
 mod limits;
+mod metrics;
 mod migrations;
 mod operations_api;
 mod organize;
