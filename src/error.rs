@@ -25,8 +25,11 @@ pub enum AppError {
     RateLimited { retry_after: u64 },
     #[error("{0}")]
     QuotaExceeded(String),
+    /// The server's disk or database is full (the user's own quota is `QuotaExceeded`).
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -48,14 +51,56 @@ impl AppError {
             Self::Conflict(_) => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::QuotaExceeded(_) => "QUOTA_EXCEEDED",
+            Self::InsufficientStorage(_) => "INSUFFICIENT_STORAGE",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
 }
 
+/// What a client is told when the server has no room left: nothing of the server's paths
+/// or engines.
+pub const NO_SPACE_MESSAGE: &str =
+    "the server has no storage space left for this; nothing was changed — try again later";
+
+/// Whether an error comes from a full disk (`ENOSPC`, `EDQUOT`) or a full database
+/// (SQLite's `SQLITE_FULL`, PostgreSQL's `disk_full` 53100 or a file it could not extend).
+pub fn is_out_of_space(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && (io.kind() == std::io::ErrorKind::StorageFull
+                || io.kind() == std::io::ErrorKind::QuotaExceeded
+                || matches!(io.raw_os_error(), Some(28 | 122)))
+        {
+            return true;
+        }
+        // Errors that carry the OS's or the database's words only as text (OpenDAL's
+        // wrapped sources, sqlx's database errors).
+        let text = cause.to_string().to_ascii_lowercase();
+        [
+            "no space left on device",
+            "database or disk is full",
+            "could not extend file",
+            "disk quota exceeded",
+            "sqlstate 53100",
+        ]
+        .iter()
+        .any(|words| text.contains(words))
+    })
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> Self {
+        if is_out_of_space(&err) {
+            tracing::error!(error = %format!("{err:#}"), "out of storage space");
+            return Self::InsufficientStorage(NO_SPACE_MESSAGE.into());
+        }
+        Self::Internal(err)
+    }
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(anyhow::Error::new(err).context("database error"))
+        anyhow::Error::new(err).context("database error").into()
     }
 }
 
@@ -115,6 +160,23 @@ mod tests {
         let ext = format!("{:?}", gql.extensions);
         assert!(ext.contains("INTERNAL_SERVER_ERROR"));
         assert!(!ext.contains("SELECT"));
+    }
+
+    #[test]
+    fn a_full_disk_or_database_is_insufficient_storage_and_says_nothing_of_the_server() {
+        let disk =
+            anyhow::Error::new(std::io::Error::from_raw_os_error(28)).context("write /srv/x");
+        let sqlite =
+            anyhow::anyhow!("error returned from database: (code: 13) database or disk is full");
+        let postgres =
+            anyhow::anyhow!("could not extend file \"base/16384/2619\": No space left on device");
+        for err in [disk, sqlite, postgres] {
+            let app = AppError::from(err);
+            assert_eq!(app.code(), "INSUFFICIENT_STORAGE");
+            assert!(!app.to_string().contains("/srv") && !app.to_string().contains("base/"));
+        }
+        let other = AppError::from(anyhow::anyhow!("connection refused"));
+        assert_eq!(other.code(), "INTERNAL_SERVER_ERROR");
     }
 
     #[test]

@@ -86,8 +86,13 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
         Err(Failure::User(message)) => (OperationStatus::Failed, Some(message)),
         Err(Failure::Internal(err)) => {
             tracing::error!(error = %format!("{err:#}"), "operation failed");
-            let message =
-                format!("internal error (operation {operation_id}); details are in the server log");
+            let message = if crate::error::is_out_of_space(&err) {
+                "the server ran out of storage space; every file moved has its record, and \
+                 the operation can be rolled back once there is room"
+                    .to_string()
+            } else {
+                format!("internal error (operation {operation_id}); details are in the server log")
+            };
             (OperationStatus::Failed, Some(message))
         }
         // `Err(Cancelled)` only comes with `cancelled` set.

@@ -194,12 +194,12 @@ pub async fn read(
                         .clone()
                         .acquire_many_owned(permits)
                         .await
-                        .map_err(|err| RequestError::Internal(err.into()))?,
+                        .map_err(RequestError::internal)?,
                 );
                 let temp = tokio::task::spawn_blocking(tempfile::tempfile)
                     .await
-                    .map_err(|err| RequestError::Internal(err.into()))?
-                    .map_err(|err| RequestError::Internal(err.into()))?;
+                    .map_err(RequestError::internal)?
+                    .map_err(RequestError::internal)?;
                 let mut file = tokio::fs::File::from_std(temp);
                 while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                     // Every mapped path stores these bytes once more.
@@ -207,14 +207,11 @@ pub async fn read(
                     reserve_for(reservation, spooled_bytes).await?;
                     file.write_all(&chunk)
                         .await
-                        .map_err(|err| RequestError::Internal(err.into()))?;
+                        .map_err(RequestError::internal)?;
                 }
-                file.flush()
-                    .await
-                    .map_err(|err| RequestError::Internal(err.into()))?;
+                file.flush().await.map_err(RequestError::internal)?;
                 let mut content = file.into_std().await;
-                std::io::Seek::rewind(&mut content)
-                    .map_err(|err| RequestError::Internal(err.into()))?;
+                std::io::Seek::rewind(&mut content).map_err(RequestError::internal)?;
                 files.push((
                     paths,
                     UploadValue {
@@ -241,9 +238,7 @@ pub async fn read(
         // its offset: the reader rewinds before each copy); the last takes the original.
         let last = paths.pop().expect("only mapped files are spooled");
         for path in paths {
-            let copy = upload
-                .try_clone()
-                .map_err(|err| RequestError::Internal(err.into()))?;
+            let copy = upload.try_clone().map_err(RequestError::internal)?;
             request.set_upload(&path, copy);
         }
         request.set_upload(&last, upload);

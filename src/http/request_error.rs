@@ -56,6 +56,17 @@ impl From<AppError> for RequestError {
 }
 
 impl RequestError {
+    /// An internal failure, unless it is the server's disk being full (spooling an upload
+    /// into a full temporary folder, say), which the client is told plainly.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        match AppError::from(err.into()) {
+            AppError::Internal(err) => Self::Internal(err),
+            other => Self::App(other),
+        }
+    }
+}
+
+impl RequestError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Malformed(_) | Self::Batch => StatusCode::BAD_REQUEST,
@@ -67,6 +78,7 @@ impl RequestError {
             Self::App(AppError::Forbidden(_)) => StatusCode::FORBIDDEN,
             Self::App(AppError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
             Self::App(AppError::QuotaExceeded(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::App(AppError::InsufficientStorage(_)) => StatusCode::INSUFFICIENT_STORAGE,
             Self::App(AppError::Internal(_)) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

@@ -14,6 +14,7 @@ mod cancel_resume;
 mod cleanup;
 mod compose;
 mod files;
+mod full_disk;
 mod http_surface;
 mod input_bounds;
 mod isolation;

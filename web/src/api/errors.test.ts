@@ -42,6 +42,11 @@ describe('error messages', () => {
     expect(f.message).toMatch(/^Your storage is full: the upload needs/);
     expect(f.nextStep).toMatch(/purge/);
   });
+  it('tells a full server apart from a full quota', () => {
+    const f = describeGraphQLError(err('INSUFFICIENT_STORAGE', {}, 'the server has no storage space left'));
+    expect(f.code).toBe('INSUFFICIENT_STORAGE');
+    expect(f.message).toMatch(/server is out of storage/);
+  });
   it('maps a network failure and unknown codes', () => {
     expect(describeErrors({ networkError: new Error('Failed to fetch') })[0].code).toBe('NETWORK');
     expect(describeErrors({ graphQLErrors: [{ message: 'odd' }] })[0]).toMatchObject({ code: 'UNKNOWN', message: 'Odd' });

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'QUOTA_EXCEEDED'
+  | 'INSUFFICIENT_STORAGE'
   | 'INTERNAL_SERVER_ERROR'
   | 'NETWORK'
   | 'UNKNOWN';
@@ -130,6 +131,12 @@ export function describeGraphQLError(error: GraphQLErrorLike, context: ErrorCont
         code,
         message: `Your storage is full: ${lowerFirst(serverMessage)}`,
         nextStep: 'Free space (delete files, or purge the trash of a duplicate cleanup), or upload fewer files.',
+      };
+    case 'INSUFFICIENT_STORAGE':
+      return {
+        code,
+        message: 'The server is out of storage space, so nothing was changed.',
+        nextStep: 'Try again later; if it keeps happening, tell whoever runs this server.',
       };
     case 'INTERNAL_SERVER_ERROR': {
       const requestId = typeof ext.requestId === 'string' ? ext.requestId : undefined;
