@@ -26,6 +26,7 @@ pub const OPERATIONS_FINISHED: &str = "organizer_operations_finished_total";
 pub const FILES_MOVED: &str = "organizer_files_moved_total";
 pub const BYTES_HASHED: &str = "organizer_bytes_hashed_total";
 pub const LEASES_LOST: &str = "organizer_leases_lost_total";
+pub const FENCING_REFUSALS: &str = "organizer_fencing_refusals_total";
 pub const WEBSOCKETS: &str = "organizer_websocket_connections";
 pub const SUBSCRIPTIONS: &str = "organizer_subscriptions";
 

@@ -37,6 +37,8 @@ pub struct Model {
     /// rollback), files may have moved: a `planned` record up to there is checked at its
     /// destination when a run resumes.
     pub moves_reach_seq: Option<i64>,
+    /// The fencing token: one more at every claim (see the migration adding it).
+    pub lease_epoch: i64,
     /// When a cleanup's trash was deleted for good (it can no longer be rolled back).
     pub trash_purged_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

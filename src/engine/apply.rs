@@ -280,15 +280,21 @@ async fn write_ahead(tracker: &mut Tracker, mode: Mode, last: i64) -> anyhow::Re
         seq: tracker.op.moves_reach_seq,
     };
     if reach.covers(last) {
-        return Ok(());
+        // No file of a batch moves unless the operation is still this run's.
+        return tracker.fence.hold(tracker.db()).await;
     }
     let further = reach.ahead_of(last);
-    operations::Entity::update_many()
-        .col_expr(operations::Column::MovesReachSeq, Expr::value(further))
-        .filter(operations::Column::Id.eq(tracker.op.id))
+    let rows = tracker
+        .fence
+        .guard(
+            operations::Entity::update_many()
+                .col_expr(operations::Column::MovesReachSeq, Expr::value(further)),
+        )
         .exec(tracker.db())
         .await
-        .context("write how far files may move")?;
+        .context("write how far files may move")?
+        .rows_affected;
+    tracker.fence.expect_row(rows)?;
     tracker.op.moves_reach_seq = Some(further);
     Ok(())
 }
@@ -472,12 +478,13 @@ async fn record_outcomes(
             Outcome::Collided(_) => failed.push((record.id, Some("destination taken".into()))),
         }
     }
-    let db = tracker.db().clone();
+    let (db, fence) = (tracker.db().clone(), tracker.fence);
     // Written while the next batch is prepared and moved: its outcomes are safe in
     // `moving` records until then (a resumed run tells what happened to each file).
     tracker
         .write_behind(async move {
             let txn = db.begin().await.context("begin a batch")?;
+            fence.hold(&txn).await?;
             records::mark(&txn, RecordStatus::Done, done).await?;
             records::set_status(
                 &txn,

@@ -79,6 +79,8 @@ pub struct Lease {
     /// Becomes true when the process is stopping: the run then gets `grace` to finish.
     pub stopping: watch::Receiver<bool>,
     pub grace: Duration,
+    /// Renewed only while the epoch is this run's.
+    pub fence: crate::engine::fence::Fence,
 }
 
 impl CancelWatch {
@@ -151,8 +153,12 @@ impl CancelWatch {
 /// Extends the lease, if this worker still holds it.
 async fn renew(db: &DatabaseConnection, id: Uuid, lease: &Lease) -> Result<bool, sea_orm::DbErr> {
     let until = Utc::now() + chrono::Duration::from_std(lease.duration).unwrap_or_default();
-    let renewed = operations::Entity::update_many()
-        .col_expr(operations::Column::LeaseExpiresAt, Expr::value(until))
+    let renewed = lease
+        .fence
+        .guard(
+            operations::Entity::update_many()
+                .col_expr(operations::Column::LeaseExpiresAt, Expr::value(until)),
+        )
         .filter(operations::Column::Id.eq(id))
         .filter(operations::Column::LeaseOwner.eq(lease.owner.as_str()))
         .exec(db)

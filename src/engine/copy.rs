@@ -12,7 +12,7 @@ use chrono::Utc;
 use entity::{file_records, states::RecordStatus};
 use sea_orm::{
     ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QuerySelect, TransactionTrait,
     sea_query::{Expr, ExprTrait, InsertStatement, Query, SimpleExpr},
 };
 use uuid::Uuid;
@@ -85,11 +85,14 @@ pub async fn copy_records(
         tracker.stop_if_cancelled()?;
         let high = low + COPY_CHUNK;
         let statement = copy_statement(&db, &ids, source, tracker.op.id, direction, low, high)?;
-        let copied = db
+        let txn = db.begin().await.context("begin copying records")?;
+        tracker.fence.hold(&txn).await?;
+        let copied = txn
             .execute(&statement)
             .await
             .context("copy the source operation's records")?
             .rows_affected();
+        txn.commit().await.context("commit copied records")?;
         tracker.op.files_scanned += copied as i64;
         tracker.tick().await?;
         low = high;

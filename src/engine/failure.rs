@@ -15,6 +15,10 @@ pub enum Failure {
 
 impl From<anyhow::Error> for Failure {
     fn from(err: anyhow::Error) -> Self {
+        // A refused write means another worker has the operation: stop, write nothing.
+        if crate::engine::fence::is_fenced(&err) {
+            return Self::HandedBack;
+        }
         Self::Internal(err)
     }
 }

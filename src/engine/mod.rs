@@ -21,6 +21,7 @@ pub mod categorize;
 pub mod copy;
 pub mod dedupe;
 pub mod failure;
+pub mod fence;
 pub mod hash;
 mod lookup;
 pub mod options;

@@ -6,13 +6,15 @@ use chrono::{DateTime, Utc};
 use entity::{file_records, states::RecordStatus};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, UpdateMany,
+    QueryFilter, TransactionTrait, UpdateMany,
     sea_query::{CaseStatement, Expr},
-    sqlx::postgres::PgPoolCopyExt,
 };
 use uuid::Uuid;
 
-use crate::{engine::tracker::Tracker, storage::paths};
+use crate::{
+    engine::{fence::Fence, tracker::Tracker},
+    storage::paths,
+};
 
 /// Rows per `INSERT` (SQLite): 15 columns each, 30,000 parameters, below the 32,766 a
 /// statement may have; each insert is a commit, and at 500 rows the commits were a
@@ -112,9 +114,9 @@ impl<'a> RecordSink<'a> {
             return Ok(());
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_size));
-        let db = self.tracker.db().clone();
+        let (db, fence) = (self.tracker.db().clone(), self.tracker.fence);
         self.tracker
-            .write_behind(async move { insert(&db, batch).await })
+            .write_behind(async move { insert(&db, fence, batch).await })
             .await?;
         self.tracker.tick().await
     }
@@ -128,11 +130,29 @@ impl<'a> RecordSink<'a> {
 
 /// Writes new records: on PostgreSQL by `COPY` (several times the rows per second of a
 /// multi-row `INSERT`, which it parses and plans each time), elsewhere by `INSERT`.
-async fn insert(db: &DatabaseConnection, batch: Vec<file_records::Model>) -> anyhow::Result<()> {
+/// Each batch in a transaction that first holds the run's fence.
+async fn insert(
+    db: &DatabaseConnection,
+    fence: Fence,
+    batch: Vec<file_records::Model>,
+) -> anyhow::Result<()> {
     if db.get_database_backend() == DbBackend::Postgres {
         let text = copy_text(&batch);
-        let mut copy = db
+        let mut txn = db
             .get_postgres_connection_pool()
+            .begin()
+            .await
+            .context("begin copying file records")?;
+        let held = sea_orm::sqlx::query(
+            "UPDATE operations SET lease_epoch = lease_epoch WHERE id = $1 AND lease_epoch = $2",
+        )
+        .bind(fence.operation_id)
+        .bind(fence.epoch)
+        .execute(&mut *txn)
+        .await
+        .context("hold the operation for its records")?;
+        fence.expect_row(held.rows_affected())?;
+        let mut copy = txn
             .copy_in_raw(COPY_RECORDS)
             .await
             .context("start copying file records")?;
@@ -140,12 +160,16 @@ async fn insert(db: &DatabaseConnection, batch: Vec<file_records::Model>) -> any
             .await
             .context("copy file records")?;
         copy.finish().await.context("copy file records")?;
+        txn.commit().await.context("commit file records")?;
         return Ok(());
     }
+    let txn = db.begin().await.context("begin inserting file records")?;
+    fence.hold(&txn).await?;
     file_records::Entity::insert_many(batch.into_iter().map(file_records::ActiveModel::from))
-        .exec(db)
+        .exec(&txn)
         .await
         .context("insert file records")?;
+    txn.commit().await.context("commit file records")?;
     Ok(())
 }
 

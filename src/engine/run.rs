@@ -13,12 +13,16 @@ use entity::{
     states::{OperationStatus, OperationType, Phase, RecordStatus},
 };
 use futures::TryStreamExt;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
 use uuid::Uuid;
 
 use crate::{
     engine::{
         Engine, Options, Source, TRASH_DIR, apply,
+        fence::{self, Fence},
         copy::{self, Direction},
         dedupe,
         failure::Failure,
@@ -66,8 +70,12 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
             return Ok(RunEnd::Abandoned);
         }
         Err(Failure::HandedBack) => {
-            tracker.flush(None).await?;
-            release(engine, operation_id).await?;
+            // Fenced (another worker has it): nothing more may be written, and nothing is.
+            match tracker.flush(None).await {
+                Ok(()) => release(engine, tracker.fence).await?,
+                Err(err) if fence::is_fenced(&err) => {}
+                Err(err) => return Err(err),
+            }
             tracing::info!("operation handed back; it resumes from its records");
             return Ok(RunEnd::HandedBack);
         }
@@ -77,7 +85,10 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
         matches!(outcome, Err(Failure::Cancelled)) || tracker.cancel_requested().await?;
     if cancelled {
         // Every record gets an outcome: what was planned and not done is skipped.
-        records::skip_remaining(tracker.db(), tracker.op.id).await?;
+        let txn = tracker.db().begin().await?;
+        tracker.fence.hold(&txn).await?;
+        records::skip_remaining(&txn, tracker.op.id).await?;
+        txn.commit().await?;
     }
     let failed = summary::summarize(&mut tracker).await?;
     let (status, message) = match outcome {
@@ -133,8 +144,8 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
 }
 
 /// Gives up this worker's lease at once, so the next worker need not wait for it to run out.
-async fn release(engine: &Engine, id: Uuid) -> anyhow::Result<()> {
-    operations::Entity::update_many()
+async fn release(engine: &Engine, fence: Fence) -> anyhow::Result<()> {
+    let update = operations::Entity::update_many()
         .col_expr(
             operations::Column::LeaseOwner,
             Expr::value(Option::<String>::None),
@@ -143,8 +154,9 @@ async fn release(engine: &Engine, id: Uuid) -> anyhow::Result<()> {
             operations::Column::LeaseExpiresAt,
             Expr::value(Option::<chrono::DateTime<Utc>>::None),
         )
-        .filter(operations::Column::Id.eq(id))
-        .filter(operations::Column::LeaseOwner.eq(engine.worker_id.as_str()))
+        .filter(operations::Column::LeaseOwner.eq(engine.worker_id.as_str()));
+    fence
+        .guard(update)
         .exec(&engine.db)
         .await
         .context("release the lease")?;
@@ -175,6 +187,11 @@ async fn claim(engine: &Engine, id: Uuid) -> anyhow::Result<Option<operations::M
             Expr::value(engine.worker_id.as_str()),
         )
         .col_expr(operations::Column::LeaseExpiresAt, Expr::value(until))
+        // A new fencing token: whoever held it before can write nothing more.
+        .col_expr(
+            operations::Column::LeaseEpoch,
+            Expr::col(operations::Column::LeaseEpoch).add(1),
+        )
         .col_expr(operations::Column::UpdatedAt, Expr::value(now))
         .filter(operations::Column::Id.eq(id));
     let take = match op.status {
@@ -248,11 +265,14 @@ async fn build_plan(
 ) -> Result<(), Failure> {
     // A plan half-written by a dead worker is thrown away: nothing moves before the
     // plan is complete, so writing it again loses nothing.
+    let txn = engine.db.begin().await.context("begin dropping a plan")?;
+    tracker.fence.hold(&txn).await?;
     file_records::Entity::delete_many()
         .filter(file_records::Column::OperationId.eq(op.id))
-        .exec(&engine.db)
+        .exec(&txn)
         .await
         .context("drop a half-written plan")?;
+    txn.commit().await.context("drop a half-written plan")?;
     tracker.set_phase(Phase::Scanning).await?;
     match (source, op.operation_type) {
         (Source::RollbackOf(source), _) => {

@@ -10,7 +10,7 @@ use entity::{
     states::{OperationStatus, Phase},
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+    DatabaseConnection, EntityTrait, QuerySelect, sea_query::Expr,
 };
 
 use crate::{
@@ -18,6 +18,7 @@ use crate::{
         Engine,
         cancel::{CancelFlag, CancelWatch, Lease, Stop},
         failure::Failure,
+        fence::Fence,
     },
     jobs::bus::{ProgressBus, ProgressEvent, Work},
     storage::UserSpace,
@@ -30,6 +31,8 @@ pub struct Tracker {
     db: DatabaseConnection,
     bus: ProgressBus,
     pub op: operations::Model,
+    /// This run's fencing token: every write it makes requires it.
+    pub fence: Fence,
     /// Progress beyond the row's counters, published with them.
     pub work: Work,
     cancel: CancelWatch,
@@ -44,13 +47,19 @@ pub struct Tracker {
 impl Tracker {
     pub fn new(engine: &Engine, op: operations::Model) -> Self {
         let long_ago = Instant::now() - Duration::from_secs(60);
+        let fence = Fence {
+            operation_id: op.id,
+            epoch: op.lease_epoch,
+        };
         Self {
+            fence,
             db: engine.db.clone(),
             bus: engine.bus.clone(),
             cancel: CancelWatch::spawn(
                 engine.db.clone(),
                 op.id,
                 Lease {
+                    fence,
                     owner: engine.worker_id.clone(),
                     duration: engine.lease,
                     stopping: engine.stopping.clone(),
@@ -190,11 +199,14 @@ impl Tracker {
                 .col_expr(operations::Column::ErrorMessage, Expr::value(message))
                 .col_expr(operations::Column::CompletedAt, Expr::value(now));
         }
-        update
-            .filter(operations::Column::Id.eq(op.id))
+        let rows = self
+            .fence
+            .guard(update)
             .exec(&self.db)
             .await
-            .context("write the operation's counters")?;
+            .context("write the operation's counters")?
+            .rows_affected;
+        self.fence.expect_row(rows)?;
         self.op.updated_at = now;
         self.last_flush = Instant::now();
         Ok(())

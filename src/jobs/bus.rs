@@ -268,6 +268,7 @@ mod tests {
             lease_owner: None,
             lease_expires_at: None,
             moves_reach_seq: None,
+            lease_epoch: 0,
             created_at: Utc::now(),
             updated_at: Utc::now(),
             started_at: None,

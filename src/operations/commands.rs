@@ -198,6 +198,7 @@ async fn create(
                 .unwrap_or_default(),
         )),
         moves_reach_seq: Set(None),
+        lease_epoch: Set(0),
         trash_purged_at: Set(None),
         created_at: Set(now),
         started_at: Set(None),

@@ -238,6 +238,15 @@ impl Cluster {
         false
     }
 
+    /// SIGSTOP (`true`) or SIGCONT (`false`): a process frozen as a hung machine freezes
+    /// it, and woken again.
+    pub fn freeze(&mut self, index: usize, frozen: bool) {
+        let pid = self.processes[index].child.id().to_string();
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(status.success());
+    }
+
     /// SIGKILL: no chance to hand anything back.
     pub fn kill(&mut self, index: usize) {
         let child = &mut self.processes[index].child;

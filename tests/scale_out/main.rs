@@ -404,3 +404,43 @@ async fn serve_stopped_by_sigterm_hands_its_running_job_back() {
     original.sort();
     assert_eq!(moved, original, "the same contents, each exactly once");
 }
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+async fn a_worker_frozen_past_its_lease_writes_nothing_when_it_wakes() {
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::new(&redis).await.expect(NEEDS);
+    let a = cluster.serve().await;
+    let zombie = cluster.worker().await;
+    let ada = cluster.signup(a, "ada").await;
+    let files = 80_000;
+    cluster.write_tree(&ada, "inbox", files);
+    let before = cluster.tree(&ada);
+    let id = cluster.start(a, &ada, organize_input("inbox")).await;
+    cluster
+        .wait_for(a, &ada, &id, Duration::from_secs(60), moved_more_than(200))
+        .await;
+    // Frozen mid-organize, past its lease (3 s): another worker takes over and finishes.
+    cluster.freeze(zombie, true);
+    cluster.worker().await;
+    let done = cluster.wait(a, &ada, &id, Duration::from_secs(180)).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["filesProcessed"], files as i64, "{done}");
+    let finished_tree = cluster.tree(&ada);
+    // Woken: it must not move, record, count or end anything.
+    cluster.freeze(zombie, false);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let after = cluster.operation(a, &ada, &id).await;
+    assert_eq!(after, done, "the row is as the second worker left it");
+    assert_eq!(cluster.tree(&ada), finished_tree, "no file moved after the takeover");
+    let log = cluster.log(zombie);
+    assert!(
+        log.contains("refused a write") || log.contains("lost the lease"),
+        "the woken worker noticed it was fenced off:\n{log}"
+    );
+    // And the rollback puts back exactly the tree that was there.
+    let undo = cluster.rollback(a, &ada, &id).await;
+    let undone = cluster.wait(a, &ada, &undo, Duration::from_secs(180)).await;
+    assert_eq!(undone["status"], "COMPLETED", "{undone}");
+    assert_eq!(cluster.tree(&ada), before);
+}
