@@ -74,6 +74,12 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<(DatabaseConnection,
         }
         Backend::Postgres => {
             options.max_connections(20);
+            // A process frozen in the middle of a transaction (SIGSTOP, a hung machine)
+            // would hold its locks until its connection died; the server ends such a
+            // session instead, so a worker that takes over is not held up for long.
+            options.map_sqlx_postgres_opts(|opts| {
+                opts.options([("idle_in_transaction_session_timeout", "10s")])
+            });
         }
     }
     let db = Database::connect(options)

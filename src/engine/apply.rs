@@ -484,7 +484,6 @@ async fn record_outcomes(
     tracker
         .write_behind(async move {
             let txn = db.begin().await.context("begin a batch")?;
-            fence.hold(&txn).await?;
             records::mark(&txn, RecordStatus::Done, done).await?;
             records::set_status(
                 &txn,
@@ -525,6 +524,8 @@ async fn record_outcomes(
                     .await
                     .context("mark the undone records reverted")?;
             }
+            // Last, so the operation's row is held only for the commit (see `Fence::hold`).
+            fence.hold(&txn).await?;
             txn.commit().await.context("commit a batch")?;
             Ok(())
         })

@@ -86,12 +86,12 @@ pub async fn copy_records(
         let high = low + COPY_CHUNK;
         let statement = copy_statement(&db, &ids, source, tracker.op.id, direction, low, high)?;
         let txn = db.begin().await.context("begin copying records")?;
-        tracker.fence.hold(&txn).await?;
         let copied = txn
             .execute(&statement)
             .await
             .context("copy the source operation's records")?
             .rows_affected();
+        tracker.fence.hold(&txn).await?;
         txn.commit().await.context("commit copied records")?;
         tracker.op.files_scanned += copied as i64;
         tracker.tick().await?;

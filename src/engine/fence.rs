@@ -24,10 +24,7 @@ pub struct Fence {
 
 impl Fence {
     /// An update of the operation row, limited to this run's epoch.
-    pub fn guard(
-        self,
-        update: UpdateMany<operations::Entity>,
-    ) -> UpdateMany<operations::Entity> {
+    pub fn guard(self, update: UpdateMany<operations::Entity>) -> UpdateMany<operations::Entity> {
         update
             .filter(operations::Column::Id.eq(self.operation_id))
             .filter(operations::Column::LeaseEpoch.eq(self.epoch))
@@ -43,10 +40,12 @@ impl Fence {
         Err(Fenced.into())
     }
 
-    /// Fails with `Fenced` unless the operation is still this run's. As the first
-    /// statement of a transaction it also holds the operation's row (PostgreSQL) or the
-    /// write lock (SQLite) until the commit, so no claim can come between the check and
-    /// the writes after it.
+    /// Fails with `Fenced` unless the operation is still this run's. As the last
+    /// statement of a transaction, right before its commit, it holds the operation's row
+    /// (PostgreSQL) or the write lock (SQLite) until then: a claim either came first (and
+    /// the transaction is refused) or waits for the commit — and the row is held only for
+    /// that moment, so a worker frozen mid-transaction blocks no one for long (PostgreSQL
+    /// ends a session idle in a transaction, `db::connect`).
     pub async fn hold(self, conn: &impl ConnectionTrait) -> anyhow::Result<()> {
         let touched = self
             .guard(operations::Entity::update_many().col_expr(

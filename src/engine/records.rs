@@ -130,7 +130,7 @@ impl<'a> RecordSink<'a> {
 
 /// Writes new records: on PostgreSQL by `COPY` (several times the rows per second of a
 /// multi-row `INSERT`, which it parses and plans each time), elsewhere by `INSERT`.
-/// Each batch in a transaction that first holds the run's fence.
+/// Each batch in a transaction that holds the run's fence last, just before its commit.
 async fn insert(
     db: &DatabaseConnection,
     fence: Fence,
@@ -143,6 +143,14 @@ async fn insert(
             .begin()
             .await
             .context("begin copying file records")?;
+        let mut copy = txn
+            .copy_in_raw(COPY_RECORDS)
+            .await
+            .context("start copying file records")?;
+        copy.send(text.as_bytes())
+            .await
+            .context("copy file records")?;
+        copy.finish().await.context("copy file records")?;
         let held = sea_orm::sqlx::query(
             "UPDATE operations SET lease_epoch = lease_epoch WHERE id = $1 AND lease_epoch = $2",
         )
@@ -152,23 +160,15 @@ async fn insert(
         .await
         .context("hold the operation for its records")?;
         fence.expect_row(held.rows_affected())?;
-        let mut copy = txn
-            .copy_in_raw(COPY_RECORDS)
-            .await
-            .context("start copying file records")?;
-        copy.send(text.as_bytes())
-            .await
-            .context("copy file records")?;
-        copy.finish().await.context("copy file records")?;
         txn.commit().await.context("commit file records")?;
         return Ok(());
     }
     let txn = db.begin().await.context("begin inserting file records")?;
-    fence.hold(&txn).await?;
     file_records::Entity::insert_many(batch.into_iter().map(file_records::ActiveModel::from))
         .exec(&txn)
         .await
         .context("insert file records")?;
+    fence.hold(&txn).await?;
     txn.commit().await.context("commit file records")?;
     Ok(())
 }

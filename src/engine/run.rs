@@ -22,10 +22,10 @@ use uuid::Uuid;
 use crate::{
     engine::{
         Engine, Options, Source, TRASH_DIR, apply,
-        fence::{self, Fence},
         copy::{self, Direction},
         dedupe,
         failure::Failure,
+        fence::{self, Fence},
         organize, records, summary,
         tracker::Tracker,
     },
@@ -86,8 +86,8 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
     if cancelled {
         // Every record gets an outcome: what was planned and not done is skipped.
         let txn = tracker.db().begin().await?;
-        tracker.fence.hold(&txn).await?;
         records::skip_remaining(&txn, tracker.op.id).await?;
+        tracker.fence.hold(&txn).await?;
         txn.commit().await?;
     }
     let failed = summary::summarize(&mut tracker).await?;
@@ -266,12 +266,12 @@ async fn build_plan(
     // A plan half-written by a dead worker is thrown away: nothing moves before the
     // plan is complete, so writing it again loses nothing.
     let txn = engine.db.begin().await.context("begin dropping a plan")?;
-    tracker.fence.hold(&txn).await?;
     file_records::Entity::delete_many()
         .filter(file_records::Column::OperationId.eq(op.id))
         .exec(&txn)
         .await
         .context("drop a half-written plan")?;
+    tracker.fence.hold(&txn).await?;
     txn.commit().await.context("drop a half-written plan")?;
     tracker.set_phase(Phase::Scanning).await?;
     match (source, op.operation_type) {

@@ -9,9 +9,7 @@ use entity::{
     operations,
     states::{OperationStatus, Phase},
 };
-use sea_orm::{
-    DatabaseConnection, EntityTrait, QuerySelect, sea_query::Expr,
-};
+use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect, sea_query::Expr};
 
 use crate::{
     engine::{

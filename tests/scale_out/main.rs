@@ -432,7 +432,11 @@ async fn a_worker_frozen_past_its_lease_writes_nothing_when_it_wakes() {
     tokio::time::sleep(Duration::from_secs(6)).await;
     let after = cluster.operation(a, &ada, &id).await;
     assert_eq!(after, done, "the row is as the second worker left it");
-    assert_eq!(cluster.tree(&ada), finished_tree, "no file moved after the takeover");
+    assert_eq!(
+        cluster.tree(&ada),
+        finished_tree,
+        "no file moved after the takeover"
+    );
     let log = cluster.log(zombie);
     assert!(
         log.contains("refused a write") || log.contains("lost the lease"),
