@@ -240,7 +240,7 @@ impl Cluster {
 
     /// SIGSTOP (`true`) or SIGCONT (`false`): a process frozen as a hung machine freezes
     /// it, and woken again.
-    pub fn freeze(&mut self, index: usize, frozen: bool) {
+    pub fn freeze(&self, index: usize, frozen: bool) {
         let pid = self.processes[index].child.id().to_string();
         let signal = if frozen { "-STOP" } else { "-CONT" };
         let status = Command::new("kill").args([signal, &pid]).status().unwrap();
