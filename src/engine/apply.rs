@@ -534,19 +534,7 @@ async fn record_outcomes(
 
 /// What the client may read about a storage failure: the kind, never a server path.
 fn storage_error(err: &anyhow::Error) -> String {
-    for cause in err.chain() {
-        if let Some(err) = cause.downcast_ref::<StorageError>() {
-            return err.to_string();
-        }
-        if let Some(err) = cause.downcast_ref::<opendal::Error>() {
-            return match err.kind() {
-                opendal::ErrorKind::NotFound => "file not found".into(),
-                opendal::ErrorKind::PermissionDenied => "permission denied by storage".into(),
-                kind => format!("storage error: {kind}"),
-            };
-        }
-    }
-    "storage error".into()
+    StorageError::of(err).to_string()
 }
 
 /// What storage says about a record's file, gathered before deciding what to do with it.
