@@ -118,9 +118,16 @@ impl ProgressEvent {
     }
 }
 
+/// The event a stored row says: timed when the row was written, not when it was read, so
+/// a snapshot read after newer live events never looks newer than they are (a client
+/// that keeps the latest event by `updatedAt` would otherwise drop the terminal event
+/// that follows a snapshot read just before it).
 impl From<&operations::Model> for ProgressEvent {
     fn from(op: &operations::Model) -> Self {
-        Self::of(op, None)
+        Self {
+            updated_at: op.updated_at,
+            ..Self::of(op, None)
+        }
     }
 }
 

@@ -243,6 +243,14 @@ async fn a_finished_operation_yields_its_final_snapshot_and_completes() {
         assert_eq!(payloads.len(), 1, "{payloads:?}");
         let events = check_stream(&payloads, "COMPLETED");
         assert_eq!(events[0]["filesProcessed"], 1);
+        // Timed when the row was written, not when it was read: a client keeping the
+        // newest event by `updatedAt` must not take a snapshot for news.
+        let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+        assert_eq!(
+            at(&events[0]["updatedAt"]),
+            at(&op["completedAt"]),
+            "{events:?} {op}"
+        );
     }
 }
 
@@ -649,25 +657,29 @@ async fn closes_within(client: &mut Client, within: Duration) -> Option<u16> {
     .expect("the socket closes in time")
 }
 
+/// A new API key of the account: its secret and id.
+async fn create_key(app: &TestApp, account: &Account, name: &str) -> (String, String) {
+    let created = app
+        .gql(
+            Some(&account.access_token),
+            "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }",
+            json!({ "i": { "name": name } }),
+        )
+        .await;
+    let key = &created["data"]["createApiKey"];
+    let text = |v: &Value| {
+        v.as_str()
+            .unwrap_or_else(|| panic!("{created}"))
+            .to_string()
+    };
+    (text(&key["secret"]), text(&key["apiKey"]["id"]))
+}
+
 #[tokio::test]
 async fn a_socket_closes_when_its_key_is_revoked_and_new_subscriptions_check_the_key() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
-    let created = app
-        .gql(
-            Some(&ada.access_token),
-            "mutation { createApiKey(input: { name: \"socket\" }) { secret apiKey { id } } }",
-            json!({}),
-        )
-        .await;
-    let secret = created["data"]["createApiKey"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let key_id = created["data"]["createApiKey"]["apiKey"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (secret, key_id) = create_key(&app, &ada, "socket").await;
     let mut client = Client::connect(&app, false).await;
     match client
         .init(json!({ "Authorization": format!("Bearer {secret}") }))
@@ -698,21 +710,7 @@ async fn a_socket_closes_when_its_key_is_revoked_and_new_subscriptions_check_the
 
     // A socket signed in with a key revoked before it subscribes cannot subscribe either
     // (the close arrives within the second; a new subscription is refused regardless).
-    let created = app
-        .gql(
-            Some(&ada.access_token),
-            "mutation { createApiKey(input: { name: \"second\" }) { secret apiKey { id } } }",
-            json!({}),
-        )
-        .await;
-    let secret = created["data"]["createApiKey"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let key_id = created["data"]["createApiKey"]["apiKey"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (secret, key_id) = create_key(&app, &ada, "second").await;
     let mut second = Client::connect(&app, false).await;
     match second.init(json!({ "token": secret })).await {
         Event::Message(m) => assert_eq!(m["type"], "connection_ack", "{m}"),

@@ -22,6 +22,19 @@ fn organize_input(root: &str) -> Value {
     json!({ "i": { "type": "ORGANIZE", "rootPath": root } })
 }
 
+/// The same contents, each exactly once, wherever they moved.
+#[track_caller]
+fn assert_same_contents(
+    before: &std::collections::BTreeMap<String, String>,
+    after: &std::collections::BTreeMap<String, String>,
+) {
+    let mut moved: Vec<&String> = after.values().collect();
+    let mut original: Vec<&String> = before.values().collect();
+    moved.sort();
+    original.sort();
+    assert_eq!(moved, original, "the same contents, each exactly once");
+}
+
 /// Work to see: the operation has moved more than `n` files.
 fn moved_more_than(n: i64) -> impl Fn(&Value) -> bool {
     move |op| op["filesProcessed"].as_i64().unwrap_or(0) > n
@@ -93,12 +106,7 @@ async fn a_worker_killed_mid_organize_is_taken_over_and_every_file_moves_once() 
     assert_eq!(done["filesSkipped"], 0, "{done}");
     // Every file is in exactly one place, whole; no placeholder is left behind.
     let after = cluster.tree(&ada);
-    assert_eq!(after.len(), before.len());
-    let mut moved: Vec<&String> = after.values().collect();
-    let mut original: Vec<&String> = before.values().collect();
-    moved.sort();
-    original.sort();
-    assert_eq!(moved, original, "the same contents, each exactly once");
+    assert_same_contents(&before, &after);
     assert!(
         after.keys().all(|p| p.starts_with("inbox/Documents/")),
         "all sorted"
@@ -397,12 +405,7 @@ async fn serve_stopped_by_sigterm_hands_its_running_job_back() {
     let done = cluster.wait(a, &ada, &id, Duration::from_secs(120)).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(done["filesProcessed"], files as i64, "{done}");
-    let after = cluster.tree(&ada);
-    let mut moved: Vec<&String> = after.values().collect();
-    let mut original: Vec<&String> = before.values().collect();
-    moved.sort();
-    original.sort();
-    assert_eq!(moved, original, "the same contents, each exactly once");
+    assert_same_contents(&before, &cluster.tree(&ada));
 }
 
 #[tokio::test]
