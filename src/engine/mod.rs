@@ -26,6 +26,7 @@ pub mod hash;
 mod lookup;
 pub mod options;
 pub mod organize;
+pub mod pace;
 pub mod records;
 pub mod run;
 pub mod scan;

@@ -17,6 +17,7 @@ use crate::{
         cancel::{CancelFlag, CancelWatch, Lease, Stop},
         failure::Failure,
         fence::Fence,
+        pace::Pace,
     },
     jobs::bus::{ProgressBus, ProgressEvent, Work},
     storage::UserSpace,
@@ -31,6 +32,8 @@ pub struct Tracker {
     pub op: operations::Model,
     /// This run's fencing token: every write it makes requires it.
     pub fence: Fence,
+    /// Rate and time left, measured here once for every listener.
+    pace: Pace,
     /// Progress beyond the row's counters, published with them.
     pub work: Work,
     cancel: CancelWatch,
@@ -51,6 +54,7 @@ impl Tracker {
         };
         Self {
             fence,
+            pace: Pace::default(),
             db: engine.db.clone(),
             bus: engine.bus.clone(),
             cancel: CancelWatch::spawn(
@@ -211,8 +215,9 @@ impl Tracker {
     }
 
     fn publish(&mut self, message: Option<String>) {
-        self.bus
-            .publish(ProgressEvent::with_work(&self.op, self.work, message));
+        let mut event = ProgressEvent::with_work(&self.op, self.work, message);
+        self.pace.observe(&mut event);
+        self.bus.publish(event);
         self.last_publish = Instant::now();
     }
 

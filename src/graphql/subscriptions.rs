@@ -33,6 +33,8 @@ pub struct OperationProgress {
     pub operation_id: ID,
     pub status: OperationStatus,
     pub phase: OperationPhase,
+    /// A dry run: its files are planned, never done.
+    pub dry_run: bool,
     /// Files to act on; null until known.
     pub files_total: Option<i32>,
     pub files_scanned: i32,
@@ -45,72 +47,34 @@ pub struct OperationProgress {
     pub message: Option<String>,
     pub updated_at: DateTime,
     /// Files per second through the current phase (scanned, hashed, or moved and
-    /// skipped), as this listener has seen them go; null until it has seen some go.
+    /// skipped), measured by the engine running it; null in a snapshot and until work
+    /// has moved.
     pub files_per_second: Option<f64>,
     /// Seconds left for the whole operation, from how fast `percent` moves in this
-    /// phase; null until it has seen it move.
+    /// phase (measured by the engine); null until it has moved.
     pub seconds_left: Option<i32>,
 }
 
-/// Turns events into `OperationProgress`, keeping `percent` monotonic per subscriber.
+/// An event as the API shows it: the engine's own figures, unchanged, except that a
+/// listener never sees `percent` go down (a snapshot read from the database knows less
+/// than the live events before it).
 #[derive(Default)]
 struct Shaper {
     best_percent: Option<f64>,
-    /// Where rates are measured from.
-    rate_base: Option<RateBase>,
-}
-
-/// The first event a listener saw in the current phase.
-#[derive(Clone, Copy)]
-struct RateBase {
-    phase: entity::states::Phase,
-    at: chrono::DateTime<chrono::Utc>,
-    done: i64,
-    percent: Option<f64>,
 }
 
 impl Shaper {
     fn shape(&mut self, event: &ProgressEvent) -> OperationProgress {
-        let status = OperationStatus::from(event.status);
         let percent = match (event.percent, self.best_percent) {
             (Some(now), Some(best)) => Some(now.max(best)),
             (now, best) => now.or(best),
         };
         self.best_percent = percent;
-        // The files the current phase has got through.
-        let done = match event.phase {
-            entity::states::Phase::Scanning => event.files_scanned,
-            entity::states::Phase::Hashing => event.work.hashed,
-            _ => event.files_processed + event.files_skipped,
-        };
-        let base = match self.rate_base {
-            Some(base) if base.phase == event.phase && base.done <= done => base,
-            _ => {
-                let base = RateBase {
-                    phase: event.phase,
-                    at: event.updated_at,
-                    done,
-                    percent,
-                };
-                self.rate_base = Some(base);
-                base
-            }
-        };
-        let seconds = (event.updated_at - base.at).num_milliseconds() as f64 / 1000.0;
-        let measured = seconds >= 0.5 && !event.is_terminal();
-        let files_per_second =
-            (measured && done > base.done).then(|| (done - base.done) as f64 / seconds);
-        // Time left from how fast the whole operation's percentage moves in this phase.
-        let seconds_left = match (percent, base.percent) {
-            (Some(now), Some(then)) if measured && now > then => {
-                Some(((100.0 - now) / ((now - then) / seconds)).ceil() as i32)
-            }
-            _ => None,
-        };
         OperationProgress {
             operation_id: ID(event.operation_id.to_string()),
-            status,
+            status: OperationStatus::from(event.status),
             phase: event.phase.into(),
+            dry_run: event.dry_run,
             files_total: event.files_total.map(count),
             files_scanned: count(event.files_scanned),
             files_processed: count(event.files_processed),
@@ -120,8 +84,8 @@ impl Shaper {
             percent: percent.map(|p| (p * 10.0).round() / 10.0),
             message: event.message.clone(),
             updated_at: event.updated_at.into(),
-            files_per_second: files_per_second.map(|r| r.round()),
-            seconds_left,
+            files_per_second: event.files_per_second,
+            seconds_left: event.seconds_left.map(count),
         }
     }
 }
@@ -163,7 +127,9 @@ fn follow(follow: Follow) -> impl Stream<Item = OperationProgress> {
             Some(first) => first,
             None => loop {
                 let event = match f.listener.rx.recv().await {
-                    Ok(UserEvent::Progress(event)) if event.operation_id == f.id => event,
+                    Ok(UserEvent::Progress(event)) if event.operation_id == f.id => {
+                        std::sync::Arc::unwrap_or_clone(event)
+                    }
                     Ok(_) => continue,
                     // Fell behind its user's own events: the newest the hub heard, or
                     // the database.
@@ -229,7 +195,7 @@ pub fn user_events(
             match l.listener.rx.recv().await {
                 Ok(UserEvent::Progress(event)) => {
                     l.caught_up_at = chrono::Utc::now();
-                    return Some((event, l));
+                    return Some((std::sync::Arc::unwrap_or_clone(event), l));
                 }
                 Ok(UserEvent::CredentialsChanged) => {}
                 Err(RecvError::Lagged(_)) => {
@@ -343,48 +309,5 @@ impl Subscription {
             }
             shaped
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::{Duration, Utc};
-    use entity::states::{OperationStatus as Status, Phase};
-
-    use super::*;
-
-    fn event(phase: Phase, done: i64, at: chrono::DateTime<Utc>) -> ProgressEvent {
-        ProgressEvent {
-            operation_id: Uuid::nil(),
-            user_id: Uuid::nil(),
-            status: Status::Running,
-            phase,
-            files_total: Some(1000),
-            files_scanned: 1000,
-            files_processed: done,
-            files_skipped: 0,
-            duplicates_found: 0,
-            space_saved_bytes: 0,
-            message: None,
-            updated_at: at,
-            work: Default::default(),
-            percent: Some(done as f64 / 10.0),
-        }
-    }
-
-    #[test]
-    fn rate_and_time_left_come_from_what_the_listener_saw_in_this_phase() {
-        let mut shaper = Shaper::default();
-        let start = Utc::now();
-        let first = shaper.shape(&event(Phase::Moving, 100, start));
-        assert_eq!(first.files_per_second, None, "one event is no rate");
-        let later = shaper.shape(&event(Phase::Moving, 300, start + Duration::seconds(2)));
-        assert_eq!(later.files_per_second, Some(100.0));
-        // 20 % in 2 s: 70 % to go.
-        assert_eq!(later.seconds_left, Some(7));
-        assert_eq!(later.percent, Some(30.0));
-        // A new phase measures afresh.
-        let next = shaper.shape(&event(Phase::Finishing, 1000, start + Duration::seconds(3)));
-        assert_eq!(next.files_per_second, None);
     }
 }

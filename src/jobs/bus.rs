@@ -38,6 +38,16 @@ pub struct ProgressEvent {
     /// known.
     #[serde(default)]
     pub percent: Option<f64>,
+    /// A dry run: its files are planned, never done.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Files per second through the current phase and seconds left for the whole
+    /// operation, measured once by the engine running it (`engine::pace`); `None` in a
+    /// snapshot read from the database and until the engine has seen work move.
+    #[serde(default)]
+    pub files_per_second: Option<f64>,
+    #[serde(default)]
+    pub seconds_left: Option<i64>,
 }
 
 /// Progress only the worker running an operation knows: not kept in its row.
@@ -110,6 +120,9 @@ impl ProgressEvent {
             space_saved_bytes: op.space_saved_bytes,
             message: message.or_else(|| op.error_message.clone()),
             updated_at: Utc::now(),
+            dry_run: op.is_dry_run,
+            files_per_second: None,
+            seconds_left: None,
         }
     }
 

@@ -20,7 +20,8 @@ use super::bus::ProgressEvent;
 /// What a user's listeners hear.
 #[derive(Clone, Debug)]
 pub enum UserEvent {
-    Progress(ProgressEvent),
+    /// Shared: a channel hands each listener a clone.
+    Progress(Arc<ProgressEvent>),
     /// A credential of this user was revoked or their account changed: open connections
     /// check theirs again.
     CredentialsChanged,
@@ -55,7 +56,7 @@ impl Hub {
             watched.heard_at = Instant::now();
             watched.last = Some(event.clone());
         }
-        self.send(event.user_id, UserEvent::Progress(event));
+        self.send(event.user_id, UserEvent::Progress(Arc::new(event)));
     }
 
     pub fn credentials_changed(&self, user_id: Uuid) {
@@ -157,7 +158,7 @@ impl Hub {
                     changed
                 };
                 if changed {
-                    self.send(row.user_id, UserEvent::Progress(event));
+                    self.send(row.user_id, UserEvent::Progress(Arc::new(event)));
                 }
             }
         }
@@ -250,6 +251,9 @@ mod tests {
             updated_at: chrono::Utc::now(),
             work: Default::default(),
             percent: None,
+            dry_run: false,
+            files_per_second: None,
+            seconds_left: None,
         }
     }
 

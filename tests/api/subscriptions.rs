@@ -904,3 +904,41 @@ async fn an_idle_listener_hears_a_change_that_no_event_announced() {
     let last = &payloads.last().unwrap()["data"]["operationProgress"];
     assert_eq!(last["status"], "CANCELLED", "{payloads:?}");
 }
+
+#[tokio::test]
+async fn rate_and_time_left_are_the_engines_the_same_for_every_listener() {
+    const PACED: &str = "subscription($id: ID!) { operationProgress(id: $id) { status phase dryRun updatedAt filesPerSecond secondsLeft } }";
+    let s = Space::new().await;
+    many(&s, 40_000);
+    let id = start(&s, "ORGANIZE", "big").await;
+    let mut early = Client::connect(&s.app, false).await;
+    early.init_with(&s.user).await;
+    early.subscribe("e", PACED, json!({ "id": id })).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut late = Client::connect(&s.app, false).await;
+    late.init_with(&s.user).await;
+    late.subscribe("l", PACED, json!({ "id": id })).await;
+    let (early, late) = tokio::join!(early.collect("e"), late.collect("l"));
+    let by_time = |payloads: &[Value]| -> std::collections::BTreeMap<String, Value> {
+        payloads
+            .iter()
+            .skip(1) // the snapshot, read from the database
+            .map(|p| p["data"]["operationProgress"].clone())
+            .map(|e| (e["updatedAt"].as_str().unwrap().to_string(), e))
+            .collect()
+    };
+    let (early, late) = (by_time(&early), by_time(&late));
+    let shared: Vec<&String> = late.keys().filter(|at| early.contains_key(*at)).collect();
+    assert!(!shared.is_empty(), "both heard some events: {late:?}");
+    for at in &shared {
+        for field in ["filesPerSecond", "secondsLeft", "dryRun"] {
+            assert_eq!(early[*at][field], late[*at][field], "{field} at {at}");
+        }
+    }
+    assert!(
+        shared
+            .iter()
+            .any(|at| late[*at]["filesPerSecond"].is_number()),
+        "the late listener got a rate at once, measured by the engine: {late:?}"
+    );
+}

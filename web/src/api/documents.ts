@@ -253,6 +253,7 @@ export const ProgressFieldsFragment = graphql(`
     operationId
     status
     phase
+    dryRun
     filesTotal
     filesScanned
     filesProcessed
@@ -262,6 +263,8 @@ export const ProgressFieldsFragment = graphql(`
     percent
     message
     updatedAt
+    filesPerSecond
+    secondsLeft
   }
 `);
 

@@ -4,7 +4,7 @@ import { CancelOperationMutation } from '../api/documents';
 import { describeErrors, type FriendlyError } from '../api/errors';
 import type { LiveEntry } from '../live/progressStore';
 import { progressPercent } from '../live/progressStore';
-import { formatBytes, formatPercent, formatRate, isActiveStatus, phaseLabel, statusLabel } from '../lib/format';
+import { formatBytes, formatDuration, formatPercent, formatRate, isActiveStatus, phaseLabel, statusLabel } from '../lib/format';
 import { ProgressBar } from './ProgressBar';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorNotice } from './ErrorNotice';
@@ -47,10 +47,12 @@ export function OperationProgressView({ entry, title, showDuplicates }: Props) {
           <dd>{p.filesScanned.toLocaleString('en-US')}</dd>
         </div>
         <div>
-          <dt>Done</dt>
+          {/* A dry run plans its files; it never does them. */}
+          <dt>{p.dryRun ? 'Planned' : 'Done'}</dt>
           <dd>
-            {p.filesProcessed.toLocaleString('en-US')}
-            {p.filesTotal != null ? ` / ${p.filesTotal.toLocaleString('en-US')}` : ''}
+            {p.dryRun
+              ? (p.filesTotal ?? 0).toLocaleString('en-US')
+              : `${p.filesProcessed.toLocaleString('en-US')}${p.filesTotal != null ? ` / ${p.filesTotal.toLocaleString('en-US')}` : ''}`}
           </dd>
         </div>
         <div>
@@ -69,6 +71,12 @@ export function OperationProgressView({ entry, title, showDuplicates }: Props) {
           <div>
             <dt>Speed</dt>
             <dd>{formatRate(entry.rate)}</dd>
+          </div>
+        )}
+        {active && p.secondsLeft != null && (
+          <div>
+            <dt>Time left</dt>
+            <dd>{formatDuration(p.secondsLeft * 1000)}</dd>
           </div>
         )}
       </dl>

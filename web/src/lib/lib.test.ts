@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { breadcrumbs, formatBytes, formatDuration, formatPercent, formatRate, joinPath, normalizePath, parentPath } from './format';
 import { barShares, groupByDestination, parseList, STAYS, summarizeDuplicates, trashedCopies, type PlanRecord } from './plan';
-import { RateMeter } from './rate';
 import { multipartBody, multipartParts, perFileProgress, planBatches, type PickedFile } from './upload';
 import { defaultOptions, toStartInput } from './operationOptions';
 
@@ -82,29 +81,6 @@ describe('plan grouping', () => {
   });
   it('parses typed lists', () => {
     expect(parseList(' **/*.tmp,\n cache/** ,, ')).toEqual(['**/*.tmp', 'cache/**']);
-  });
-});
-
-describe('rate meter', () => {
-  it('computes files per second from successive events', () => {
-    const m = new RateMeter(5_000);
-    const ev = (processed: number) => ({ phase: 'MOVING', filesScanned: 100, filesProcessed: processed, filesSkipped: 0 });
-    m.add(ev(0), 0);
-    expect(m.rate()).toBeNull();
-    m.add(ev(50), 1_000);
-    expect(m.rate()).toBe(50);
-    m.add(ev(150), 2_000);
-    expect(m.rate()).toBe(75);
-  });
-  it('restarts on a phase change and forgets old samples', () => {
-    const m = new RateMeter(1_000);
-    m.add({ phase: 'SCANNING', filesScanned: 0, filesProcessed: 0, filesSkipped: 0 }, 0);
-    m.add({ phase: 'SCANNING', filesScanned: 1000, filesProcessed: 0, filesSkipped: 0 }, 1_000);
-    m.add({ phase: 'MOVING', filesScanned: 1000, filesProcessed: 0, filesSkipped: 0 }, 1_500);
-    expect(m.rate()).toBeNull();
-    m.add({ phase: 'MOVING', filesScanned: 1000, filesProcessed: 10, filesSkipped: 0 }, 2_500);
-    m.add({ phase: 'MOVING', filesScanned: 1000, filesProcessed: 30, filesSkipped: 0 }, 3_500);
-    expect(m.rate()).toBe(20);
   });
 });
 

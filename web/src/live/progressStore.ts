@@ -1,8 +1,8 @@
 // The latest progress of each operation, fed by the operationEvents and
-// operationProgress subscriptions, with a client-side files/s rate.
+// operationProgress subscriptions. Rates and time left come from the server (the
+// engine measures them once); nothing is computed here.
 import { useSyncExternalStore } from 'react';
 import type { ProgressFieldsFragment } from '../gql/graphql';
-import { RateMeter } from '../lib/rate';
 
 export type Progress = ProgressFieldsFragment;
 
@@ -13,7 +13,6 @@ export interface LiveEntry {
 }
 
 const entries = new Map<string, LiveEntry>();
-const meters = new Map<string, RateMeter>();
 const listeners = new Set<() => void>();
 let snapshot: ReadonlyMap<string, LiveEntry> = new Map();
 
@@ -26,24 +25,16 @@ export function recordProgress(p: Progress, at = Date.now()): void {
   const previous = entries.get(p.operationId);
   // Never go backwards (a late event or a snapshot after newer live events).
   if (previous && Date.parse(previous.progress.updatedAt) > Date.parse(p.updatedAt)) return;
-  let meter = meters.get(p.operationId);
-  if (!meter) {
-    meter = new RateMeter();
-    meters.set(p.operationId, meter);
-  }
-  meter.add(p, at);
-  entries.set(p.operationId, { progress: p, rate: meter.rate(), receivedAt: at });
+  entries.set(p.operationId, { progress: p, rate: p.filesPerSecond ?? null, receivedAt: at });
   emit();
 }
 
 export function forgetProgress(operationId: string): void {
   if (entries.delete(operationId)) emit();
-  meters.delete(operationId);
 }
 
 export function clearProgress(): void {
   entries.clear();
-  meters.clear();
   emit();
 }
 
