@@ -19,12 +19,46 @@ impl From<anyhow::Error> for Failure {
         if crate::engine::fence::is_fenced(&err) {
             return Self::HandedBack;
         }
+        // The database went away (a restart, a dropped connection): the operation is not
+        // at fault. Leave it running with its records; it resumes once the database is
+        // back (here or on another worker, when the lease has run out).
+        if is_database_away(&err) {
+            tracing::warn!(error = %format!("{err:#}"), "the database went away mid-run; the operation will resume");
+            return Self::HandedBack;
+        }
         Self::Internal(err)
     }
 }
 
+/// Whether an error is the database being unreachable rather than a statement failing:
+/// a connection that could not be made or was cut, or a server shutting down.
+pub fn is_database_away(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        if let Some(sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)) =
+            cause.downcast_ref::<sea_orm::DbErr>()
+        {
+            return true;
+        }
+        let text = cause.to_string().to_ascii_lowercase();
+        [
+            "connection refused",
+            "connection reset",
+            "connection closed",
+            "broken pipe",
+            "terminating connection",
+            "the database system is shutting down",
+            "the database system is starting up",
+            "pool timed out",
+            "error communicating with database",
+            "unexpected eof",
+        ]
+        .iter()
+        .any(|words| text.contains(words))
+    })
+}
+
 impl From<sea_orm::DbErr> for Failure {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(err.into())
+        anyhow::Error::from(err).into()
     }
 }

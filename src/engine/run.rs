@@ -56,7 +56,7 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
     tracing::info!(kind = ?op.operation_type, dry_run = op.is_dry_run, "operation started");
     let mut tracker = Tracker::new(engine, op);
     let outcome = match (execute(engine, &mut tracker).await, tracker.settle().await) {
-        (Ok(()), Err(err)) => Err(Failure::Internal(err)),
+        (Ok(()), Err(err)) => Err(Failure::from(err)),
         (outcome, Err(err)) => {
             tracing::error!(error = %format!("{err:#}"), "a write of records failed");
             outcome

@@ -136,13 +136,151 @@ pub struct Cluster {
     http: reqwest::Client,
 }
 
+/// A PostgreSQL server of one test alone, so it can be stopped and started under running
+/// processes; made from the machine's server binaries (`initdb`, `pg_ctl`), run as the
+/// `postgres` user when the test runs as root (PostgreSQL refuses root).
+pub struct OwnPostgres {
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl OwnPostgres {
+    /// `Err` with the reason where there are no server binaries or no way to run them.
+    pub fn start() -> Result<Self, String> {
+        let bin = which_initdb().ok_or("no initdb on PATH or under /usr/lib/postgresql")?;
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        if is_root() {
+            let owned = Command::new("chown")
+                .args(["postgres"])
+                .arg(dir.path())
+                .status()
+                .map_err(|e| e.to_string())?;
+            if !owned.success() {
+                return Err("no postgres user to run PostgreSQL as".into());
+            }
+        }
+        let pg = Self {
+            bin,
+            dir,
+            port: free_port(),
+        };
+        let data = pg.data();
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+            ],
+        )?;
+        pg.start_again()?;
+        Ok(pg)
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) -> Result<(), String> {
+        let program = self.bin.join(tool);
+        let mut command = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let out = command
+            .args(args)
+            .stdout(Stdio::null())
+            .output()
+            .map_err(|e| format!("{tool}: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{tool}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    pub fn start_again(&self) -> Result<(), String> {
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("postgres.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-w",
+                "-o",
+                &options,
+                "start",
+            ],
+        )
+    }
+
+    /// A fast shutdown: connections are cut, as in a restart.
+    pub fn stop(&self) {
+        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "stop"]);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+fn which_initdb() -> Option<std::path::PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).find(|dir| dir.join("initdb").is_file()));
+    on_path.or_else(|| {
+        let mut found: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .filter(|bin| bin.join("initdb").is_file())
+            .collect();
+        found.sort();
+        found.pop()
+    })
+}
+
 impl Cluster {
     pub async fn new(redis: &Redis) -> Result<Self, String> {
         let base = std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
             .ok_or("TEST_DATABASE_URL is not set")?;
-        let database_url = crate::postgres::fresh_database(&base, "organizer_scale").await?;
+        Self::on_database(redis, &base).await
+    }
+
+    /// A cluster on a fresh database of the server `base` names.
+    pub async fn on_database(redis: &Redis, base: &str) -> Result<Self, String> {
+        let database_url = crate::postgres::fresh_database(base, "organizer_scale").await?;
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("storage")).unwrap();
         Ok(Self {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use cluster::{Cluster, Redis, wait_until};
+use cluster::{Cluster, OwnPostgres, Redis, wait_until};
 
 const NEEDS: &str = "needs TEST_DATABASE_URL and redis-server: run by .ci/run";
 
@@ -451,4 +451,52 @@ async fn a_worker_frozen_past_its_lease_writes_nothing_when_it_wakes() {
     let undone = cluster.wait(a, &ada, &undo, Duration::from_secs(180)).await;
     assert_eq!(undone["status"], "COMPLETED", "{undone}");
     assert_eq!(cluster.tree(&ada), before);
+}
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and redis-server: run by .ci/run"]
+#[allow(clippy::print_stderr)] // the reason for a skip is for whoever reads the output
+async fn postgres_restarted_under_running_processes_loses_nothing() {
+    let pg = match OwnPostgres::start() {
+        Ok(pg) => pg,
+        Err(why) => {
+            eprintln!("skipped: no PostgreSQL of this test's own ({why})");
+            return;
+        }
+    };
+    let redis = Redis::start().await;
+    let mut cluster = Cluster::on_database(&redis, &pg.url()).await.expect(NEEDS);
+    let a = cluster.serve().await;
+    cluster.worker().await;
+    let ada = cluster.signup(a, "ada").await;
+    let files = 80_000;
+    cluster.write_tree(&ada, "inbox", files);
+    let before = cluster.tree(&ada);
+    let id = cluster.start(a, &ada, organize_input("inbox")).await;
+    cluster
+        .wait_for(a, &ada, &id, Duration::from_secs(60), moved_more_than(200))
+        .await;
+    pg.stop();
+    // Readiness says so at once while it is away.
+    let asked = std::time::Instant::now();
+    assert_eq!(cluster.ready(a).await, 503);
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    pg.start_again().expect("PostgreSQL starts again");
+    wait_until(Duration::from_secs(30), || async {
+        cluster.ready(a).await == 200
+    })
+    .await;
+    let done = cluster.wait(a, &ada, &id, Duration::from_secs(180)).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["filesProcessed"], files as i64, "{done}");
+    assert_same_contents(&before, &cluster.tree(&ada));
+    let undo = cluster.rollback(a, &ada, &id).await;
+    let undone = cluster.wait(a, &ada, &undo, Duration::from_secs(180)).await;
+    assert_eq!(undone["status"], "COMPLETED", "{undone}");
+    assert_eq!(cluster.tree(&ada), before, "rolled back byte for byte");
 }
