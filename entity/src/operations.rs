@@ -39,6 +39,12 @@ pub struct Model {
     pub moves_reach_seq: Option<i64>,
     /// The fencing token: one more at every claim (see the migration adding it).
     pub lease_epoch: i64,
+    /// The engine's last measured progress (`engine::pace`), written with the counters:
+    /// percent across the whole operation, files per second in the current phase, and
+    /// seconds left.
+    pub percent: Option<f64>,
+    pub files_per_second: Option<f64>,
+    pub seconds_left: Option<i64>,
     /// When a cleanup's trash was deleted for good (it can no longer be rolled back).
     pub trash_purged_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

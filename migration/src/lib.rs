@@ -14,6 +14,7 @@ mod m20261128_000007_add_operation_leases;
 mod m20261128_000008_add_operation_moves_reach;
 mod m20261128_000009_partial_file_hash_index;
 mod m20261203_000010_add_operation_lease_epoch;
+mod m20261203_000011_add_operation_pace;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_add_operation_moves_reach::Migration),
             Box::new(m20261128_000009_partial_file_hash_index::Migration),
             Box::new(m20261203_000010_add_operation_lease_epoch::Migration),
+            Box::new(m20261203_000011_add_operation_pace::Migration),
         ]
     }
 }

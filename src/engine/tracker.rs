@@ -194,6 +194,15 @@ impl Tracker {
                 operations::Column::SpaceSavedBytes,
                 Expr::value(op.space_saved_bytes),
             )
+            .col_expr(operations::Column::Percent, Expr::value(op.percent))
+            .col_expr(
+                operations::Column::FilesPerSecond,
+                Expr::value(op.files_per_second),
+            )
+            .col_expr(
+                operations::Column::SecondsLeft,
+                Expr::value(op.seconds_left),
+            )
             .col_expr(operations::Column::UpdatedAt, Expr::value(now));
         if let Some((status, message)) = finished {
             update = update
@@ -217,6 +226,10 @@ impl Tracker {
     fn publish(&mut self, message: Option<String>) {
         let mut event = ProgressEvent::with_work(&self.op, self.work, message);
         self.pace.observe(&mut event);
+        // Kept with the row at the next write, for snapshots.
+        self.op.percent = event.percent;
+        self.op.files_per_second = event.files_per_second;
+        self.op.seconds_left = event.seconds_left;
         self.bus.publish(event);
         self.last_publish = Instant::now();
     }

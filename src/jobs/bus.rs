@@ -137,10 +137,20 @@ impl ProgressEvent {
 /// that follows a snapshot read just before it).
 impl From<&operations::Model> for ProgressEvent {
     fn from(op: &operations::Model) -> Self {
-        Self {
+        let mut event = Self {
             updated_at: op.updated_at,
             ..Self::of(op, None)
+        };
+        // What the engine measured at its last write, while the operation runs.
+        if !op.status.is_terminal() {
+            event.percent = match (event.percent, op.percent) {
+                (Some(now), Some(kept)) => Some(now.max(kept)),
+                (now, kept) => now.or(kept),
+            };
+            event.files_per_second = op.files_per_second;
+            event.seconds_left = op.seconds_left;
         }
+        event
     }
 }
 
@@ -289,6 +299,9 @@ mod tests {
             lease_expires_at: None,
             moves_reach_seq: None,
             lease_epoch: 0,
+            percent: None,
+            files_per_second: None,
+            seconds_left: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
             started_at: None,

@@ -942,3 +942,46 @@ async fn rate_and_time_left_are_the_engines_the_same_for_every_listener() {
         "the late listener got a rate at once, measured by the engine: {late:?}"
     );
 }
+
+#[tokio::test]
+async fn a_listener_joining_mid_run_gets_the_engines_pace_in_its_snapshot() {
+    use sea_orm::EntityTrait;
+    const PACED: &str = "subscription($id: ID!) { operationProgress(id: $id) { status phase percent filesPerSecond secondsLeft } }";
+    let s = Space::new().await;
+    many(&s, 80_000);
+    let id = start(&s, "ORGANIZE", "big").await;
+    // Wait until the engine has measured a pace and written it with the counters.
+    let mut measured = false;
+    for _ in 0..300 {
+        let row = entity::operations::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
+            .one(&s.app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.status.is_terminal() {
+            break;
+        }
+        if row.files_per_second.is_some() {
+            measured = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(measured, "the run was measured and written while it ran");
+    let mut late = Client::connect(&s.app, false).await;
+    late.init_with(&s.user).await;
+    late.subscribe("l", PACED, json!({ "id": id })).await;
+    let first = late.message().await;
+    let snapshot = &first["payload"]["data"]["operationProgress"];
+    // 80,000 files leave seconds of moving after the first measurement.
+    assert_eq!(snapshot["status"], "RUNNING", "{snapshot}");
+    assert!(snapshot["filesPerSecond"].is_number(), "{snapshot}");
+    assert!(snapshot["percent"].is_number(), "{snapshot}");
+    let rest = late.collect("l").await;
+    let last = &rest.last().unwrap_or(&first["payload"])["data"]["operationProgress"];
+    assert_eq!(last["status"], "COMPLETED", "{last}");
+    assert!(
+        last["filesPerSecond"].is_null(),
+        "no rate once it has ended: {last}"
+    );
+}
