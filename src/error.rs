@@ -66,26 +66,34 @@ pub const NO_SPACE_MESSAGE: &str =
 /// (SQLite's `SQLITE_FULL`, PostgreSQL's `disk_full` 53100 or a file it could not extend).
 pub fn is_out_of_space(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && (io.kind() == std::io::ErrorKind::StorageFull
-                || io.kind() == std::io::ErrorKind::QuotaExceeded
-                || matches!(io.raw_os_error(), Some(28 | 122)))
-        {
-            return true;
-        }
-        // Errors that carry the OS's or the database's words only as text (OpenDAL's
-        // wrapped sources, sqlx's database errors).
-        let text = cause.to_string().to_ascii_lowercase();
-        [
-            "no space left on device",
-            "database or disk is full",
-            "could not extend file",
-            "disk quota exceeded",
-            "sqlstate 53100",
-        ]
-        .iter()
-        .any(|words| text.contains(words))
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(io_is_out_of_space)
+            || says_out_of_space(&cause.to_string())
     })
+}
+
+/// `ENOSPC` or `EDQUOT`, however the standard library names it.
+pub fn io_is_out_of_space(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || matches!(err.raw_os_error(), Some(28 | 122))
+}
+
+/// For errors that carry the OS's or the database's words only as text (OpenDAL's
+/// wrapped sources, sqlx's database errors).
+pub fn says_out_of_space(message: &str) -> bool {
+    let text = message.to_ascii_lowercase();
+    [
+        "no space left on device",
+        "database or disk is full",
+        "could not extend file",
+        "disk quota exceeded",
+        "sqlstate 53100",
+    ]
+    .iter()
+    .any(|words| text.contains(words))
 }
 
 impl From<anyhow::Error> for AppError {

@@ -18,7 +18,7 @@ use crate::{
     files::{self, Reservation},
     graphql::context::{Auth, credential_from_headers},
     http::{
-        Http, client, multipart,
+        Http, client, declared_length, multipart,
         request_error::{self, RequestError},
         request_id,
     },
@@ -113,13 +113,11 @@ async fn upload(
         .uploads
         .admit(caller.user_id(), client.limit_key())
         .ok_or(RequestError::Busy)?;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i64>().ok());
     let user = &caller.user;
     let left = i64::from(user.storage_quota_gb) * files::BYTES_PER_GB - user.storage_used_bytes;
-    if declared.is_some_and(|declared| declared > left + MULTIPART_OVERHEAD) {
+    if declared_length(headers).is_some_and(|declared| {
+        i64::try_from(declared).unwrap_or(i64::MAX) > left + MULTIPART_OVERHEAD
+    }) {
         return Err(AppError::QuotaExceeded(
             "this upload does not fit in your storage quota".into(),
         )

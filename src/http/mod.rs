@@ -112,18 +112,21 @@ async fn limit_body(
     } else {
         limits.body
     };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
+    if declared_length(request.headers()).is_some_and(|len| len > limit as u64) {
         let id = request_id(request.headers());
         return request_error::RequestError::TooLarge.into_response_with(&id.0);
     }
     let request =
         request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
     next.run(request).await
+}
+
+/// The body length a request declares (`Content-Length`), if it declares a readable one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {
