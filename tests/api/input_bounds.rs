@@ -4,7 +4,15 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_code, spawn_app, spawn_app_with, user_dir, write_tree};
+use crate::helpers::{TestApp, assert_code, spawn_app, spawn_app_with, user_dir, write_tree};
+
+/// Starts a dry-run organize of `root` for the caller of `token`; fails unless queued.
+async fn queue_dry_run(app: &TestApp, token: &str, root: &str) {
+    let body = app
+        .start_operation(token, "ORGANIZE", root, true, json!({}))
+        .await;
+    assert!(body["data"]["startOperation"]["id"].is_string(), "{body}");
+}
 
 fn field(body: &serde_json::Value) -> &str {
     body["errors"][0]["extensions"]["field"]
@@ -94,16 +102,7 @@ async fn a_user_has_a_bounded_number_of_active_operations() {
         write_tree(&user_dir(&app, &ada), &[(&format!("f{n}/a.txt"), b"a")]);
     }
     for n in 0..3 {
-        let body = app
-            .start_operation(
-                &ada.access_token,
-                "ORGANIZE",
-                &format!("f{n}"),
-                true,
-                json!({}),
-            )
-            .await;
-        assert!(body["data"]["startOperation"]["id"].is_string(), "{body}");
+        queue_dry_run(&app, &ada.access_token, &format!("f{n}")).await;
     }
     let fourth = app
         .start_operation(&ada.access_token, "ORGANIZE", "f3", true, json!({}))
@@ -111,10 +110,7 @@ async fn a_user_has_a_bounded_number_of_active_operations() {
     assert_code(&fourth, "CONFLICT");
     // Another user is not held back by ada's.
     write_tree(&user_dir(&app, &bob), &[("in/a.txt", b"a")]);
-    let other = app
-        .start_operation(&bob.access_token, "ORGANIZE", "in", true, json!({}))
-        .await;
-    assert!(other["data"]["startOperation"]["id"].is_string(), "{other}");
+    queue_dry_run(&app, &bob.access_token, "in").await;
 }
 
 #[tokio::test]
@@ -144,16 +140,7 @@ async fn graphql_answers_are_never_cached_and_server_status_keeps_to_the_caller(
     // Bob queues two operations; ada sees none of them, the operator sees both.
     for n in 0..2 {
         write_tree(&user_dir(&app, &bob), &[(&format!("d{n}/a.txt"), b"a")]);
-        let body = app
-            .start_operation(
-                &bob.access_token,
-                "ORGANIZE",
-                &format!("d{n}"),
-                true,
-                json!({}),
-            )
-            .await;
-        assert!(body["data"]["startOperation"]["id"].is_string(), "{body}");
+        queue_dry_run(&app, &bob.access_token, &format!("d{n}")).await;
     }
     let status = "{ serverStatus { queueDepth reclaims } }";
     let seen_by_ada = app.gql(Some(&ada.access_token), status, json!({})).await;

@@ -35,6 +35,31 @@ fn assert_same_contents(
     assert_eq!(moved, original, "the same contents, each exactly once");
 }
 
+/// Writes `files` files under `inbox`, starts organizing them through `server`, and waits
+/// until the move counters show work done: the tree as it was, and the operation's id.
+async fn organize_mid_run(
+    cluster: &Cluster,
+    server: usize,
+    account: &cluster::Account,
+    files: usize,
+) -> (std::collections::BTreeMap<String, String>, String) {
+    cluster.write_tree(account, "inbox", files);
+    let before = cluster.tree(account);
+    let id = cluster
+        .start(server, account, organize_input("inbox"))
+        .await;
+    cluster
+        .wait_for(
+            server,
+            account,
+            &id,
+            Duration::from_secs(60),
+            moved_more_than(200),
+        )
+        .await;
+    (before, id)
+}
+
 /// Work to see: the operation has moved more than `n` files.
 fn moved_more_than(n: i64) -> impl Fn(&Value) -> bool {
     move |op| op["filesProcessed"].as_i64().unwrap_or(0) > n
@@ -90,13 +115,8 @@ async fn a_worker_killed_mid_organize_is_taken_over_and_every_file_moves_once() 
     // once a second, show work done) lands in the middle of it: 30,000 files moved in
     // about 1.5 s here, and the kill sometimes came after the end.
     let files = 80_000;
-    cluster.write_tree(&ada, "inbox", files);
-    let before = cluster.tree(&ada);
-    let id = cluster.start(a, &ada, organize_input("inbox")).await;
+    let (before, id) = organize_mid_run(&cluster, a, &ada, files).await;
     // Kill the only worker in the middle of moving, then bring in a second one.
-    cluster
-        .wait_for(a, &ada, &id, Duration::from_secs(60), moved_more_than(200))
-        .await;
     cluster.kill(first);
     let killed_at = cluster.operation(a, &ada, &id).await;
     assert_eq!(killed_at["status"], "RUNNING", "{killed_at}");
@@ -388,12 +408,7 @@ async fn serve_stopped_by_sigterm_hands_its_running_job_back() {
     let b = cluster.serve_with_workers(1).await;
     let ada = cluster.signup(a, "ada").await;
     let files = 80_000;
-    cluster.write_tree(&ada, "inbox", files);
-    let before = cluster.tree(&ada);
-    let id = cluster.start(a, &ada, organize_input("inbox")).await;
-    cluster
-        .wait_for(a, &ada, &id, Duration::from_secs(60), moved_more_than(200))
-        .await;
+    let (before, id) = organize_mid_run(&cluster, a, &ada, files).await;
     assert!(
         cluster.terminate(b, Duration::from_secs(15)).await,
         "serve stops on SIGTERM; log:\n{}",
@@ -418,12 +433,7 @@ async fn a_worker_frozen_past_its_lease_writes_nothing_when_it_wakes() {
     let zombie = cluster.worker().await;
     let ada = cluster.signup(a, "ada").await;
     let files = 80_000;
-    cluster.write_tree(&ada, "inbox", files);
-    let before = cluster.tree(&ada);
-    let id = cluster.start(a, &ada, organize_input("inbox")).await;
-    cluster
-        .wait_for(a, &ada, &id, Duration::from_secs(60), moved_more_than(200))
-        .await;
+    let (before, id) = organize_mid_run(&cluster, a, &ada, files).await;
     // Frozen mid-organize, past its lease (3 s): another worker takes over and finishes.
     cluster.freeze(zombie, true);
     cluster.worker().await;
@@ -470,12 +480,7 @@ async fn postgres_restarted_under_running_processes_loses_nothing() {
     cluster.worker().await;
     let ada = cluster.signup(a, "ada").await;
     let files = 80_000;
-    cluster.write_tree(&ada, "inbox", files);
-    let before = cluster.tree(&ada);
-    let id = cluster.start(a, &ada, organize_input("inbox")).await;
-    cluster
-        .wait_for(a, &ada, &id, Duration::from_secs(60), moved_more_than(200))
-        .await;
+    let (before, id) = organize_mid_run(&cluster, a, &ada, files).await;
     pg.stop();
     // Readiness says so at once while it is away.
     let asked = std::time::Instant::now();
