@@ -12,6 +12,7 @@ pub mod gate;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod lifecycle;
 pub mod metrics;
 pub mod operations;
 pub mod paging;

@@ -45,6 +45,10 @@ pub struct Model {
     pub percent: Option<f64>,
     pub files_per_second: Option<f64>,
     pub seconds_left: Option<i64>,
+    /// The work of the current phase done, and in all (null while unknown): files
+    /// scanned, hashing steps, or records applied.
+    pub phase_done: Option<i64>,
+    pub phase_total: Option<i64>,
     /// When a cleanup's trash was deleted for good (it can no longer be rolled back).
     pub trash_purged_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -15,6 +15,7 @@ mod m20261128_000008_add_operation_moves_reach;
 mod m20261128_000009_partial_file_hash_index;
 mod m20261203_000010_add_operation_lease_epoch;
 mod m20261203_000011_add_operation_pace;
+mod m20261203_000012_add_operation_phase_work;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_partial_file_hash_index::Migration),
             Box::new(m20261203_000010_add_operation_lease_epoch::Migration),
             Box::new(m20261203_000011_add_operation_pace::Migration),
+            Box::new(m20261203_000012_add_operation_phase_work::Migration),
         ]
     }
 }

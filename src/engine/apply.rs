@@ -20,7 +20,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use entity::{file_records, operations, states::RecordStatus};
+use entity::{file_records, states::RecordStatus};
 use futures::StreamExt;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -284,17 +284,7 @@ async fn write_ahead(tracker: &mut Tracker, mode: Mode, last: i64) -> anyhow::Re
         return tracker.fence.hold(tracker.db()).await;
     }
     let further = reach.ahead_of(last);
-    let rows = tracker
-        .fence
-        .guard(
-            operations::Entity::update_many()
-                .col_expr(operations::Column::MovesReachSeq, Expr::value(further)),
-        )
-        .exec(tracker.db())
-        .await
-        .context("write how far files may move")?
-        .rows_affected;
-    tracker.fence.expect_row(rows)?;
+    crate::lifecycle::progress::extend_moves_reach(tracker.db(), tracker.fence, further).await?;
     tracker.op.moves_reach_seq = Some(further);
     Ok(())
 }

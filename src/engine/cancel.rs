@@ -15,13 +15,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use chrono::Utc;
 use entity::operations;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
-};
+use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
 use tokio::{sync::watch, task::JoinHandle};
 use uuid::Uuid;
+
+use crate::lifecycle;
 
 /// How often the cancel flag is read; a cancel is noticed within about this long.
 const POLL_EVERY: Duration = Duration::from_millis(250);
@@ -80,7 +79,7 @@ pub struct Lease {
     pub stopping: watch::Receiver<bool>,
     pub grace: Duration,
     /// Renewed only while the epoch is this run's.
-    pub fence: crate::engine::fence::Fence,
+    pub fence: crate::lifecycle::Fence,
 }
 
 impl CancelWatch {
@@ -127,7 +126,9 @@ impl CancelWatch {
                     }
                 }
                 if renewed.elapsed() >= renew_every {
-                    match renew(&db, operation_id, &lease).await {
+                    match lifecycle::lease::renew(&db, lease.fence, &lease.owner, lease.duration)
+                        .await
+                    {
                         Ok(true) => renewed = Instant::now(),
                         Ok(false) => {
                             tracing::warn!(%operation_id, "lost the lease on the operation: another worker has it now");
@@ -148,22 +149,6 @@ impl CancelWatch {
     pub fn flag(&self) -> CancelFlag {
         self.flag.clone()
     }
-}
-
-/// Extends the lease, if this worker still holds it.
-async fn renew(db: &DatabaseConnection, id: Uuid, lease: &Lease) -> Result<bool, sea_orm::DbErr> {
-    let until = Utc::now() + chrono::Duration::from_std(lease.duration).unwrap_or_default();
-    let renewed = lease
-        .fence
-        .guard(
-            operations::Entity::update_many()
-                .col_expr(operations::Column::LeaseExpiresAt, Expr::value(until)),
-        )
-        .filter(operations::Column::Id.eq(id))
-        .filter(operations::Column::LeaseOwner.eq(lease.owner.as_str()))
-        .exec(db)
-        .await?;
-    Ok(renewed.rows_affected == 1)
 }
 
 impl Drop for CancelWatch {

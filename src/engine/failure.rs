@@ -16,7 +16,7 @@ pub enum Failure {
 impl From<anyhow::Error> for Failure {
     fn from(err: anyhow::Error) -> Self {
         // A refused write means another worker has the operation: stop, write nothing.
-        if crate::engine::fence::is_fenced(&err) {
+        if crate::lifecycle::is_fenced(&err) {
             return Self::HandedBack;
         }
         // The database went away (a restart, a dropped connection): the operation is not

@@ -11,8 +11,9 @@
 //! * `apply` — carrying out planned records, with the checks that keep files safe;
 //! * `scan`, `hash`, `lookup`, `categorize`, `template` — what the planners use on each
 //!   file;
-//! * `records`, `summary`, `tracker`, `cancel`, `failure` — record batches, counters from
-//!   records, live counters and progress, noticing a cancel, and how a run ends early;
+//! * `records`, `summary`, `tracker`, `progress`, `pace`, `cancel`, `failure` — record
+//!   batches, counters from records, live counters, measuring progress and pace, noticing
+//!   a cancel, and how a run ends early;
 //! * `options` — what an operation was started with, validated once.
 
 pub mod apply;
@@ -21,12 +22,12 @@ pub mod categorize;
 pub mod copy;
 pub mod dedupe;
 pub mod failure;
-pub mod fence;
 pub mod hash;
 mod lookup;
 pub mod options;
 pub mod organize;
 pub mod pace;
+pub mod progress;
 pub mod records;
 pub mod run;
 pub mod scan;

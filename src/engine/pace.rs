@@ -4,9 +4,7 @@
 //! figures (they used to be computed per listener and again in the browser).
 
 use chrono::{DateTime, Utc};
-use entity::states::Phase;
-
-use crate::jobs::bus::ProgressEvent;
+use entity::{operations, states::Phase};
 
 /// Measures from the first event of each phase; keeps `percent` from going down within
 /// a run.
@@ -25,26 +23,17 @@ struct Base {
     percent: Option<f64>,
 }
 
-/// The files the current phase has got through.
-fn done_in_phase(event: &ProgressEvent) -> i64 {
-    match event.phase {
-        Phase::Scanning => event.files_scanned,
-        Phase::Hashing => event.work.hashed,
-        _ => event.files_processed + event.files_skipped,
-    }
-}
-
 impl Pace {
-    /// Fills in the event's rate and time left, and holds its percent at the highest
-    /// this run has published.
-    pub fn observe(&mut self, event: &mut ProgressEvent) {
+    /// Fills in the row's rate and time left (from its phase work and the time it is
+    /// written), and holds its percent at the highest this run has reached.
+    pub fn observe(&mut self, event: &mut operations::Model) {
         let percent = match (event.percent, self.best_percent) {
             (Some(now), Some(best)) => Some(now.max(best)),
             (now, best) => now.or(best),
         };
         self.best_percent = percent;
         event.percent = percent;
-        let done = done_in_phase(event);
+        let done = event.phase_done.unwrap_or(0);
         let base = match self.base {
             Some(base) if base.phase == event.phase && base.done <= done => base,
             _ => {
@@ -59,7 +48,7 @@ impl Pace {
             }
         };
         let seconds = (event.updated_at - base.at).num_milliseconds() as f64 / 1000.0;
-        let measured = seconds >= 0.5 && !event.is_terminal();
+        let measured = seconds >= 0.5 && !event.status.is_terminal();
         event.files_per_second =
             (measured && done > base.done).then(|| ((done - base.done) as f64 / seconds).round());
         // Time left from how fast the whole operation's percentage moves in this phase.
@@ -75,30 +64,21 @@ impl Pace {
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
-    use entity::states::OperationStatus;
-    use uuid::Uuid;
+    use entity::states::OperationType;
 
     use super::*;
 
-    fn event(phase: Phase, done: i64, at: DateTime<Utc>) -> ProgressEvent {
-        ProgressEvent {
-            operation_id: Uuid::nil(),
-            user_id: Uuid::nil(),
-            status: OperationStatus::Running,
+    fn event(phase: Phase, done: i64, at: DateTime<Utc>) -> operations::Model {
+        operations::Model {
             phase,
             files_total: Some(1000),
             files_scanned: 1000,
             files_processed: done,
-            files_skipped: 0,
-            duplicates_found: 0,
-            space_saved_bytes: 0,
-            message: None,
+            phase_done: Some(done),
+            phase_total: Some(1000),
             updated_at: at,
-            work: Default::default(),
             percent: Some(done as f64 / 10.0),
-            dry_run: false,
-            files_per_second: None,
-            seconds_left: None,
+            ..crate::engine::progress::tests::op(OperationType::Organize, false)
         }
     }
 

@@ -11,10 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{
-    engine::{fence::Fence, tracker::Tracker},
-    storage::paths,
-};
+use crate::{engine::tracker::Tracker, lifecycle::Fence, storage::paths};
 
 /// Rows per `INSERT` (SQLite): 15 columns each, 30,000 parameters, below the 32,766 a
 /// statement may have; each insert is a commit, and at 500 rows the commits were a
@@ -151,15 +148,10 @@ async fn insert(
             .await
             .context("copy file records")?;
         copy.finish().await.context("copy file records")?;
-        let held = sea_orm::sqlx::query(
-            "UPDATE operations SET lease_epoch = lease_epoch WHERE id = $1 AND lease_epoch = $2",
-        )
-        .bind(fence.operation_id)
-        .bind(fence.epoch)
-        .execute(&mut *txn)
-        .await
-        .context("hold the operation for its records")?;
-        fence.expect_row(held.rows_affected())?;
+        fence
+            .hold_postgres(&mut txn)
+            .await
+            .context("hold the operation for its records")?;
         txn.commit().await.context("commit file records")?;
         return Ok(());
     }

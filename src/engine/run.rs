@@ -7,16 +7,12 @@
 use std::collections::BTreeSet;
 
 use anyhow::Context;
-use chrono::Utc;
 use entity::{
     file_records, operations,
-    states::{OperationStatus, OperationType, Phase, RecordStatus},
+    states::{OperationType, Phase, RecordStatus},
 };
 use futures::TryStreamExt;
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
@@ -25,10 +21,10 @@ use crate::{
         copy::{self, Direction},
         dedupe,
         failure::Failure,
-        fence::{self, Fence},
         organize, records, summary,
         tracker::Tracker,
     },
+    lifecycle::{self, Ending, lease},
     storage::paths,
 };
 
@@ -48,13 +44,14 @@ pub enum RunEnd {
 /// returned here is only for failures to even record that.
 #[tracing::instrument(skip_all, fields(operation_id = %operation_id, user_id))]
 pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> {
-    let Some(op) = claim(engine, operation_id).await? else {
+    let Some(claimed) = claim(engine, operation_id).await? else {
         return Ok(RunEnd::Done);
     };
+    let op = &claimed.op;
     tracing::Span::current().record("user_id", tracing::field::display(op.user_id));
     let started = std::time::Instant::now();
     tracing::info!(kind = ?op.operation_type, dry_run = op.is_dry_run, "operation started");
-    let mut tracker = Tracker::new(engine, op);
+    let mut tracker = Tracker::new(engine, claimed);
     let outcome = match (execute(engine, &mut tracker).await, tracker.settle().await) {
         (Ok(()), Err(err)) => Err(Failure::from(err)),
         (outcome, Err(err)) => {
@@ -71,9 +68,11 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
         }
         Err(Failure::HandedBack) => {
             // Fenced (another worker has it): nothing more may be written, and nothing is.
-            match tracker.flush(None).await {
-                Ok(()) => release(engine, tracker.fence).await?,
-                Err(err) if fence::is_fenced(&err) => {}
+            match tracker.flush().await {
+                Ok(()) => lease::release(&engine.db, tracker.fence, &engine.worker_id)
+                    .await
+                    .context("release the lease")?,
+                Err(err) if lifecycle::is_fenced(&err) => {}
                 Err(err) => return Err(err),
             }
             tracing::info!("operation handed back; it resumes from its records");
@@ -91,10 +90,10 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
         txn.commit().await?;
     }
     let failed = summary::summarize(&mut tracker).await?;
-    let (status, message) = match outcome {
+    let (ending, message) = match outcome {
         // Both returned above; should they get here, the run is left to resume.
         Err(Failure::SimulatedCrash | Failure::HandedBack) => return Ok(RunEnd::HandedBack),
-        Err(Failure::User(message)) => (OperationStatus::Failed, Some(message)),
+        Err(Failure::User(message)) => (Ending::Failed, Some(message)),
         Err(Failure::Internal(err)) => {
             tracing::error!(error = %format!("{err:#}"), "operation failed");
             let message = if crate::error::is_out_of_space(&err) {
@@ -104,21 +103,21 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
             } else {
                 format!("internal error (operation {operation_id}); details are in the server log")
             };
-            (OperationStatus::Failed, Some(message))
+            (Ending::Failed, Some(message))
         }
         // `Err(Cancelled)` only comes with `cancelled` set.
         Ok(()) | Err(Failure::Cancelled) if cancelled => {
-            (OperationStatus::Cancelled, Some("cancelled".into()))
+            (Ending::Cancelled, Some("cancelled".into()))
         }
         Ok(()) | Err(Failure::Cancelled) if failed > 0 => (
-            OperationStatus::Completed,
+            Ending::Completed,
             Some(format!(
                 "{failed} file(s) could not be moved; their records say why"
             )),
         ),
-        Ok(()) | Err(Failure::Cancelled) => (OperationStatus::Completed, None),
+        Ok(()) | Err(Failure::Cancelled) => (Ending::Completed, None),
     };
-    tracker.finish(status, message).await?;
+    tracker.finish(ending, message).await?;
     let op = &tracker.op;
     {
         use sea_orm::ActiveEnum;
@@ -143,89 +142,16 @@ pub async fn run(engine: &Engine, operation_id: Uuid) -> anyhow::Result<RunEnd> 
     Ok(RunEnd::Done)
 }
 
-/// Gives up this worker's lease at once, so the next worker need not wait for it to run out.
-async fn release(engine: &Engine, fence: Fence) -> anyhow::Result<()> {
-    let update = operations::Entity::update_many()
-        .col_expr(
-            operations::Column::LeaseOwner,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            operations::Column::LeaseExpiresAt,
-            Expr::value(Option::<chrono::DateTime<Utc>>::None),
-        )
-        .filter(operations::Column::LeaseOwner.eq(engine.worker_id.as_str()));
-    fence
-        .guard(update)
-        .exec(&engine.db)
+/// Takes the operation for this worker (`lifecycle::lease::claim`): `None` when there
+/// is nothing to do (ended, gone, or held by a live worker).
+async fn claim(engine: &Engine, id: Uuid) -> anyhow::Result<Option<lease::Claimed>> {
+    let claimed = lease::claim(&engine.db, id, &engine.worker_id, engine.lease)
         .await
-        .context("release the lease")?;
-    Ok(())
-}
-
-/// Takes the operation for this worker: a pending one, or a running one whose lease ran
-/// out (its worker died) or was given back. One conditional update decides, so two
-/// workers never both run it. `None`: nothing to do (ended, gone, or held by a live
-/// worker).
-async fn claim(engine: &Engine, id: Uuid) -> anyhow::Result<Option<operations::Model>> {
-    let Some(op) = operations::Entity::find_by_id(id)
-        .one(&engine.db)
-        .await
-        .context("read the operation")?
-    else {
-        return Ok(None);
-    };
-    let now = Utc::now();
-    let until = now + chrono::Duration::from_std(engine.lease).unwrap_or_default();
-    let take = operations::Entity::update_many()
-        .col_expr(
-            operations::Column::Status,
-            Expr::value(OperationStatus::Running),
-        )
-        .col_expr(
-            operations::Column::LeaseOwner,
-            Expr::value(engine.worker_id.as_str()),
-        )
-        .col_expr(operations::Column::LeaseExpiresAt, Expr::value(until))
-        // A new fencing token: whoever held it before can write nothing more.
-        .col_expr(
-            operations::Column::LeaseEpoch,
-            Expr::col(operations::Column::LeaseEpoch).add(1),
-        )
-        .col_expr(operations::Column::UpdatedAt, Expr::value(now))
-        .filter(operations::Column::Id.eq(id));
-    let take = match op.status {
-        OperationStatus::Pending => take
-            .col_expr(operations::Column::StartedAt, Expr::value(now))
-            .filter(operations::Column::Status.eq(OperationStatus::Pending)),
-        OperationStatus::Running => take
-            .filter(operations::Column::Status.eq(OperationStatus::Running))
-            .filter(
-                Condition::any()
-                    .add(operations::Column::LeaseOwner.is_null())
-                    .add(operations::Column::LeaseExpiresAt.is_null())
-                    .add(operations::Column::LeaseExpiresAt.lt(now)),
-            ),
-        OperationStatus::Completed | OperationStatus::Failed | OperationStatus::Cancelled => {
-            return Ok(None);
-        }
-    };
-    if take
-        .exec(&engine.db)
-        .await
-        .context("claim the operation")?
-        .rows_affected
-        != 1
-    {
-        return Ok(None);
+        .context("claim the operation")?;
+    if let Some(claimed) = claimed.as_ref().filter(|c| c.resumed) {
+        tracing::warn!(operation_id = %id, phase = ?claimed.op.phase, "resuming an operation whose worker stopped");
     }
-    if op.status == OperationStatus::Running {
-        tracing::warn!(operation_id = %id, phase = ?op.phase, "resuming an operation whose worker stopped");
-    }
-    operations::Entity::find_by_id(id)
-        .one(&engine.db)
-        .await
-        .context("read the claimed operation")
+    Ok(claimed)
 }
 
 async fn execute(engine: &Engine, tracker: &mut Tracker) -> Result<(), Failure> {

@@ -56,7 +56,7 @@ pub async fn summarize(tracker: &mut Tracker) -> anyhow::Result<i64> {
     // Files to act on: the copies a cleanup keeps are not (they are reported as kept).
     op.files_total = Some(count(&|r| r.status != RecordStatus::Kept));
     let failed = count(&|r| r.status == RecordStatus::Failed);
-    tracker.flush(None).await?;
+    tracker.flush().await?;
     Ok(failed)
 }
 

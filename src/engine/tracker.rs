@@ -4,22 +4,19 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::Utc;
-use entity::{
-    operations,
-    states::{OperationStatus, Phase},
-};
-use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect, sea_query::Expr};
+use entity::{operations, states::Phase};
+use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
 
 use crate::{
     engine::{
         Engine,
         cancel::{CancelFlag, CancelWatch, Lease, Stop},
         failure::Failure,
-        fence::Fence,
         pace::Pace,
+        progress::{self, Work},
     },
-    jobs::bus::{ProgressBus, ProgressEvent, Work},
+    jobs::bus::{ProgressBus, ProgressEvent},
+    lifecycle::{self, Ending, Fence},
     storage::UserSpace,
 };
 
@@ -46,12 +43,9 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub fn new(engine: &Engine, op: operations::Model) -> Self {
+    pub fn new(engine: &Engine, claimed: lifecycle::lease::Claimed) -> Self {
         let long_ago = Instant::now() - Duration::from_secs(60);
-        let fence = Fence {
-            operation_id: op.id,
-            epoch: op.lease_epoch,
-        };
+        let lifecycle::lease::Claimed { op, fence, .. } = claimed;
         Self {
             fence,
             pace: Pace::default(),
@@ -81,9 +75,11 @@ impl Tracker {
         &self.db
     }
 
+    /// Enters the next phase (refused if the lifecycle does not allow it), written and
+    /// published at once.
     pub async fn set_phase(&mut self, phase: Phase) -> anyhow::Result<()> {
-        self.op.phase = phase;
-        self.flush(None).await?;
+        lifecycle::progress::enter_phase(&mut self.op, phase)?;
+        self.flush().await?;
         self.publish(None);
         Ok(())
     }
@@ -128,9 +124,10 @@ impl Tracker {
     pub async fn tick(&mut self) -> anyhow::Result<()> {
         self.take_count();
         if self.last_flush.elapsed() >= FLUSH_EVERY {
-            self.flush(None).await?;
-        }
-        if self.last_publish.elapsed() >= PUBLISH_EVERY {
+            self.flush().await?;
+            self.publish(None);
+        } else if self.last_publish.elapsed() >= PUBLISH_EVERY {
+            self.measure();
             self.publish(None);
         }
         Ok(())
@@ -164,86 +161,34 @@ impl Tracker {
         Ok(flag.unwrap_or(true))
     }
 
-    /// Writes the counters (and, at the end, the outcome) to the operation row.
-    pub async fn flush(
-        &mut self,
-        finished: Option<(OperationStatus, Option<String>)>,
-    ) -> anyhow::Result<()> {
-        let now = Utc::now();
-        let op = &self.op;
-        let mut update = operations::Entity::update_many()
-            .col_expr(operations::Column::Phase, Expr::value(op.phase))
-            .col_expr(operations::Column::FilesTotal, Expr::value(op.files_total))
-            .col_expr(
-                operations::Column::FilesScanned,
-                Expr::value(op.files_scanned),
-            )
-            .col_expr(
-                operations::Column::FilesProcessed,
-                Expr::value(op.files_processed),
-            )
-            .col_expr(
-                operations::Column::FilesSkipped,
-                Expr::value(op.files_skipped),
-            )
-            .col_expr(
-                operations::Column::DuplicatesFound,
-                Expr::value(op.duplicates_found),
-            )
-            .col_expr(
-                operations::Column::SpaceSavedBytes,
-                Expr::value(op.space_saved_bytes),
-            )
-            .col_expr(operations::Column::Percent, Expr::value(op.percent))
-            .col_expr(
-                operations::Column::FilesPerSecond,
-                Expr::value(op.files_per_second),
-            )
-            .col_expr(
-                operations::Column::SecondsLeft,
-                Expr::value(op.seconds_left),
-            )
-            .col_expr(operations::Column::UpdatedAt, Expr::value(now));
-        if let Some((status, message)) = finished {
-            update = update
-                .col_expr(operations::Column::Status, Expr::value(status))
-                .col_expr(operations::Column::ErrorMessage, Expr::value(message))
-                .col_expr(operations::Column::CompletedAt, Expr::value(now));
-        }
-        let rows = self
-            .fence
-            .guard(update)
-            .exec(&self.db)
-            .await
-            .context("write the operation's counters")?
-            .rows_affected;
-        self.fence.expect_row(rows)?;
-        self.op.updated_at = now;
+    /// Measures the progress now (`engine::progress`), in the run's copy of the row.
+    fn measure(&mut self) {
+        self.op.updated_at = chrono::Utc::now();
+        progress::measure(&mut self.op, self.work, &mut self.pace);
+    }
+
+    /// Measures and writes the counters and progress to the operation row.
+    pub async fn flush(&mut self) -> anyhow::Result<()> {
+        self.measure();
+        lifecycle::progress::record(&self.db, self.fence, &mut self.op).await?;
         self.last_flush = Instant::now();
         Ok(())
     }
 
+    /// Publishes the run's copy of the row as it was last measured: what listeners see
+    /// is what is (or will at the next write be) stored.
     fn publish(&mut self, message: Option<String>) {
-        let mut event = ProgressEvent::with_work(&self.op, self.work, message);
-        self.pace.observe(&mut event);
-        // Kept with the row at the next write, for snapshots.
-        self.op.percent = event.percent;
-        self.op.files_per_second = event.files_per_second;
-        self.op.seconds_left = event.seconds_left;
-        self.bus.publish(event);
+        self.bus.publish(ProgressEvent::of(&self.op, message));
         self.last_publish = Instant::now();
     }
 
     /// Records the outcome and publishes the terminal event.
-    pub async fn finish(
-        &mut self,
-        status: OperationStatus,
-        message: Option<String>,
-    ) -> anyhow::Result<()> {
-        self.op.status = status;
+    pub async fn finish(&mut self, ending: Ending, message: Option<String>) -> anyhow::Result<()> {
+        self.op.status = ending.status();
         self.op.phase = Phase::Done;
-        self.op.error_message = message.clone();
-        self.flush(Some((status, message.clone()))).await?;
+        self.measure();
+        lifecycle::progress::finish(&self.db, self.fence, &mut self.op, ending, message.clone())
+            .await?;
         self.publish(message);
         Ok(())
     }

@@ -15,16 +15,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
-use entity::{operations, states::OperationStatus};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-};
 use tokio::task::JoinHandle;
-use uuid::Uuid;
 
-use crate::engine::{
-    Engine,
-    run::{self, RunEnd},
+use crate::{
+    engine::{
+        Engine,
+        run::{self, RunEnd},
+    },
+    lifecycle::lease,
 };
 
 /// A queued operation not started within this long is queued again.
@@ -125,67 +123,23 @@ async fn sweep(engine: Engine) {
 
 /// Queues operations that should be running but that no worker seems to have.
 async fn requeue_stale(engine: &Engine) -> anyhow::Result<usize> {
-    let now = Utc::now();
-    let stale: Vec<Uuid> = operations::Entity::find()
-        .select_only()
-        .column(operations::Column::Id)
-        .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
-        .filter(
-            Condition::any()
-                .add(operations::Column::LeaseExpiresAt.is_null())
-                .add(operations::Column::LeaseExpiresAt.lt(now)),
-        )
-        .order_by_asc(operations::Column::CreatedAt)
-        .limit(1000)
-        .into_tuple()
-        .all(&engine.db)
+    // Pushed off by REQUEUE_AFTER: queued again only if no worker took it by then.
+    let next = Utc::now() + chrono::Duration::from_std(REQUEUE_AFTER).unwrap_or_default();
+    let stale = lease::claim_stale(&engine.db, next, 1000)
         .await
-        .context("find stale operations")?;
-    let mut queued = 0;
-    for id in stale {
-        // Claim the re-queueing (several sweepers may run): push it off by REQUEUE_AFTER,
-        // and free a dead worker's lease so the next claim can take it.
-        let next = now + chrono::Duration::from_std(REQUEUE_AFTER).unwrap_or_default();
-        let claimed = operations::Entity::update_many()
-            .col_expr(
-                operations::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(operations::Column::LeaseExpiresAt, Expr::value(next))
-            .filter(operations::Column::Id.eq(id))
-            .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
-            .filter(
-                Condition::any()
-                    .add(operations::Column::LeaseExpiresAt.is_null())
-                    .add(operations::Column::LeaseExpiresAt.lt(now)),
-            )
-            .exec(&engine.db)
-            .await
-            .context("claim a re-queue")?;
-        if claimed.rows_affected == 1 {
-            engine.queue.push(id).await?;
-            queued += 1;
-        }
+        .context("claim stale operations for re-queueing")?;
+    for id in &stale {
+        engine.queue.push(*id).await?;
     }
-    if queued > 0 {
-        tracing::info!(count = queued, "queued operations that no worker had");
+    if !stale.is_empty() {
+        tracing::info!(count = stale.len(), "queued operations that no worker had");
     }
-    Ok(queued)
+    Ok(stale.len())
 }
 
 /// One process alone: every unfinished operation is queued again now.
 async fn take_over_unfinished(engine: &Engine) -> anyhow::Result<()> {
-    operations::Entity::update_many()
-        .col_expr(
-            operations::Column::LeaseOwner,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            operations::Column::LeaseExpiresAt,
-            Expr::value(Option::<chrono::DateTime<Utc>>::None),
-        )
-        .filter(operations::Column::Status.is_in(OperationStatus::ACTIVE))
-        .exec(&engine.db)
+    lease::free_all(&engine.db)
         .await
         .context("free the leases of a previous run of this process")?;
     let queued = requeue_stale(engine).await?;

@@ -42,35 +42,27 @@ pub struct OperationProgress {
     pub files_skipped: i32,
     pub duplicates_found: i32,
     pub space_saved_bytes: BigInt,
-    /// 0–100, null until the total is known; never goes down.
+    /// 0–100 across the whole operation, one decimal; null until something to measure
+    /// against is known. Never goes down within a run.
     pub percent: Option<f64>,
+    /// The work of the current phase done, and in all (files scanned of those counted,
+    /// hashing steps, files moved or skipped of those planned); null while unknown.
+    pub phase_done: Option<i32>,
+    pub phase_total: Option<i32>,
     pub message: Option<String>,
     pub updated_at: DateTime,
     /// Files per second through the current phase (scanned, hashed, or moved and
-    /// skipped), measured by the engine running it; null in a snapshot and until work
-    /// has moved.
+    /// skipped), measured by the engine running it; null until work has moved.
     pub files_per_second: Option<f64>,
     /// Seconds left for the whole operation, from how fast `percent` moves in this
     /// phase (measured by the engine); null until it has moved.
     pub seconds_left: Option<i32>,
 }
 
-/// An event as the API shows it: the engine's own figures, unchanged, except that a
-/// listener never sees `percent` go down (a snapshot read from the database knows less
-/// than the live events before it).
-#[derive(Default)]
-struct Shaper {
-    best_percent: Option<f64>,
-}
-
-impl Shaper {
-    fn shape(&mut self, event: &ProgressEvent) -> OperationProgress {
-        let percent = match (event.percent, self.best_percent) {
-            (Some(now), Some(best)) => Some(now.max(best)),
-            (now, best) => now.or(best),
-        };
-        self.best_percent = percent;
-        OperationProgress {
+/// An event as the API shows it: the engine's own figures, unchanged.
+impl From<&ProgressEvent> for OperationProgress {
+    fn from(event: &ProgressEvent) -> Self {
+        Self {
             operation_id: ID(event.operation_id.to_string()),
             status: OperationStatus::from(event.status),
             phase: event.phase.into(),
@@ -81,13 +73,22 @@ impl Shaper {
             files_skipped: count(event.files_skipped),
             duplicates_found: count(event.duplicates_found),
             space_saved_bytes: BigInt(event.space_saved_bytes),
-            percent: percent.map(|p| (p * 10.0).round() / 10.0),
+            percent: event.percent,
+            phase_done: event.phase_done.map(count),
+            phase_total: event.phase_total.map(count),
             message: event.message.clone(),
             updated_at: event.updated_at.into(),
             files_per_second: event.files_per_second,
             seconds_left: event.seconds_left.map(count),
         }
     }
+}
+
+/// Whether `event` says nothing newer than `last`, the event a listener got before: the
+/// same counters again, or an older state read back from the database after newer live
+/// events (a listener that fell behind). An ending is always news.
+fn stale(last: &ProgressEvent, event: &ProgressEvent) -> bool {
+    !event.is_terminal() && (same_progress(last, event) || event.updated_at < last.updated_at)
 }
 
 async fn snapshot(state: &AppState, user_id: Uuid, id: Uuid) -> Option<ProgressEvent> {
@@ -109,7 +110,6 @@ struct Follow {
     /// Keeps the operation among those the hub re-reads while it is quiet.
     _watch: Watch,
     _slot: Live,
-    shaper: Shaper,
     first: Option<ProgressEvent>,
     /// The last event sent, so a re-read that shows nothing new sends nothing.
     last: Option<ProgressEvent>,
@@ -142,19 +142,16 @@ fn follow(follow: Follow) -> impl Stream<Item = OperationProgress> {
                     },
                     Err(RecvError::Closed) => return None,
                 };
-                if f.last
-                    .as_ref()
-                    .is_some_and(|last| same_progress(last, &event))
-                {
+                if f.last.as_ref().is_some_and(|last| stale(last, &event)) {
                     continue;
                 }
                 break event;
             },
         };
         f.done = event.is_terminal();
-        f.last = Some(event.clone());
-        let shaped = f.shaper.shape(&event);
-        Some((shaped, f))
+        let shown = OperationProgress::from(&event);
+        f.last = Some(event);
+        Some((shown, f))
     })
 }
 
@@ -283,7 +280,6 @@ impl Subscription {
             listener,
             _watch: watch,
             _slot: slot,
-            shaper: Shaper::default(),
             first: Some(first),
             last: None,
             done: false,
@@ -300,14 +296,22 @@ impl Subscription {
         let slot = subscription_slot(&state, caller.user_id())?;
         let listener = state.bus.hub().listen(caller.user_id());
         let events = user_events(state, caller.user_id(), listener);
-        let mut shapers: std::collections::HashMap<Uuid, Shaper> = std::collections::HashMap::new();
-        Ok(events.map(move |event| {
+        // The last event shown of each running operation, so an older one re-read after
+        // falling behind is not shown after it.
+        let mut last: std::collections::HashMap<Uuid, ProgressEvent> =
+            std::collections::HashMap::new();
+        Ok(events.filter_map(move |event| {
             let _held = &slot;
-            let shaped = shapers.entry(event.operation_id).or_default().shape(&event);
+            let shown = match last.get(&event.operation_id) {
+                Some(before) if stale(before, &event) => None,
+                _ => Some(OperationProgress::from(&event)),
+            };
             if event.is_terminal() {
-                shapers.remove(&event.operation_id);
+                last.remove(&event.operation_id);
+            } else if shown.is_some() {
+                last.insert(event.operation_id, event);
             }
-            shaped
+            futures::future::ready(shown)
         }))
     }
 }

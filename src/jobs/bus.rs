@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use entity::{
     operations,
-    states::{OperationStatus, OperationType, Phase},
+    states::{OperationStatus, Phase},
 };
 use fred::prelude::{EventInterface, PubsubInterface};
 use serde::{Deserialize, Serialize};
@@ -31,83 +31,35 @@ pub struct ProgressEvent {
     pub space_saved_bytes: i64,
     pub message: Option<String>,
     pub updated_at: DateTime<Utc>,
-    /// What the worker running it knows beyond the row (absent from a snapshot).
-    #[serde(default)]
-    pub work: Work,
     /// 0–100 across the whole operation; `None` until something to measure against is
     /// known.
     #[serde(default)]
     pub percent: Option<f64>,
+    /// The work of the current phase done, and in all (`None` while unknown).
+    #[serde(default)]
+    pub phase_done: Option<i64>,
+    #[serde(default)]
+    pub phase_total: Option<i64>,
     /// A dry run: its files are planned, never done.
     #[serde(default)]
     pub dry_run: bool,
     /// Files per second through the current phase and seconds left for the whole
-    /// operation, measured once by the engine running it (`engine::pace`); `None` in a
-    /// snapshot read from the database and until the engine has seen work move.
+    /// operation, measured once by the engine running it (`engine::pace`); `None` until
+    /// the engine has seen work move.
     #[serde(default)]
     pub files_per_second: Option<f64>,
     #[serde(default)]
     pub seconds_left: Option<i64>,
 }
 
-/// Progress only the worker running an operation knows: not kept in its row.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Work {
-    /// Files the scan will come to (counted before it starts, on local folders), or
-    /// records a copy will write.
-    pub expected: Option<i64>,
-    /// Hashing steps, two per candidate of a duplicate scan (its first block, then its whole
-    /// file or the finding that it needs none), and those done.
-    pub to_hash: i64,
-    pub hashed: i64,
-}
-
-/// How far along an operation is, 0–100: planning (scan, hashing) and moving each weigh
-/// their usual share of its time (measured on local folders with the bench harness), the
-/// current phase by the part of it done. `None` while nothing tells how far the current
-/// phase has to go (a scan on an object store, before its end).
-pub fn percent(op: &operations::Model, work: Work) -> Option<f64> {
-    if op.status == OperationStatus::Completed {
-        return Some(100.0);
-    }
-    let (scan, hash) = match (op.operation_type, op.is_dry_run) {
-        _ if op.plan_of.is_some() => (0.25, 0.0),
-        (OperationType::Rollback, _) => (0.2, 0.0),
-        (OperationType::Organize, true) => (1.0, 0.0),
-        (OperationType::Organize, false) => (0.35, 0.0),
-        (OperationType::DuplicateCleanup, true) => (0.1, 0.9),
-        (OperationType::DuplicateCleanup, false) => (0.08, 0.77),
-    };
-    let moving = 1.0 - scan - hash;
-    let part = |done: i64, total: Option<i64>| match total {
-        Some(total) if total > 0 => Some((done as f64 / total as f64).clamp(0.0, 1.0)),
-        Some(_) => Some(1.0),
-        None => None,
-    };
-    let moved = part(op.files_processed + op.files_skipped, op.files_total);
-    let done = match op.phase {
-        Phase::Queued => None,
-        Phase::Scanning => part(op.files_scanned, work.expected).map(|f| scan * f),
-        Phase::Hashing => part(work.hashed, Some(work.to_hash)).map(|f| scan + hash * f),
-        // A run that ended otherwise than completed stays where its moves got to.
-        Phase::Moving | Phase::Done => moved.map(|f| scan + hash + moving * f),
-        Phase::Finishing => Some(1.0),
-    }?;
-    Some((done * 100.0).clamp(0.0, 100.0))
-}
-
 impl ProgressEvent {
-    /// The event that describes an operation row, with a message for this moment (the
-    /// row's own error message otherwise).
+    /// The event that says an operation row, with a message for this moment (the row's
+    /// own error message otherwise). Every figure is the row's, as the engine measured
+    /// it (`engine::progress`): nothing is computed again here. It is timed when the row
+    /// was written, not when it was read, so a snapshot read after newer live events
+    /// never looks newer than they are.
     pub fn of(op: &operations::Model, message: Option<String>) -> Self {
-        Self::with_work(op, Work::default(), message)
-    }
-
-    /// `of`, with what the running worker knows beyond the row.
-    pub fn with_work(op: &operations::Model, work: Work, message: Option<String>) -> Self {
         Self {
-            work,
-            percent: percent(op, work),
             operation_id: op.id,
             user_id: op.user_id,
             status: op.status,
@@ -119,10 +71,13 @@ impl ProgressEvent {
             duplicates_found: op.duplicates_found,
             space_saved_bytes: op.space_saved_bytes,
             message: message.or_else(|| op.error_message.clone()),
-            updated_at: Utc::now(),
+            updated_at: op.updated_at,
+            percent: op.percent,
+            phase_done: op.phase_done,
+            phase_total: op.phase_total,
             dry_run: op.is_dry_run,
-            files_per_second: None,
-            seconds_left: None,
+            files_per_second: op.files_per_second,
+            seconds_left: op.seconds_left,
         }
     }
 
@@ -131,26 +86,9 @@ impl ProgressEvent {
     }
 }
 
-/// The event a stored row says: timed when the row was written, not when it was read, so
-/// a snapshot read after newer live events never looks newer than they are (a client
-/// that keeps the latest event by `updatedAt` would otherwise drop the terminal event
-/// that follows a snapshot read just before it).
 impl From<&operations::Model> for ProgressEvent {
     fn from(op: &operations::Model) -> Self {
-        let mut event = Self {
-            updated_at: op.updated_at,
-            ..Self::of(op, None)
-        };
-        // What the engine measured at its last write, while the operation runs.
-        if !op.status.is_terminal() {
-            event.percent = match (event.percent, op.percent) {
-                (Some(now), Some(kept)) => Some(now.max(kept)),
-                (now, kept) => now.or(kept),
-            };
-            event.files_per_second = op.files_per_second;
-            event.seconds_left = op.seconds_left;
-        }
-        event
+        Self::of(op, None)
     }
 }
 
@@ -267,83 +205,5 @@ impl ProgressBus {
             Self::InProcess(_) => "in-process",
             Self::Redis { .. } => "redis",
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn op(kind: OperationType, dry_run: bool) -> operations::Model {
-        operations::Model {
-            id: Uuid::nil(),
-            user_id: Uuid::nil(),
-            operation_type: kind,
-            status: OperationStatus::Running,
-            phase: Phase::Queued,
-            root_path: String::new(),
-            is_dry_run: dry_run,
-            files_total: None,
-            files_scanned: 0,
-            files_processed: 0,
-            files_skipped: 0,
-            duplicates_found: 0,
-            space_saved_bytes: 0,
-            error_message: None,
-            metadata: serde_json::json!({}),
-            cancel_requested: false,
-            rollback_of: None,
-            plan_of: None,
-            trash_purged_at: None,
-            lease_owner: None,
-            lease_expires_at: None,
-            moves_reach_seq: None,
-            lease_epoch: 0,
-            percent: None,
-            files_per_second: None,
-            seconds_left: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            started_at: None,
-            completed_at: None,
-        }
-    }
-
-    #[test]
-    fn percent_moves_through_every_phase_of_an_organize() {
-        let mut op = op(OperationType::Organize, false);
-        let mut work = Work::default();
-        assert_eq!(percent(&op, work), None, "queued: nothing to measure");
-        op.phase = Phase::Scanning;
-        op.files_scanned = 500;
-        assert_eq!(percent(&op, work), None, "a scan of unknown size");
-        work.expected = Some(1000);
-        let scanning = percent(&op, work).unwrap();
-        assert!((17.0..18.0).contains(&scanning), "{scanning}");
-        op.phase = Phase::Moving;
-        op.files_total = Some(1000);
-        op.files_processed = 500;
-        let moving = percent(&op, work).unwrap();
-        assert!(moving > 35.0 && moving < 100.0, "{moving}");
-        op.status = OperationStatus::Completed;
-        assert_eq!(percent(&op, work), Some(100.0));
-    }
-
-    #[test]
-    fn a_duplicate_search_spends_most_of_its_percent_hashing() {
-        let mut op = op(OperationType::DuplicateCleanup, true);
-        let mut work = Work {
-            expected: Some(10),
-            ..Default::default()
-        };
-        op.phase = Phase::Scanning;
-        op.files_scanned = 10;
-        let scanned = percent(&op, work).unwrap();
-        assert!((scanned - 10.0).abs() < 1e-9, "{scanned}");
-        op.phase = Phase::Hashing;
-        work.to_hash = 4;
-        work.hashed = 2;
-        let hashing = percent(&op, work).unwrap();
-        assert!((hashing - 55.0).abs() < 1e-9, "{hashing}");
     }
 }

@@ -183,6 +183,7 @@ pub fn same_progress(a: &ProgressEvent, b: &ProgressEvent) -> bool {
         b.files_processed,
         b.files_skipped,
     ) && (a.duplicates_found, a.space_saved_bytes) == (b.duplicates_found, b.space_saved_bytes)
+        && (a.phase_done, a.phase_total) == (b.phase_done, b.phase_total)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -249,7 +250,8 @@ mod tests {
             space_saved_bytes: 0,
             message: None,
             updated_at: chrono::Utc::now(),
-            work: Default::default(),
+            phase_done: None,
+            phase_total: None,
             percent: None,
             dry_run: false,
             files_per_second: None,

@@ -4,14 +4,12 @@ use anyhow::Context;
 use chrono::Utc;
 use entity::{
     file_records, operations,
-    states::{OperationStatus, OperationType, Phase, RecordStatus},
+    states::{OperationStatus, OperationType, RecordStatus},
     users,
 };
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ActiveEnum, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -20,6 +18,7 @@ use crate::{
     engine::{Options, Source, options, trash_path},
     error::{AppError, AppResult},
     jobs::bus::ProgressEvent,
+    lifecycle::{self, CancelTaken, NewOperation},
     operations::find_owned,
     state::AppState,
     storage::paths,
@@ -171,44 +170,22 @@ async fn create(
             other.id
         )));
     }
-    let now = Utc::now();
-    let op = operations::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(user_id),
-        operation_type: Set(op_type),
-        status: Set(OperationStatus::Pending),
-        phase: Set(Phase::Queued),
-        root_path: Set(root),
-        is_dry_run: Set(dry_run),
-        files_total: Set(None),
-        files_scanned: Set(0),
-        files_processed: Set(0),
-        files_skipped: Set(0),
-        duplicates_found: Set(0),
-        space_saved_bytes: Set(0),
-        error_message: Set(None),
-        metadata: Set(options.to_metadata()?),
-        rollback_of: Set(source.rollback_of()),
-        plan_of: Set(source.plan_of()),
-        cancel_requested: Set(false),
-        lease_owner: Set(None),
-        // Queued now: the sweeper queues it again only if no worker took it by then.
-        lease_expires_at: Set(Some(
-            now + chrono::Duration::from_std(crate::engine::worker::REQUEUE_AFTER)
-                .unwrap_or_default(),
-        )),
-        moves_reach_seq: Set(None),
-        lease_epoch: Set(0),
-        percent: Set(None),
-        files_per_second: Set(None),
-        seconds_left: Set(None),
-        trash_purged_at: Set(None),
-        created_at: Set(now),
-        started_at: Set(None),
-        completed_at: Set(None),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
+    let requeue_after =
+        chrono::Duration::from_std(crate::engine::worker::REQUEUE_AFTER).unwrap_or_default();
+    let op = lifecycle::create(
+        &txn,
+        NewOperation {
+            user_id,
+            operation_type: op_type,
+            root_path: root,
+            is_dry_run: dry_run,
+            metadata: options.to_metadata()?,
+            rollback_of: source.rollback_of(),
+            plan_of: source.plan_of(),
+            // Queued now: the sweeper queues it again only if no worker took it by then.
+            requeue_at: Utc::now() + requeue_after,
+        },
+    )
     .await?;
     txn.commit().await?;
     // The operation is accepted once it is in the database: if the queue is unreachable
@@ -231,31 +208,20 @@ pub async fn cancel(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<oper
             op.status.to_value()
         )));
     }
-    let now = Utc::now();
-    operations::Entity::update_many()
-        .col_expr(operations::Column::CancelRequested, Expr::value(true))
-        .col_expr(operations::Column::UpdatedAt, Expr::value(now))
-        .filter(operations::Column::Id.eq(id))
-        .exec(&state.db)
-        .await?;
-    // Not yet taken by a worker: it ends here.
-    let stopped = operations::Entity::update_many()
-        .col_expr(
-            operations::Column::Status,
-            Expr::value(OperationStatus::Cancelled),
-        )
-        .col_expr(operations::Column::Phase, Expr::value(Phase::Done))
-        .col_expr(operations::Column::ErrorMessage, Expr::value("cancelled"))
-        .col_expr(operations::Column::CompletedAt, Expr::value(now))
-        .filter(operations::Column::Id.eq(id))
-        .filter(operations::Column::Status.eq(OperationStatus::Pending))
-        .exec(&state.db)
-        .await?;
+    let taken = lifecycle::cancel(&state.db, id).await?;
     let op = find_owned(&state.db, user_id, id).await?;
-    if stopped.rows_affected == 1 {
-        state
+    match taken {
+        CancelTaken::Ended => state
             .bus
-            .publish(ProgressEvent::of(&op, Some("cancelled".into())));
+            .publish(ProgressEvent::of(&op, Some("cancelled".into()))),
+        CancelTaken::Requested => {}
+        // It ended between the read above and the request.
+        CancelTaken::TooLate => {
+            return Err(AppError::Conflict(format!(
+                "the operation already ended ({})",
+                op.status.to_value()
+            )));
+        }
     }
     Ok(op)
 }
@@ -351,13 +317,9 @@ pub async fn purge_trash(
             "a rollback of this cleanup is running".into(),
         ));
     }
-    let now = Utc::now();
-    operations::Entity::update_many()
-        .col_expr(operations::Column::TrashPurgedAt, Expr::value(now))
-        .col_expr(operations::Column::UpdatedAt, Expr::value(now))
-        .filter(operations::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
+    if !lifecycle::mark_trash_purged(&txn, id).await? {
+        return Err(AppError::Conflict("the trash was already purged".into()));
+    }
     txn.commit().await?;
 
     let space = state.storage.space(user_id);

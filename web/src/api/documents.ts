@@ -261,6 +261,8 @@ export const ProgressFieldsFragment = graphql(`
     duplicatesFound
     spaceSavedBytes
     percent
+    phaseDone
+    phaseTotal
     message
     updatedAt
     filesPerSecond

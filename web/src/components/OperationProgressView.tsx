@@ -55,6 +55,16 @@ export function OperationProgressView({ entry, title, showDuplicates }: Props) {
               : `${p.filesProcessed.toLocaleString('en-US')}${p.filesTotal != null ? ` / ${p.filesTotal.toLocaleString('en-US')}` : ''}`}
           </dd>
         </div>
+        {active && p.phaseDone != null && (
+          <div>
+            {/* The work of the phase the bar is in: scanned, hashed, or moved. */}
+            <dt>{phaseLabel(p.phase)}</dt>
+            <dd>
+              {p.phaseDone.toLocaleString('en-US')}
+              {p.phaseTotal != null ? ` / ${p.phaseTotal.toLocaleString('en-US')}` : ''}
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Skipped</dt>
           <dd>{p.filesSkipped.toLocaleString('en-US')}</dd>

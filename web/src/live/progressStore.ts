@@ -51,9 +51,8 @@ export function useOperationProgress(id: string): LiveEntry | undefined {
   return useLiveProgress().get(id);
 }
 
-export function progressPercent(p: Pick<Progress, 'percent' | 'status' | 'filesTotal' | 'filesProcessed' | 'filesSkipped'>): number | null {
-  if (p.status === 'COMPLETED') return 100;
-  if (p.percent != null) return p.percent;
-  if (p.filesTotal) return ((p.filesProcessed + p.filesSkipped) / p.filesTotal) * 100;
-  return null;
+/** The engine's percentage, as it sent it: the bar, the label and the counts come from
+ * the same event, so they agree in every phase. */
+export function progressPercent(p: Pick<Progress, 'percent'>): number | null {
+  return p.percent ?? null;
 }

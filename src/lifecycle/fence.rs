@@ -24,7 +24,10 @@ pub struct Fence {
 
 impl Fence {
     /// An update of the operation row, limited to this run's epoch.
-    pub fn guard(self, update: UpdateMany<operations::Entity>) -> UpdateMany<operations::Entity> {
+    pub(crate) fn guard(
+        self,
+        update: UpdateMany<operations::Entity>,
+    ) -> UpdateMany<operations::Entity> {
         update
             .filter(operations::Column::Id.eq(self.operation_id))
             .filter(operations::Column::LeaseEpoch.eq(self.epoch))
@@ -56,6 +59,19 @@ impl Fence {
             .await?
             .rows_affected;
         self.expect_row(touched)
+    }
+
+    /// `hold`, inside a transaction on PostgreSQL's own connection (a `COPY` of records
+    /// runs there, beneath the ORM).
+    pub async fn hold_postgres(self, conn: &mut sea_orm::sqlx::PgConnection) -> anyhow::Result<()> {
+        let held = sea_orm::sqlx::query(
+            "UPDATE operations SET lease_epoch = lease_epoch WHERE id = $1 AND lease_epoch = $2",
+        )
+        .bind(self.operation_id)
+        .bind(self.epoch)
+        .execute(conn)
+        .await?;
+        self.expect_row(held.rows_affected())
     }
 }
 
