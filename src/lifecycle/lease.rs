@@ -58,11 +58,7 @@ pub async fn claim(
         )
         .col_expr(
             operations::Column::StartedAt,
-            Func::coalesce([
-                Expr::col(operations::Column::StartedAt).into(),
-                Expr::value(now),
-            ])
-            .into(),
+            Func::coalesce([Expr::col(operations::Column::StartedAt), Expr::value(now)]).into(),
         )
         .col_expr(operations::Column::UpdatedAt, Expr::value(now))
         .filter(operations::Column::Id.eq(id))

@@ -1,7 +1,9 @@
-//! A full disk: storage on a small tmpfs. An upload larger than the free space is
-//! `INSUFFICIENT_STORAGE` (not an internal error), leaves no partial file and no quota
-//! drift, and the server goes on answering. Needs root to mount (CI runs as root);
-//! elsewhere it says why it skipped.
+//! A full disk: storage, or the embedded database, on a small tmpfs. An upload larger
+//! than the free space is `INSUFFICIENT_STORAGE` (not an internal error), leaves no
+//! partial file and no quota drift; a mutation that cannot write to a full database is
+//! `INSUFFICIENT_STORAGE` too, and an organize whose records do not fit stops cleanly
+//! with nothing moved, and runs and rolls back byte for byte once there is room. Needs
+//! root to mount (CI runs as root); elsewhere it says why it skipped.
 
 use std::{path::Path, process::Command, time::Duration};
 
@@ -105,4 +107,128 @@ async fn an_upload_larger_than_the_free_space_is_insufficient_storage_and_leaves
         .upload(&ada.access_token, "in", &[("next.txt", b"678")])
         .await;
     assert!(again["data"]["uploadFiles"].is_array(), "{again}");
+}
+
+/// Fills the file system holding `path` with a file there; returns it.
+fn fill(path: &Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).unwrap();
+    let block = vec![0u8; 64 * 1024];
+    while file.write_all(&block).is_ok() {}
+    // The last bytes that fit.
+    while file.write_all(&block[..512]).is_ok() {}
+    let _ = file.sync_all();
+    path.to_path_buf()
+}
+
+#[tokio::test]
+async fn a_full_database_refuses_writes_clearly_and_an_organize_on_it_loses_nothing() {
+    // The reason for a skip is for whoever reads the test output.
+    #[allow(clippy::print_stderr)]
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        eprintln!("skipped: the database under test is PostgreSQL, not SQLite on a small disk");
+        return;
+    }
+    let mount = tempfile::tempdir().unwrap();
+    let Some(_tmpfs) = Tmpfs::mount(mount.path(), 16) else {
+        return;
+    };
+    let db_file = mount.path().join("organizer.db");
+    let app = spawn_app_with(|c| {
+        c.database.database_url = Some(format!("sqlite://{}?mode=rwc", db_file.display()));
+        c.lease_secs = 3;
+    })
+    .await;
+    let ada = app.signup("ada").await;
+    let root = crate::helpers::user_dir(&app, &ada);
+    // Many files with long names: their records need more room than the disk has left.
+    let long = "x".repeat(150);
+    for i in 0..6000 {
+        let kind = ["jpg", "pdf", "mp3", "txt"][i % 4];
+        crate::helpers::write_tree(
+            &root,
+            &[(
+                &format!("in/{i:05}-{long}.{kind}"),
+                format!("file {i}").as_bytes(),
+            )],
+        );
+    }
+    let before = crate::helpers::snapshot(&root);
+
+    let filler = fill(&mount.path().join("filler"));
+    // On a full database, starting an operation is refused with a clear code; with a
+    // little room (for its row, not for its records) it is accepted.
+    let shrink = |by: u64| {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&filler)
+            .unwrap();
+        let len = file.metadata().unwrap().len();
+        file.set_len(len.saturating_sub(by)).unwrap();
+    };
+    let mut refusals = 0;
+    let id = loop {
+        let started = app
+            .start_operation(&ada.access_token, "ORGANIZE", "in", false, json!({}))
+            .await;
+        if let Some(id) = started["data"]["startOperation"]["id"].as_str() {
+            break id.to_string();
+        }
+        assert_code(&started, "INSUFFICIENT_STORAGE");
+        let message = crate::helpers::error_message(&started);
+        assert!(
+            !message.contains(&*mount.path().to_string_lossy()),
+            "{message}"
+        );
+        refusals += 1;
+        assert!(refusals < 40, "never accepted: {started}");
+        shrink(128 * 1024);
+    };
+    assert!(refusals > 0, "a full database refused nothing");
+
+    // Its records do not fit: it stops cleanly, saying why, with nothing moved (no file
+    // moves before its record is written).
+    let failed = app.wait_operation(&ada.access_token, &id).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert_eq!(failed["filesProcessed"], 0, "{failed}");
+    let message = failed["errorMessage"].as_str().unwrap();
+    assert!(message.contains("ran out of storage space"), "{message}");
+    assert!(
+        !message.contains(&*mount.path().to_string_lossy()),
+        "{message}"
+    );
+    assert_eq!(crate::helpers::snapshot(&root), before);
+
+    // Room again: its rollback leaves the tree as it was, and the organize runs whole
+    // and rolls back byte for byte.
+    std::fs::remove_file(&filler).unwrap();
+    let undo = app
+        .op_mutation(&ada.access_token, "rollbackOperation", "id", &id)
+        .await;
+    let undo_id = undo["data"]["rollbackOperation"]["id"].as_str().unwrap();
+    let undone = app.wait_operation(&ada.access_token, undo_id).await;
+    assert_eq!(undone["status"], "COMPLETED", "{undone}");
+    assert_eq!(crate::helpers::snapshot(&root), before);
+    let organized = app
+        .run_operation(&ada.access_token, "ORGANIZE", "in", false, json!({}))
+        .await;
+    assert_eq!(organized["status"], "COMPLETED", "{organized}");
+    assert_eq!(organized["filesProcessed"], 6000, "{organized}");
+    assert_ne!(crate::helpers::snapshot(&root), before);
+    let undo = app
+        .op_mutation(
+            &ada.access_token,
+            "rollbackOperation",
+            "id",
+            organized["id"].as_str().unwrap(),
+        )
+        .await;
+    let undone = app
+        .wait_operation(
+            &ada.access_token,
+            undo["data"]["rollbackOperation"]["id"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(undone["status"], "COMPLETED", "{undone}");
+    assert_eq!(crate::helpers::snapshot(&root), before);
 }
