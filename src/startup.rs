@@ -143,6 +143,7 @@ pub async fn build_state(config: Box<Config>) -> anyhow::Result<AppState> {
         backend,
         subscriptions,
         keys: Arc::new(JwtKeys::new(secret.as_bytes())),
+        links: Arc::new(crate::auth::links::LinkKey::derive(secret.as_bytes())),
         limiter: Arc::new(limiter),
         users: Arc::default(),
         config: Arc::new(*config),

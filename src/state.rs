@@ -20,6 +20,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub backend: Backend,
     pub keys: Arc<JwtKeys>,
+    /// Signs and checks file links (`auth::links`).
+    pub links: Arc<crate::auth::links::LinkKey>,
     pub limiter: Arc<RateLimiter>,
     /// Accounts read in the last second (`auth::user_cache`).
     pub users: Arc<UserCache>,

@@ -167,7 +167,7 @@ pub async fn authenticate(state: &AppState, credential: &str) -> AppResult<Calle
     })
 }
 
-async fn active_user(state: &AppState, user_id: Uuid) -> AppResult<users::Model> {
+pub(crate) async fn active_user(state: &AppState, user_id: Uuid) -> AppResult<users::Model> {
     state
         .users
         .get(&state.db, user_id)

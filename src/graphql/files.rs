@@ -129,4 +129,20 @@ impl FileMutation {
         .extend()?;
         Ok(stored.into_iter().map(|meta| entry(meta, None)).collect())
     }
+
+    /// A link to a file (or a folder, as a zip) of yours that works without signing in,
+    /// for five minutes: for `<img>`, `<video>` and downloads, so no token goes into a
+    /// URL. `inline` asks to show it in the browser, which only images (not SVG), PDF,
+    /// plain text, audio and video are; anything else downloads.
+    async fn file_link(
+        &self,
+        ctx: &Context<'_>,
+        path: String,
+        #[graphql(default = false)] inline: bool,
+    ) -> Result<String> {
+        let caller = context::caller(ctx).await?;
+        crate::downloads::link(context::state(ctx), caller.user_id(), &path, inline)
+            .await
+            .extend()
+    }
 }

@@ -2,6 +2,7 @@
 //! CORS, compression, body limit, timeout).
 
 mod endpoint;
+mod files;
 mod multipart;
 mod request_error;
 pub mod web;
@@ -21,7 +22,7 @@ use axum::{
 use serde_json::json;
 use tower::ServiceBuilder;
 use tower_http::{
-    compression::CompressionLayer,
+    compression::{CompressionLayer, DefaultPredicate, Predicate},
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -53,6 +54,9 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .route("/assets/{*name}", get(web::asset))
         .route("/favicon.ico", get(web::favicon))
         .route("/graphql/ws", get(graphql_ws))
+        .route("/files", get(files::root))
+        .route("/files/", get(files::root))
+        .route("/files/{*path}", get(files::get))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .fallback(web::app)
@@ -76,7 +80,12 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
             BodyLimits { body: config.max_body_bytes, upload: config.max_upload_bytes },
             limit_body,
         ))
-        .layer(CompressionLayer::new())
+        // A download keeps its own length, ranges and validators.
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(|_: StatusCode, _: axum::http::Version, _: &HeaderMap, ext: &axum::http::Extensions| {
+                ext.get::<files::Uncompressed>().is_none()
+            }),
+        ))
         .option_layer(cors(&config.cors_origins));
     // Innermost, so its own 408 response is a plain axum body.
     routes

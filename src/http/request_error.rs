@@ -76,6 +76,7 @@ impl RequestError {
             Self::Busy | Self::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
             Self::App(AppError::Unauthenticated(_)) => StatusCode::UNAUTHORIZED,
             Self::App(AppError::Forbidden(_)) => StatusCode::FORBIDDEN,
+            Self::App(AppError::NotFound(_)) => StatusCode::NOT_FOUND,
             Self::App(AppError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
             Self::App(AppError::QuotaExceeded(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::App(AppError::InsufficientStorage(_)) => StatusCode::INSUFFICIENT_STORAGE,

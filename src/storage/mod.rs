@@ -440,6 +440,23 @@ impl UserSpace {
         Ok(stream.map_err(anyhow::Error::from))
     }
 
+    /// Streams bytes `range` of a file (a download, or a zip entry).
+    pub async fn read_range(
+        &self,
+        rel: &str,
+        range: std::ops::Range<u64>,
+    ) -> anyhow::Result<impl Stream<Item = anyhow::Result<bytes::Bytes>> + use<>> {
+        self.ensure_contained(rel)?;
+        let reader = self
+            .op
+            .reader_with(&self.abs(rel))
+            .chunk(256 * 1024)
+            .await
+            .with_context(|| format!("open {rel}"))?;
+        let stream = reader.into_bytes_stream(range).await?;
+        Ok(stream.map_err(anyhow::Error::from))
+    }
+
     /// Creates an empty file at `rel` unless something is already there. `true` if we did.
     ///
     /// On `fs` this is `open(O_CREAT | O_EXCL)` directly: OpenDAL's fs writer syncs every

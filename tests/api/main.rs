@@ -13,6 +13,7 @@ mod api_keys;
 mod cancel_resume;
 mod cleanup;
 mod compose;
+mod downloads;
 mod files;
 mod full_disk;
 mod http_surface;
