@@ -267,6 +267,10 @@ pub async fn list(
         None => return Err(AppError::NotFound("folder")),
     }
     let mut entries = space.list_dir(&folder).await?;
+    // The trash has its own listing (`trash`): it is not one of your folders.
+    if folder.is_empty() {
+        entries.retain(|e| e.path != crate::engine::TRASH_DIR);
+    }
     let key = |e: &FileMeta| (!e.is_dir, paths::name(&e.path).to_string());
     entries.sort_by_key(key);
     let total = entries.len() as u64;

@@ -18,6 +18,15 @@ pub enum OperationType {
     DuplicateCleanup,
     #[sea_orm(string_value = "rollback")]
     Rollback,
+    /// Files or folders the user renamed or moved.
+    #[sea_orm(string_value = "move")]
+    Move,
+    /// Files or folders the user deleted: moved into the trash.
+    #[sea_orm(string_value = "delete")]
+    Delete,
+    /// Items put back from the trash.
+    #[sea_orm(string_value = "restore")]
+    Restore,
 }
 
 /// Where an operation is in its life (`operations.status`).

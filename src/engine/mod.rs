@@ -29,6 +29,7 @@ pub mod organize;
 pub mod pace;
 pub mod progress;
 pub mod records;
+pub mod relocate;
 pub mod run;
 pub mod scan;
 pub mod summary;

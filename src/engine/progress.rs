@@ -45,6 +45,7 @@ pub fn percent(op: &operations::Model) -> Option<f64> {
     let (scan, hash) = match (op.operation_type, op.is_dry_run) {
         _ if op.plan_of.is_some() => (0.25, 0.0),
         (OperationType::Rollback, _) => (0.2, 0.0),
+        (OperationType::Move | OperationType::Delete | OperationType::Restore, _) => (0.2, 0.0),
         (OperationType::Organize, true) => (1.0, 0.0),
         (OperationType::Organize, false) => (0.35, 0.0),
         (OperationType::DuplicateCleanup, true) => (0.1, 0.9),

@@ -21,7 +21,7 @@ use crate::{
         copy::{self, Direction},
         dedupe,
         failure::Failure,
-        organize, records, summary,
+        organize, records, relocate, summary,
         tracker::Tracker,
     },
     lifecycle::{self, Ending, lease},
@@ -178,6 +178,12 @@ async fn execute(engine: &Engine, tracker: &mut Tracker) -> Result<(), Failure> 
     if let Source::RollbackOf(_) = source {
         prune_emptied_folders(engine, &op).await?;
     }
+    if matches!(
+        op.operation_type,
+        OperationType::Move | OperationType::Delete | OperationType::Restore
+    ) {
+        prune_moved_folders(engine, &op).await?;
+    }
     Ok(())
 }
 
@@ -211,10 +217,53 @@ async fn build_plan(
         (Source::Scan, OperationType::DuplicateCleanup) => {
             dedupe::plan(engine, tracker, options).await
         }
+        (Source::Scan, OperationType::Move | OperationType::Delete | OperationType::Restore) => {
+            relocate::plan(engine, tracker).await
+        }
         (Source::Scan, OperationType::Rollback) => {
             Err(Failure::User("rollback without a source operation".into()))
         }
     }
+}
+
+/// After a move or delete of folders: each folder goes from where it was, with the
+/// folders inside it, once its files have left it (a folder a file merely left stays).
+async fn prune_moved_folders(engine: &Engine, op: &operations::Model) -> anyhow::Result<()> {
+    let folders: Vec<String> = relocate::sources(&op.metadata);
+    let mut rows = file_records::Entity::find()
+        .select_only()
+        .column(file_records::Column::OriginalPath)
+        .filter(file_records::Column::OperationId.eq(op.id))
+        .filter(file_records::Column::Status.eq(RecordStatus::Done))
+        .into_tuple::<String>()
+        .stream(&engine.db)
+        .await
+        .context("read the folders a move emptied")?;
+    let mut emptied: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
+    while let Some(path) = rows
+        .try_next()
+        .await
+        .context("read the folders a move emptied")?
+    {
+        let parent = paths::parent(&path);
+        if let Some(folder) = folders
+            .iter()
+            .find(|f| path != **f && paths::is_within(&path, f))
+        {
+            emptied
+                .entry(folder.as_str())
+                .or_default()
+                .insert(parent.to_string());
+        }
+    }
+    drop(rows);
+    let space = engine.storage.space(op.user_id);
+    for (folder, dirs) in emptied {
+        space
+            .prune_empty_dirs(dirs.into_iter().collect(), paths::parent(folder))
+            .await;
+    }
+    Ok(())
 }
 
 /// After a rollback: the folders the undone operation created (category folders, the

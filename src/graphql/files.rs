@@ -1,4 +1,6 @@
-//! Files over GraphQL: `files` lists a folder of your storage, `uploadFiles` adds files.
+//! Files over GraphQL: `files` lists a folder of your storage, `uploadFiles` adds files,
+//! `fileLink` gets them back out, and folders, renames, moves and deletes
+//! (`operations::actions`).
 
 use async_graphql::{Context, ErrorExtensions, Object, Result, ResultExt, SimpleObject, Upload};
 
@@ -8,8 +10,10 @@ use crate::{
     graphql::{
         connection::{Conn, connection},
         context,
+        operations::Operation,
         scalars::{BigInt, DateTime},
     },
+    operations::actions,
     paging::page_size,
     storage::{FileMeta, paths},
 };
@@ -128,6 +132,56 @@ impl FileMutation {
         .await
         .extend()?;
         Ok(stored.into_iter().map(|meta| entry(meta, None)).collect())
+    }
+
+    /// Makes a folder (and any folders above it that are missing). A name already
+    /// taken is `CONFLICT`.
+    async fn create_folder(&self, ctx: &Context<'_>, path: String) -> Result<FileEntry> {
+        let caller = context::caller(ctx).await?;
+        let folder = actions::create_folder(context::state(ctx), caller.user_id(), &path)
+            .await
+            .extend()?;
+        Ok(entry(folder, None))
+    }
+
+    /// Renames a file or folder where it is: a `MOVE` operation, undone by
+    /// `rollbackOperation`. A name already taken is `CONFLICT`.
+    async fn rename_entry(
+        &self,
+        ctx: &Context<'_>,
+        path: String,
+        new_name: String,
+    ) -> Result<Operation> {
+        let caller = context::caller(ctx).await?;
+        actions::rename(context::state(ctx), caller.user_id(), &path, &new_name)
+            .await
+            .map(Operation)
+            .extend()
+    }
+
+    /// Moves files and folders into the folder `to`, keeping their names: a `MOVE`
+    /// operation, undone by `rollbackOperation`. A name taken there is `CONFLICT`.
+    async fn move_entries(
+        &self,
+        ctx: &Context<'_>,
+        paths: Vec<String>,
+        to: String,
+    ) -> Result<Operation> {
+        let caller = context::caller(ctx).await?;
+        actions::move_entries(context::state(ctx), caller.user_id(), &paths, &to)
+            .await
+            .map(Operation)
+            .extend()
+    }
+
+    /// Moves files and folders into the trash: a `DELETE` operation. They stay there,
+    /// counted in your storage, until restored, rolled back or purged.
+    async fn delete_entries(&self, ctx: &Context<'_>, paths: Vec<String>) -> Result<Operation> {
+        let caller = context::caller(ctx).await?;
+        actions::delete_entries(context::state(ctx), caller.user_id(), &paths)
+            .await
+            .map(Operation)
+            .extend()
     }
 
     /// A link to a file (or a folder, as a zip) of yours that works without signing in,

@@ -25,6 +25,12 @@ pub enum OperationType {
     Organize,
     DuplicateCleanup,
     Rollback,
+    /// `renameEntry`, `moveEntries`.
+    Move,
+    /// `deleteEntries`: into the trash.
+    Delete,
+    /// `restoreEntries`: back from the trash.
+    Restore,
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]

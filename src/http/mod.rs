@@ -54,7 +54,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .route("/assets/{*name}", get(web::asset))
         .route("/favicon.ico", get(web::favicon))
         .route("/graphql/ws", get(graphql_ws))
-        .route("/files", get(files::root))
+        // `/files` itself is the web app's page; `/files/` is the whole space as a zip.
         .route("/files/", get(files::root))
         .route("/files/{*path}", get(files::get))
         .route("/health", get(health))

@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    engine::{Options, Source, options, trash_path},
+    engine::{Options, Source, options, relocate, trash_path},
     error::{AppError, AppResult},
     jobs::bus::ProgressEvent,
     lifecycle::{self, CancelTaken, NewOperation},
@@ -38,11 +38,20 @@ pub async fn start(
     user_id: Uuid,
     input: StartInput,
 ) -> AppResult<operations::Model> {
-    if input.op_type == OperationType::Rollback {
-        return Err(AppError::bad_input(
-            "type",
-            "start a rollback with rollbackOperation(id)",
-        ));
+    match input.op_type {
+        OperationType::Organize | OperationType::DuplicateCleanup => {}
+        OperationType::Rollback => {
+            return Err(AppError::bad_input(
+                "type",
+                "start a rollback with rollbackOperation(id)",
+            ));
+        }
+        OperationType::Move | OperationType::Delete | OperationType::Restore => {
+            return Err(AppError::bad_input(
+                "type",
+                "use renameEntry, moveEntries, deleteEntries or restoreEntries",
+            ));
+        }
     }
     let root = paths::normalize("rootPath", &input.root_path)?;
     let options = input.options.validate()?;
@@ -69,11 +78,13 @@ pub async fn start(
     create(
         state,
         user_id,
-        input.op_type,
-        root,
-        input.dry_run,
-        options,
-        Source::Scan,
+        Creation {
+            op_type: input.op_type,
+            root,
+            dry_run: input.dry_run,
+            metadata: options.to_metadata()?,
+            source: Source::Scan,
+        },
     )
     .await
 }
@@ -137,15 +148,48 @@ async fn check_source(txn: &DatabaseTransaction, user_id: Uuid, source: Source) 
     }
 }
 
-async fn create(
+/// What a new operation is, for `create`.
+pub(crate) struct Creation {
+    pub op_type: OperationType,
+    /// Shown as its folder; for an operation on named paths, their common folder.
+    pub root: String,
+    pub dry_run: bool,
+    pub metadata: serde_json::Value,
+    pub source: Source,
+}
+
+/// The paths an operation works on: its folder, or for an operation on named paths,
+/// each of them and where it goes.
+fn covered(op_type: OperationType, root: &str, metadata: &serde_json::Value) -> Vec<String> {
+    match op_type {
+        OperationType::Move | OperationType::Delete | OperationType::Restore => {
+            relocate::entries_of(metadata)
+                .map(|entries| {
+                    entries
+                        .into_iter()
+                        .flat_map(|e| std::iter::once(e.from).chain(e.to))
+                        .collect()
+                })
+                .unwrap_or_else(|_| vec![root.to_string()])
+        }
+        _ => vec![root.to_string()],
+    }
+}
+
+/// Records a `pending` operation and queues it, unless the user has as many active as
+/// they may, or one of them works on an overlapping path (`CONFLICT`).
+pub(crate) async fn create(
     state: &AppState,
     user_id: Uuid,
-    op_type: OperationType,
-    root: String,
-    dry_run: bool,
-    options: Options,
-    source: Source,
+    new: Creation,
 ) -> AppResult<operations::Model> {
+    let Creation {
+        op_type,
+        root,
+        dry_run,
+        metadata,
+        source,
+    } = new;
     let txn = state.db.begin().await?;
     lock_user(&txn, user_id).await?;
     check_source(&txn, user_id, source).await?;
@@ -160,11 +204,14 @@ async fn create(
             "at most {most} operations may be queued or running at once; wait for one to end or cancel it"
         )));
     }
-    // Two operations on overlapping folders would move the same files.
-    if let Some(other) = active
-        .iter()
-        .find(|o| paths::is_within(&root, &o.root_path) || paths::is_within(&o.root_path, &root))
-    {
+    // Two operations on overlapping paths would move the same files.
+    let mine = covered(op_type, &root, &metadata);
+    let overlaps = |a: &str, b: &str| paths::is_within(a, b) || paths::is_within(b, a);
+    if let Some(other) = active.iter().find(|o| {
+        covered(o.operation_type, &o.root_path, &o.metadata)
+            .iter()
+            .any(|theirs| mine.iter().any(|p| overlaps(p, theirs)))
+    }) {
         return Err(AppError::Conflict(format!(
             "operation {} is still working on an overlapping folder; wait for it or cancel it",
             other.id
@@ -179,7 +226,7 @@ async fn create(
             operation_type: op_type,
             root_path: root,
             is_dry_run: dry_run,
-            metadata: options.to_metadata()?,
+            metadata,
             rollback_of: source.rollback_of(),
             plan_of: source.plan_of(),
             // Queued now: the sweeper queues it again only if no worker took it by then.
@@ -244,11 +291,13 @@ pub async fn rollback(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<op
     create(
         state,
         user_id,
-        OperationType::Rollback,
-        op.root_path.clone(),
-        false,
-        Options::default(),
-        Source::RollbackOf(id),
+        Creation {
+            op_type: OperationType::Rollback,
+            root: op.root_path.clone(),
+            dry_run: false,
+            metadata: Options::default().to_metadata()?,
+            source: Source::RollbackOf(id),
+        },
     )
     .await
 }
@@ -273,11 +322,13 @@ pub async fn apply_plan(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<
     create(
         state,
         user_id,
-        op.operation_type,
-        op.root_path.clone(),
-        false,
-        options,
-        Source::PlanOf(id),
+        Creation {
+            op_type: op.operation_type,
+            root: op.root_path.clone(),
+            dry_run: false,
+            metadata: options.to_metadata()?,
+            source: Source::PlanOf(id),
+        },
     )
     .await
 }

@@ -3,6 +3,7 @@
 //! takes the caller's user id and only ever touches that user's rows; another user's
 //! operation is `NOT_FOUND`, like a missing one.
 
+pub mod actions;
 pub mod commands;
 pub mod queries;
 

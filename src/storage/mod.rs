@@ -661,6 +661,19 @@ impl UserSpace {
             .await;
     }
 
+    /// Creates a folder (and its parents). `false` when something is already there.
+    pub async fn create_folder(&self, rel: &str) -> anyhow::Result<bool> {
+        self.ensure_contained(paths::parent(rel))?;
+        if self.stat(rel).await?.is_some() {
+            return Ok(false);
+        }
+        self.op
+            .create_dir(&self.abs_dir(rel))
+            .await
+            .with_context(|| format!("create folder {rel}"))?;
+        Ok(true)
+    }
+
     /// Deletes a folder and everything under it.
     pub async fn remove_all(&self, rel: &str) -> anyhow::Result<()> {
         self.ensure_contained(rel)?;

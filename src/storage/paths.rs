@@ -49,6 +49,27 @@ pub fn file_name(field: &str, input: &str) -> AppResult<String> {
     Ok(name)
 }
 
+/// The deepest folder that holds every one of `paths` (`""`, the root, at worst).
+pub fn common_folder<'a>(paths: impl IntoIterator<Item = &'a str>) -> String {
+    let mut common: Option<Vec<&str>> = None;
+    for path in paths {
+        let folder: Vec<&str> = parent(path).split('/').filter(|s| !s.is_empty()).collect();
+        common = Some(match common {
+            None => folder,
+            Some(mut so_far) => {
+                let same = so_far
+                    .iter()
+                    .zip(&folder)
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                so_far.truncate(same);
+                so_far
+            }
+        });
+    }
+    common.unwrap_or_default().join("/")
+}
+
 /// `a/b` + `c` → `a/b/c`, with the root `""` as the identity.
 pub fn join(base: &str, rest: &str) -> String {
     match (base.is_empty(), rest.is_empty()) {

@@ -14,6 +14,7 @@ mod cancel_resume;
 mod cleanup;
 mod compose;
 mod downloads;
+mod file_actions;
 mod files;
 mod full_disk;
 mod http_surface;
