@@ -110,6 +110,9 @@ pub enum RecordStatus {
     Failed,
     #[sea_orm(string_value = "reverted")]
     Reverted,
+    /// Its file was in the trash and was deleted for good (`emptyTrash`).
+    #[sea_orm(string_value = "purged")]
+    Purged,
 }
 
 /// An account's plan (`users.subscription_tier`); it sets the storage quota.

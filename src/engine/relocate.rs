@@ -25,6 +25,9 @@ use crate::{
 pub struct Entry {
     pub from: String,
     pub to: Option<String>,
+    /// A restore: the record of the trashed file, marked `reverted` once it is back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<uuid::Uuid>,
 }
 
 pub fn to_metadata(entries: &[Entry]) -> anyhow::Result<serde_json::Value> {
@@ -43,6 +46,47 @@ pub fn sources(metadata: &serde_json::Value) -> Vec<String> {
     entries_of(metadata)
         .map(|entries| entries.into_iter().map(|e| e.from).collect())
         .unwrap_or_default()
+}
+
+/// After a restore: the trash records of the files that came back are `reverted`, so
+/// they leave the trash listing (those that did not come back stay in it).
+pub async fn mark_restored(engine: &Engine, op: &entity::operations::Model) -> anyhow::Result<()> {
+    use entity::file_records;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
+
+    let back: std::collections::HashSet<String> = file_records::Entity::find()
+        .select_only()
+        .column(file_records::Column::OriginalPath)
+        .filter(file_records::Column::OperationId.eq(op.id))
+        .filter(file_records::Column::Status.eq(RecordStatus::Done))
+        .into_tuple::<String>()
+        .all(&engine.db)
+        .await
+        .context("read what a restore brought back")?
+        .into_iter()
+        .collect();
+    let restored: Vec<uuid::Uuid> = entries_of(&op.metadata)?
+        .into_iter()
+        .filter(|e| back.contains(&e.from))
+        .filter_map(|e| e.record)
+        .collect();
+    for ids in restored.chunks(500) {
+        file_records::Entity::update_many()
+            .col_expr(
+                file_records::Column::Status,
+                Expr::value(RecordStatus::Reverted),
+            )
+            .col_expr(
+                file_records::Column::UpdatedAt,
+                Expr::value(chrono::Utc::now()),
+            )
+            .filter(file_records::Column::Id.is_in(ids.iter().copied()))
+            .filter(file_records::Column::Status.eq(RecordStatus::Done))
+            .exec(&engine.db)
+            .await
+            .context("mark restored files")?;
+    }
+    Ok(())
 }
 
 pub async fn plan(engine: &Engine, tracker: &mut Tracker) -> Result<(), Failure> {

@@ -184,6 +184,9 @@ async fn execute(engine: &Engine, tracker: &mut Tracker) -> Result<(), Failure> 
     ) {
         prune_moved_folders(engine, &op).await?;
     }
+    if op.operation_type == OperationType::Restore {
+        relocate::mark_restored(engine, &op).await?;
+    }
     Ok(())
 }
 

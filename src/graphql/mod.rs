@@ -15,6 +15,7 @@ pub mod rules;
 pub mod scalars;
 pub mod server;
 pub mod subscriptions;
+pub mod trash;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
@@ -28,6 +29,7 @@ pub struct Query(
     rules::RuleQuery,
     api_keys::ApiKeyQuery,
     server::ServerQuery,
+    trash::TrashQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -37,6 +39,7 @@ pub struct Mutation(
     operations::OperationMutation,
     files::FileMutation,
     rules::RuleMutation,
+    trash::TrashMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, subscriptions::Subscription>;

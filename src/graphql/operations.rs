@@ -74,6 +74,8 @@ pub enum FileRecordStatus {
     Skipped,
     Failed,
     Reverted,
+    /// It was in the trash and was deleted for good.
+    Purged,
 }
 
 impl From<RecordStatus> for FileRecordStatus {
@@ -86,6 +88,7 @@ impl From<RecordStatus> for FileRecordStatus {
             RecordStatus::Kept => Self::Kept,
             RecordStatus::Failed => Self::Failed,
             RecordStatus::Reverted => Self::Reverted,
+            RecordStatus::Purged => Self::Purged,
         }
     }
 }

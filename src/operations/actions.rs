@@ -69,7 +69,11 @@ pub async fn rename(
         state,
         user_id,
         OperationType::Move,
-        vec![Entry { from, to: Some(to) }],
+        vec![Entry {
+            from,
+            to: Some(to),
+            record: None,
+        }],
     )
     .await
 }
@@ -110,7 +114,11 @@ pub async fn move_entries(
             )));
         }
         refuse_taken(&space, &to).await?;
-        entries.push(Entry { from, to: Some(to) });
+        entries.push(Entry {
+            from,
+            to: Some(to),
+            record: None,
+        });
     }
     start(state, user_id, OperationType::Move, entries).await
 }
@@ -126,12 +134,16 @@ pub async fn delete_entries(
     let entries = named(&space, inputs)
         .await?
         .into_iter()
-        .map(|from| Entry { from, to: None })
+        .map(|from| Entry {
+            from,
+            to: None,
+            record: None,
+        })
         .collect();
     start(state, user_id, OperationType::Delete, entries).await
 }
 
-async fn start(
+pub(super) async fn start(
     state: &AppState,
     user_id: Uuid,
     op_type: OperationType,

@@ -346,10 +346,14 @@ pub async fn purge_trash(
     let txn = state.db.begin().await?;
     lock_user(&txn, user_id).await?;
     let op = find_owned(&txn, user_id, id).await?;
-    if op.operation_type != OperationType::DuplicateCleanup || op.is_dry_run {
+    let has_trash = matches!(
+        op.operation_type,
+        OperationType::DuplicateCleanup | OperationType::Delete
+    );
+    if !has_trash || op.is_dry_run {
         return Err(AppError::bad_input(
             "operationId",
-            "only a duplicate cleanup that ran (not a dry run) has trash",
+            "only a duplicate cleanup that ran (not a dry run) or a delete has trash",
         ));
     }
     if !op.status.is_terminal() {
@@ -379,8 +383,7 @@ pub async fn purge_trash(
         .column(file_records::Column::NewPath)
         .filter(file_records::Column::OperationId.eq(id))
         .filter(file_records::Column::Status.eq(RecordStatus::Done))
-        .filter(file_records::Column::IsDuplicate.eq(true))
-        .filter(file_records::Column::NewPath.is_not_null())
+        .filter(file_records::Column::NewPath.starts_with(trash_path(id, "")))
         .into_tuple()
         .all(&state.db)
         .await?;

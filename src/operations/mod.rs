@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod commands;
 pub mod queries;
+pub mod trash;
 
 use entity::operations;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};

@@ -34,4 +34,5 @@ mod rollback;
 mod s3;
 mod schema;
 mod subscriptions;
+mod trash;
 mod upload_bounds;

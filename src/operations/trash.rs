@@ -1,0 +1,228 @@
+//! The trash, as people see it: every file a delete or a duplicate cleanup put in
+//! `.trash/`, still there to restore, until it is emptied. An item is the `done` record
+//! that moved it there (of an operation whose trash was not purged); restoring makes it
+//! `reverted`, emptying makes it `purged`.
+
+use chrono::{Duration, Utc};
+use entity::{
+    file_records, operations,
+    states::{OperationType, RecordStatus},
+    users,
+};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use uuid::Uuid;
+
+use crate::{
+    engine::{TRASH_DIR, relocate::Entry},
+    error::{AppError, AppResult},
+    operations::actions::{self, MAX_ENTRIES},
+    paging::Page,
+    state::AppState,
+};
+
+/// A file in the trash, and what put it there.
+pub struct TrashItem {
+    pub record: file_records::Model,
+    pub operation_type: OperationType,
+}
+
+/// The records that are the user's trash items.
+fn in_trash(user_id: Uuid) -> Condition {
+    let operations_with_trash = Query::select()
+        .column(operations::Column::Id)
+        .from(operations::Entity)
+        .and_where(operations::Column::UserId.eq(user_id))
+        .and_where(
+            operations::Column::OperationType
+                .is_in([OperationType::Delete, OperationType::DuplicateCleanup]),
+        )
+        .and_where(operations::Column::IsDryRun.eq(false))
+        .and_where(operations::Column::TrashPurgedAt.is_null())
+        .to_owned();
+    Condition::all()
+        .add(file_records::Column::OperationId.in_subquery(operations_with_trash))
+        .add(file_records::Column::Status.eq(RecordStatus::Done))
+        .add(file_records::Column::NewPath.starts_with(format!("{TRASH_DIR}/")))
+}
+
+/// Newest first; the cursor is the item's id.
+pub async fn list(
+    state: &AppState,
+    user_id: Uuid,
+    first: u64,
+    after: Option<Uuid>,
+) -> AppResult<Page<TrashItem>> {
+    let filter = in_trash(user_id);
+    let total = file_records::Entity::find()
+        .filter(filter.clone())
+        .count(&state.db)
+        .await?;
+    let mut query = file_records::Entity::find().filter(filter);
+    if let Some(after) = after {
+        query = query.filter(file_records::Column::Id.lt(after));
+    }
+    let mut records = query
+        .order_by_desc(file_records::Column::Id)
+        .limit(first + 1)
+        .all(&state.db)
+        .await?;
+    let has_next = records.len() as u64 > first;
+    records.truncate(first as usize);
+    let kinds: std::collections::HashMap<Uuid, OperationType> = operations::Entity::find()
+        .select_only()
+        .column(operations::Column::Id)
+        .column(operations::Column::OperationType)
+        .filter(operations::Column::Id.is_in(records.iter().map(|r| r.operation_id)))
+        .into_tuple::<(Uuid, OperationType)>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    let items = records
+        .into_iter()
+        .map(|record| TrashItem {
+            operation_type: kinds
+                .get(&record.operation_id)
+                .copied()
+                .unwrap_or(OperationType::Delete),
+            record,
+        })
+        .collect();
+    Ok(Page {
+        items,
+        has_next,
+        total,
+    })
+}
+
+/// The chosen items of the user's trash, or `NOT_FOUND` if one is not one of them.
+async fn chosen(
+    state: &AppState,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<file_records::Model>> {
+    if ids.is_empty() {
+        return Err(AppError::bad_input("ids", "choose at least one item"));
+    }
+    if ids.len() > MAX_ENTRIES {
+        return Err(AppError::bad_input(
+            "ids",
+            format!("at most {MAX_ENTRIES} items at once"),
+        ));
+    }
+    let records = file_records::Entity::find()
+        .filter(in_trash(user_id))
+        .filter(file_records::Column::Id.is_in(ids.iter().copied()))
+        .all(&state.db)
+        .await?;
+    let unique: std::collections::HashSet<&Uuid> = ids.iter().collect();
+    if records.len() != unique.len() {
+        return Err(AppError::NotFound("trash item"));
+    }
+    Ok(records)
+}
+
+/// Puts the chosen items back where they were (a `RESTORE` operation); a place taken
+/// since gets the next free ` (n)` name, never overwritten.
+pub async fn restore(
+    state: &AppState,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<operations::Model> {
+    let entries = chosen(state, user_id, ids)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            Some(Entry {
+                from: r.new_path?,
+                to: Some(r.original_path),
+                record: Some(r.id),
+            })
+        })
+        .collect();
+    actions::start(state, user_id, OperationType::Restore, entries).await
+}
+
+/// Deletes items for good: the chosen ones, or those in the trash for longer than
+/// `older_than_days`, or (neither given) everything. Returns how many went; the
+/// storage used drops by what was really deleted.
+pub async fn empty(
+    state: &AppState,
+    user_id: Uuid,
+    ids: Option<&[Uuid]>,
+    older_than_days: Option<i32>,
+) -> AppResult<u64> {
+    let records = match (ids, older_than_days) {
+        (Some(ids), _) => chosen(state, user_id, ids).await?,
+        (None, days) => {
+            let mut query = file_records::Entity::find().filter(in_trash(user_id));
+            if let Some(days) = days {
+                if !(0..=36_500).contains(&days) {
+                    return Err(AppError::bad_input(
+                        "olderThanDays",
+                        "olderThanDays must be between 0 and 36500",
+                    ));
+                }
+                let before = Utc::now() - Duration::days(i64::from(days));
+                query = query.filter(file_records::Column::UpdatedAt.lt(before));
+            }
+            query.all(&state.db).await?
+        }
+    };
+    purge(state, user_id, records).await
+}
+
+/// Deletes the files of trash records and marks them `purged`.
+pub async fn purge(
+    state: &AppState,
+    user_id: Uuid,
+    records: Vec<file_records::Model>,
+) -> AppResult<u64> {
+    let space = state.storage.space(user_id);
+    let mut freed = 0i64;
+    let mut purged = Vec::with_capacity(records.len());
+    let mut folders = std::collections::BTreeSet::new();
+    for record in records {
+        let Some(path) = record.new_path.as_deref() else {
+            continue;
+        };
+        // What is there now is what is freed; a file already gone frees nothing.
+        if let Some(file) = space.stat(path).await?.filter(|f| !f.is_dir) {
+            space.delete(&file.path).await?;
+            freed += file.size as i64;
+        }
+        folders.insert(crate::storage::paths::parent(path).to_string());
+        purged.push(record.id);
+    }
+    for ids in purged.chunks(500) {
+        file_records::Entity::update_many()
+            .col_expr(
+                file_records::Column::Status,
+                Expr::value(RecordStatus::Purged),
+            )
+            .col_expr(file_records::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(file_records::Column::Id.is_in(ids.iter().copied()))
+            .filter(file_records::Column::Status.eq(RecordStatus::Done))
+            .exec(&state.db)
+            .await?;
+    }
+    space
+        .prune_empty_dirs(folders.into_iter().collect(), "")
+        .await;
+    if freed > 0 {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::StorageUsedBytes,
+                Expr::col(users::Column::StorageUsedBytes).sub(freed),
+            )
+            .filter(users::Column::Id.eq(user_id))
+            .exec(&state.db)
+            .await?;
+        state.users.forget(user_id);
+    }
+    tracing::info!(%user_id, items = purged.len(), freed, "trash emptied");
+    Ok(purged.len() as u64)
+}
