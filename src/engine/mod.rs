@@ -21,6 +21,7 @@ pub mod cancel;
 pub mod categorize;
 pub mod copy;
 pub mod dedupe;
+pub mod edits;
 pub mod failure;
 pub mod hash;
 mod lookup;

@@ -20,6 +20,7 @@ use crate::{
         Engine, Options, Source, TRASH_DIR, apply,
         copy::{self, Direction},
         dedupe,
+        edits::{self, PlanEdits},
         failure::Failure,
         organize, records, relocate, summary,
         tracker::Tracker,
@@ -211,10 +212,12 @@ async fn build_plan(
     tracker.set_phase(Phase::Scanning).await?;
     match (source, op.operation_type) {
         (Source::RollbackOf(source), _) => {
-            copy::copy_records(tracker, source, Direction::Reversed).await
+            copy::copy_records(tracker, source, Direction::Reversed).await?;
+            edits::apply(tracker, &PlanEdits::of(&op.metadata)?).await
         }
         (Source::PlanOf(source), _) => {
-            copy::copy_records(tracker, source, Direction::AsPlanned).await
+            copy::copy_records(tracker, source, Direction::AsPlanned).await?;
+            edits::apply(tracker, &PlanEdits::of(&op.metadata)?).await
         }
         (Source::Scan, OperationType::Organize) => organize::plan(engine, tracker, options).await,
         (Source::Scan, OperationType::DuplicateCleanup) => {

@@ -12,7 +12,7 @@ use crate::{
     graphql::{
         connection::{Conn, connection, parse_cursor},
         context,
-        ids::parse_id,
+        ids::{parse_id, parse_ids},
         scalars::{BigInt, DateTime, count},
     },
     operations::{commands, queries},
@@ -505,11 +505,20 @@ impl OperationMutation {
     }
 
     /// Undoes a finished operation file by file; returns the new ROLLBACK operation.
-    async fn rollback_operation(&self, ctx: &Context<'_>, id: ID) -> Result<Operation> {
+    async fn rollback_operation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        only: Option<Vec<ID>>,
+    ) -> Result<Operation> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
+        let only = only
+            .map(|ids| parse_ids("only", &ids))
+            .transpose()
+            .extend()?;
         Ok(Operation(
-            commands::rollback(context::state(ctx), caller.user_id(), id)
+            commands::rollback(context::state(ctx), caller.user_id(), id, only.as_deref())
                 .await
                 .extend()?,
         ))
@@ -517,11 +526,19 @@ impl OperationMutation {
 
     /// Carries out exactly what a dry run planned, as a new operation; files changed since
     /// the plan are skipped.
-    async fn apply_plan(&self, ctx: &Context<'_>, id: ID) -> Result<Operation> {
+    async fn apply_plan(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        exclude: Option<Vec<ID>>,
+        keep: Option<Vec<ID>>,
+    ) -> Result<Operation> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("id", &id).extend()?;
+        let exclude = parse_ids("exclude", &exclude.unwrap_or_default()).extend()?;
+        let keep = parse_ids("keep", &keep.unwrap_or_default()).extend()?;
         Ok(Operation(
-            commands::apply_plan(context::state(ctx), caller.user_id(), id)
+            commands::apply_plan(context::state(ctx), caller.user_id(), id, &exclude, &keep)
                 .await
                 .extend()?,
         ))

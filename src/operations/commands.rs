@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    engine::{Options, Source, options, relocate, trash_path},
+    engine::{Options, Source, edits::PlanEdits, options, relocate, trash_path},
     error::{AppError, AppResult},
     jobs::bus::ProgressEvent,
     lifecycle::{self, CancelTaken, NewOperation},
@@ -123,12 +123,16 @@ async fn check_source(txn: &DatabaseTransaction, user_id: Uuid, source: Source) 
                     "this cleanup's trash was purged; its files are gone for good".into(),
                 ));
             }
+            // A partial rollback (`only`) leaves the rest to undo; a whole one, nothing.
             let earlier = not_failed(
                 operations::Entity::find().filter(operations::Column::RollbackOf.eq(id)),
             )
-            .count(txn)
+            .all(txn)
             .await?;
-            if earlier > 0 {
+            let whole = |o: &operations::Model| {
+                PlanEdits::of(&o.metadata).is_ok_and(|edits| edits.only.is_empty())
+            };
+            if earlier.iter().any(whole) {
                 return Err(AppError::Conflict(
                     "this operation was already rolled back".into(),
                 ));
@@ -275,7 +279,12 @@ pub async fn cancel(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<oper
 
 /// Starts a rollback of a finished, real (not dry-run) operation.
 #[tracing::instrument(skip_all, fields(%user_id, operation_id = %id))]
-pub async fn rollback(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<operations::Model> {
+pub async fn rollback(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    only: Option<&[Uuid]>,
+) -> AppResult<operations::Model> {
     let op = find_owned(&state.db, user_id, id).await?;
     if op.is_dry_run {
         return Err(AppError::bad_input(
@@ -288,6 +297,27 @@ pub async fn rollback(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<op
             "the operation is still running; cancel it or wait for it to end".into(),
         ));
     }
+    let mut edits = PlanEdits::default();
+    if let Some(only) = only {
+        if only.is_empty() {
+            return Err(AppError::bad_input(
+                "only",
+                "choose at least one record to undo",
+            ));
+        }
+        let records = chosen_seqs(
+            state,
+            id,
+            only,
+            "only",
+            &[RecordStatus::Done],
+            "only files the operation moved, and not undone yet, can be undone",
+        )
+        .await?;
+        edits.only = records.iter().map(|r| r.seq).collect();
+    }
+    let mut metadata = Options::default().to_metadata()?;
+    edits.store(&mut metadata)?;
     create(
         state,
         user_id,
@@ -295,16 +325,59 @@ pub async fn rollback(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<op
             op_type: OperationType::Rollback,
             root: op.root_path.clone(),
             dry_run: false,
-            metadata: Options::default().to_metadata()?,
+            metadata,
             source: Source::RollbackOf(id),
         },
     )
     .await
 }
 
+/// The `seq` of each chosen record of operation `source`, checked: each one of its records
+/// (`NOT_FOUND` otherwise) and in one of `statuses` (`BAD_USER_INPUT` naming `field`).
+async fn chosen_seqs(
+    state: &AppState,
+    source: Uuid,
+    ids: &[Uuid],
+    field: &str,
+    statuses: &[RecordStatus],
+    why: &str,
+) -> AppResult<Vec<file_records::Model>> {
+    if ids.len() > crate::operations::actions::MAX_ENTRIES {
+        return Err(AppError::bad_input(
+            field,
+            format!(
+                "at most {} records at once",
+                crate::operations::actions::MAX_ENTRIES
+            ),
+        ));
+    }
+    let unique: std::collections::BTreeSet<Uuid> = ids.iter().copied().collect();
+    let records = file_records::Entity::find()
+        .filter(file_records::Column::OperationId.eq(source))
+        .filter(file_records::Column::Id.is_in(unique.iter().copied()))
+        .all(&state.db)
+        .await?;
+    if records.len() != unique.len() {
+        return Err(AppError::NotFound("file record"));
+    }
+    if let Some(record) = records.iter().find(|r| !statuses.contains(&r.status)) {
+        return Err(AppError::bad_input(
+            field,
+            format!("{}: {why}", record.original_path),
+        ));
+    }
+    Ok(records)
+}
+
 /// Runs exactly what a dry run planned, as a new operation.
 #[tracing::instrument(skip_all, fields(%user_id, operation_id = %id))]
-pub async fn apply_plan(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<operations::Model> {
+pub async fn apply_plan(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    exclude: &[Uuid],
+    keep: &[Uuid],
+) -> AppResult<operations::Model> {
     let op = find_owned(&state.db, user_id, id).await?;
     if !op.is_dry_run {
         return Err(AppError::bad_input(
@@ -319,6 +392,67 @@ pub async fn apply_plan(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<
     }
     let options = Options::from_metadata(&op.metadata)
         .with_context(|| format!("options of operation {id}"))?;
+    let mut edits = PlanEdits::default();
+    if !exclude.is_empty() {
+        let records = chosen_seqs(
+            state,
+            id,
+            exclude,
+            "exclude",
+            &[RecordStatus::Planned],
+            "only files the plan would move can be left out",
+        )
+        .await?;
+        edits.exclude = records.iter().map(|r| r.seq).collect();
+    }
+    if !keep.is_empty() {
+        if op.operation_type != OperationType::DuplicateCleanup {
+            return Err(AppError::bad_input(
+                "keep",
+                "only a duplicate cleanup's plan has copies to keep",
+            ));
+        }
+        let records = chosen_seqs(
+            state,
+            id,
+            keep,
+            "keep",
+            &[RecordStatus::Planned, RecordStatus::Kept],
+            "only a copy in a duplicate group can be kept",
+        )
+        .await?;
+        let mut groups = std::collections::BTreeSet::new();
+        for record in &records {
+            let Some(hash) = record
+                .file_hash
+                .as_ref()
+                .filter(|_| record.is_duplicate || record.status == RecordStatus::Kept)
+            else {
+                return Err(AppError::bad_input(
+                    "keep",
+                    format!(
+                        "{}: only a copy in a duplicate group can be kept",
+                        record.original_path
+                    ),
+                ));
+            };
+            if !groups.insert(hash.clone()) {
+                return Err(AppError::bad_input(
+                    "keep",
+                    "choose one copy to keep per duplicate group",
+                ));
+            }
+            if edits.exclude.contains(&record.seq) {
+                return Err(AppError::bad_input(
+                    "keep",
+                    format!("{} is both left out and kept", record.original_path),
+                ));
+            }
+        }
+        edits.keep = records.iter().map(|r| r.seq).collect();
+    }
+    let mut metadata = options.to_metadata()?;
+    edits.store(&mut metadata)?;
     create(
         state,
         user_id,
@@ -326,7 +460,7 @@ pub async fn apply_plan(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<
             op_type: op.operation_type,
             root: op.root_path.clone(),
             dry_run: false,
-            metadata: options.to_metadata()?,
+            metadata,
             source: Source::PlanOf(id),
         },
     )

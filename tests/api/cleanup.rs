@@ -223,3 +223,63 @@ async fn purge_trash_deletes_for_good_and_ends_rollback() {
         "CONFLICT",
     );
 }
+
+/// Choosing the copy to keep before applying a cleanup's plan: the chosen one stays,
+/// the one the policy picked goes to the trash in its place, and rollback undoes it.
+#[tokio::test]
+async fn the_copy_a_user_chooses_is_the_one_kept() {
+    let s = Space::new().await;
+    s.write(&[
+        ("p/a.txt", b"dup"),
+        ("p/b.txt", b"dup"),
+        ("p/c.txt", b"dup"),
+        ("p/solo.txt", b"solo"),
+    ]);
+    set_mtime(&s, "p/a.txt", 100);
+    set_mtime(&s, "p/b.txt", 50);
+    set_mtime(&s, "p/c.txt", 10);
+    let before = s.tree();
+    let plan = s.dry_run("DUPLICATE_CLEANUP", "p", json!({})).await;
+    assert_eq!(s.kept_paths(&plan).await, ["p/a.txt"]);
+    let records = s.records(&plan).await;
+    let c = records
+        .iter()
+        .find(|r| r["originalPath"] == "p/c.txt")
+        .unwrap();
+    let body = s
+        .gql(
+            "mutation($id: ID!, $k: [ID!]) { applyPlan(id: $id, keep: $k) { id } }",
+            json!({ "id": plan["id"], "k": [c["id"]] }),
+        )
+        .await;
+    let applied = s.wait(&body["data"]["applyPlan"]).await;
+    assert_eq!(applied["status"], "COMPLETED", "{applied}");
+    assert!(s.exists("p/c.txt") && !s.exists("p/a.txt") && !s.exists("p/b.txt"));
+    assert_eq!(applied["duplicatesFound"], 2, "{applied}");
+    let kept: Vec<Value> = s
+        .records(&applied)
+        .await
+        .into_iter()
+        .filter(|r| r["status"] == "KEPT")
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["originalPath"], "p/c.txt");
+    assert_eq!(kept[0]["errorMessage"], "kept: your choice");
+    s.rollback_and_wait(&applied).await;
+    assert_eq!(s.tree(), before);
+
+    // One copy per group; only copies in a group.
+    let plan = s.dry_run("DUPLICATE_CLEANUP", "p", json!({})).await;
+    let records = s.records(&plan).await;
+    let id_of =
+        |path: &str| records.iter().find(|r| r["originalPath"] == path).unwrap()["id"].clone();
+    for keep in [json!([id_of("p/b.txt"), id_of("p/c.txt")])] {
+        let body = s
+            .gql(
+                "mutation($id: ID!, $k: [ID!]) { applyPlan(id: $id, keep: $k) { id } }",
+                json!({ "id": plan["id"], "k": keep }),
+            )
+            .await;
+        assert_code(&body, "BAD_USER_INPUT");
+    }
+}

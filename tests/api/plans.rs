@@ -112,3 +112,128 @@ async fn a_destination_taken_after_the_plan_is_never_overwritten() {
     assert_eq!(s.read("inbox/a.jpg"), b"the photo");
     assert_eq!(s.read("inbox/Images/a.jpg"), b"somebody else's photo");
 }
+
+/// `applyPlan` with edits: the excluded records stay where they are (recorded as left
+/// out), the rest move exactly as planned.
+#[tokio::test]
+async fn an_edited_plan_applies_exactly_the_records_left() {
+    let s = Space::new().await;
+    s.write(SAMPLE_TREE);
+    let plan = s.dry_run("ORGANIZE", "inbox", json!({})).await;
+    let planned: Vec<serde_json::Value> = s
+        .records(&plan)
+        .await
+        .into_iter()
+        .filter(|r| r["status"] == "PLANNED")
+        .collect();
+    let (left_out, kept_in) = planned.split_at(3);
+    let exclude: Vec<&serde_json::Value> = left_out.iter().map(|r| &r["id"]).collect();
+    let body = s
+        .gql(
+            "mutation($id: ID!, $x: [ID!]) { applyPlan(id: $id, exclude: $x) { id } }",
+            json!({ "id": plan["id"], "x": exclude }),
+        )
+        .await;
+    let applied = s.wait(&body["data"]["applyPlan"]).await;
+    assert_eq!(applied["status"], "COMPLETED", "{applied}");
+    assert_eq!(applied["filesProcessed"], kept_in.len(), "{applied}");
+    let after = s.tree();
+    for record in left_out {
+        assert!(after.contains_key(record["originalPath"].as_str().unwrap()));
+    }
+    for record in kept_in {
+        assert!(after.contains_key(record["newPath"].as_str().unwrap()));
+    }
+    let records = s.records(&applied).await;
+    let left: Vec<_> = records
+        .iter()
+        .filter(|r| r["errorMessage"] == "left out of the plan by you")
+        .collect();
+    assert_eq!(left.len(), 3, "{records:#?}");
+
+    // Bad edits: not a record of this plan, not planned, kept outside a cleanup.
+    let plan2 = s.dry_run("ORGANIZE", "elsewhere", json!({})).await;
+    for (vars, code) in [
+        (
+            json!({ "id": plan2["id"], "x": [left_out[0]["id"]] }),
+            "NOT_FOUND",
+        ),
+        (
+            json!({ "id": plan2["id"], "x": ["not-an-id"] }),
+            "BAD_USER_INPUT",
+        ),
+    ] {
+        let body = s
+            .gql(
+                "mutation($id: ID!, $x: [ID!]) { applyPlan(id: $id, exclude: $x) { id } }",
+                vars,
+            )
+            .await;
+        assert_code(&body, code);
+    }
+    let keep = s
+        .gql(
+            "mutation($id: ID!, $k: [ID!]) { applyPlan(id: $id, keep: $k) { id } }",
+            json!({ "id": plan2["id"], "k": [] }),
+        )
+        .await;
+    assert!(
+        keep["data"]["applyPlan"]["id"].is_string(),
+        "an empty edit is no edit: {keep}"
+    );
+}
+
+/// A partial rollback undoes exactly the chosen files; a later rollback undoes the rest.
+#[tokio::test]
+async fn a_partial_rollback_moves_back_exactly_the_chosen_files() {
+    let s = Space::new().await;
+    s.write(SAMPLE_TREE);
+    let before = s.tree();
+    let organized = s.run("ORGANIZE", "inbox", json!({})).await;
+    let done: Vec<serde_json::Value> = s
+        .records(&organized)
+        .await
+        .into_iter()
+        .filter(|r| r["status"] == "DONE")
+        .collect();
+    assert!(done.len() >= 4);
+    let (undo, stay) = done.split_at(2);
+    let only: Vec<&serde_json::Value> = undo.iter().map(|r| &r["id"]).collect();
+    let body = s
+        .gql(
+            "mutation($id: ID!, $o: [ID!]) { rollbackOperation(id: $id, only: $o) { id } }",
+            json!({ "id": organized["id"], "o": only }),
+        )
+        .await;
+    let partial = s.wait(&body["data"]["rollbackOperation"]).await;
+    assert_eq!(partial["status"], "COMPLETED", "{partial}");
+    assert_eq!(partial["filesProcessed"], 2, "{partial}");
+    let after = s.tree();
+    for record in undo {
+        assert!(
+            after.contains_key(record["originalPath"].as_str().unwrap()),
+            "{record}"
+        );
+    }
+    for record in stay {
+        assert!(
+            after.contains_key(record["newPath"].as_str().unwrap()),
+            "{record}"
+        );
+    }
+    // The same files cannot be undone twice; the rest can, and then all is as before.
+    let again = s
+        .gql(
+            "mutation($id: ID!, $o: [ID!]) { rollbackOperation(id: $id, only: $o) { id } }",
+            json!({ "id": organized["id"], "o": only }),
+        )
+        .await;
+    assert_code(&again, "BAD_USER_INPUT");
+    let rest = s.rollback_and_wait(&organized).await;
+    assert_eq!(rest["status"], "COMPLETED", "{rest}");
+    assert_eq!(s.tree(), before);
+    assert_code(
+        &s.mutation("rollbackOperation", "id", &organized).await,
+        "CONFLICT",
+    );
+}
