@@ -150,17 +150,13 @@ async fn write_plan(
     let mut sink = RecordSink::new(tracker);
     for (hash, mut files) in groups {
         sink.tracker.stop_if_cancelled()?;
-        order_for_keeping(&mut files, options.keep);
+        let why_kept = order_for_keeping(&mut files, options.keep);
         let any_protected = files.iter().any(|f| is_protected(&f.path));
         for (index, file) in files.into_iter().enumerate() {
             let keep_reason = if is_protected(&file.path) {
                 Some("kept: under a protected path")
             } else if !any_protected && index == 0 {
-                Some(match options.keep {
-                    KeepPolicy::Oldest => "kept: oldest copy",
-                    KeepPolicy::Newest => "kept: newest copy",
-                    KeepPolicy::ShortestPath => "kept: shortest path",
-                })
+                Some(why_kept)
             } else {
                 None
             };
@@ -188,26 +184,59 @@ async fn write_plan(
     Ok(())
 }
 
-/// Puts the file to keep first; ties are broken by path so runs are deterministic.
-pub fn order_for_keeping(files: &mut [FileMeta], policy: KeepPolicy) {
-    match policy {
-        KeepPolicy::Oldest => files.sort_by(|a, b| {
-            a.modified
-                .cmp(&b.modified)
-                .then_with(|| a.path.cmp(&b.path))
-        }),
-        KeepPolicy::Newest => files.sort_by(|a, b| {
-            b.modified
-                .cmp(&a.modified)
-                .then_with(|| a.path.cmp(&b.path))
-        }),
-        KeepPolicy::ShortestPath => files.sort_by(|a, b| {
-            a.path
-                .len()
-                .cmp(&b.path.len())
-                .then_with(|| a.path.cmp(&b.path))
-        }),
+/// Puts the file to keep first and says why it was chosen. The policy decides; when it
+/// ties (equal modified times are common after an upload or a copy), the copy whose name
+/// does not look like a copy's wins, then the shortest path, then the path itself, so
+/// runs are deterministic.
+pub fn order_for_keeping(files: &mut [FileMeta], policy: KeepPolicy) -> &'static str {
+    let by_policy = |a: &FileMeta, b: &FileMeta| match policy {
+        KeepPolicy::Oldest => a.modified.cmp(&b.modified),
+        KeepPolicy::Newest => b.modified.cmp(&a.modified),
+        KeepPolicy::ShortestPath => a.path.len().cmp(&b.path.len()),
+    };
+    let by_name = |a: &FileMeta, b: &FileMeta| {
+        looks_like_copy(&a.path)
+            .cmp(&looks_like_copy(&b.path))
+            .then_with(|| a.path.len().cmp(&b.path.len()))
+            .then_with(|| a.path.cmp(&b.path))
+    };
+    files.sort_by(|a, b| by_policy(a, b).then_with(|| by_name(a, b)));
+    let tied = files.len() > 1 && by_policy(&files[0], &files[1]).is_eq();
+    let named_apart = tied && looks_like_copy(&files[0].path) != looks_like_copy(&files[1].path);
+    match (policy, tied, named_apart) {
+        (KeepPolicy::Oldest, false, _) => "kept: oldest copy",
+        (KeepPolicy::Newest, false, _) => "kept: newest copy",
+        (KeepPolicy::ShortestPath, false, _) => "kept: shortest path",
+        (_, true, true) => "kept: the others are as old, and their names look like copies",
+        (KeepPolicy::ShortestPath, true, false) => "kept: shortest path, first by name",
+        (_, true, false) => "kept: the others are as old; shortest path",
     }
+}
+
+/// Whether a path reads as a copy of another file: `Copy of …`, `… copy`, `… - Copy`,
+/// `… (1)`, or in a folder such as `backup` or `Photos copy`.
+pub fn looks_like_copy(path: &str) -> bool {
+    let lower = path.to_lowercase();
+    let mut segments: Vec<&str> = lower.split('/').collect();
+    let name = segments.pop().unwrap_or_default();
+    let stem = paths::split_ext(name).0.trim();
+    let copy_words = |s: &str| {
+        s.starts_with("copy of ")
+            || s == "copy"
+            || [" copy", "-copy", "_copy", " - copy"]
+                .iter()
+                .any(|end| s.ends_with(end))
+            || s.split_once(" copy ")
+                .is_some_and(|(_, n)| n.trim().parse::<u32>().is_ok())
+    };
+    let numbered = stem
+        .strip_suffix(')')
+        .and_then(|s| s.rsplit_once(" ("))
+        .is_some_and(|(_, n)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    let copy_folder = segments.iter().any(|folder| {
+        copy_words(folder) || matches!(*folder, "copies" | "backup" | "backups" | "old")
+    });
+    copy_words(stem) || numbered || copy_folder
 }
 
 /// Hashes of many files (of their first `limit` bytes, or whole). A file that cannot be
@@ -341,5 +370,56 @@ mod tests {
         // Only the first block of each is read: small reads, full chunks.
         let heads = |f: &FileMeta| f.size.min(HEAD_BYTES);
         assert_eq!(lens(chunked(files(&[big; 70]), heads)), [64, 6]);
+    }
+}
+
+#[cfg(test)]
+mod keeping {
+    use super::*;
+
+    fn file(path: &str, secs: i64) -> FileMeta {
+        FileMeta::file(path, 3, chrono::DateTime::from_timestamp(secs, 0))
+    }
+
+    #[test]
+    fn names_that_look_like_copies_are_known() {
+        for copy in [
+            "Photos copy/cat 93.png",
+            "Photos/Copy of cat 93.png",
+            "a/cat 93 (1).png",
+            "a/cat - Copy.png",
+            "a/cat copy.png",
+            "a/cat copy 2.png",
+            "backup/cat.png",
+            "a/cat_copy.png",
+        ] {
+            assert!(looks_like_copy(copy), "{copy}");
+        }
+        for original in [
+            "Photos/cat 93.png",
+            "a/copying notes.txt",
+            "a/(1).png",
+            "a/Copyright.txt",
+        ] {
+            assert!(!looks_like_copy(original), "{original}");
+        }
+    }
+
+    #[test]
+    fn on_a_tie_the_original_is_kept_and_the_reason_says_so() {
+        let mut files = vec![
+            file("Photos copy/Copy of cat 93.png", 100),
+            file("Photos/cat 93.png", 100),
+        ];
+        let why = order_for_keeping(&mut files, KeepPolicy::Oldest);
+        assert_eq!(files[0].path, "Photos/cat 93.png");
+        assert!(why.contains("look like copies"), "{why}");
+        // No tie: the policy alone decides, whatever the names.
+        let mut files = vec![file("Photos/cat.png", 200), file("Copy of cat.png", 100)];
+        assert_eq!(
+            order_for_keeping(&mut files, KeepPolicy::Oldest),
+            "kept: oldest copy"
+        );
+        assert_eq!(files[0].path, "Copy of cat.png");
     }
 }

@@ -230,6 +230,15 @@ impl DuplicateGroup {
             .cloned()
             .map(FileRecord)
     }
+    /// Why that copy stays (the keep policy, a protected path, a tie broken by names
+    /// that look like copies, or your choice).
+    async fn kept_reason(&self) -> Option<&str> {
+        self.0
+            .files
+            .iter()
+            .find(|f| !f.is_duplicate)
+            .and_then(|f| f.error.as_deref())
+    }
     async fn files(&self) -> Vec<FileRecord> {
         self.0.files.iter().cloned().map(FileRecord).collect()
     }
