@@ -246,19 +246,48 @@ async fn adjust_usage(state: &AppState, user_id: Uuid, delta: i64) -> AppResult<
 pub struct Listed {
     pub meta: FileMeta,
     pub category: Option<String>,
+    /// Its place in the listing's order: the cursor.
+    pub position: usize,
 }
 
-/// A folder's entries, folders first, then by name; the cursor is the last name seen.
-/// Each file's category is the one an organize would give it now: the caller's rules,
-/// then the extension, then the content (the first bytes are read where needed).
+/// How a listing is ordered: folders always first, then by this.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Natural and case-insensitive: `file 2` before `File 10`.
+    #[default]
+    Name,
+    NameDesc,
+    Size,
+    SizeDesc,
+    Modified,
+    ModifiedDesc,
+}
+
+/// What a listing shows.
+#[derive(Default)]
+pub struct Listing<'a> {
+    pub folder: Option<&'a str>,
+    /// Files whose name holds this (any case), anywhere under the folder.
+    pub search: Option<&'a str>,
+    pub sort: Sort,
+    /// Files of this category only (by name and the caller's rules).
+    pub category: Option<&'a str>,
+}
+
+/// Files a search looks through at most: past this the answer says to narrow it.
+const MAX_SEARCHED: usize = 1_000_000;
+
+/// A folder's entries, or with `search` the matching files under it, sorted; the cursor
+/// is the position in that order. Each file's category is the one an organize would
+/// give it now: the caller's rules, then the extension, then the content.
 pub async fn list(
     state: &AppState,
     user_id: Uuid,
-    folder: Option<&str>,
+    listing: Listing<'_>,
     first: u64,
     after: Option<&str>,
 ) -> AppResult<Page<Listed>> {
-    let folder = paths::normalize("path", folder.unwrap_or(""))?;
+    let folder = paths::normalize("path", listing.folder.unwrap_or(""))?;
     let space = state.storage.space(user_id);
     match space.stat(&folder).await? {
         Some(meta) if meta.is_dir => {}
@@ -266,23 +295,64 @@ pub async fn list(
         None if folder.is_empty() => {}
         None => return Err(AppError::NotFound("folder")),
     }
-    let mut entries = space.list_dir(&folder).await?;
+    let categorizer = Categorizer::load(&state.db, user_id).await?;
+    let search = listing
+        .search
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
+    let mut entries = match &search {
+        None => space.list_dir(&folder).await?,
+        Some(words) => {
+            let mut found = Vec::new();
+            let mut walked = 0usize;
+            let mut files = std::pin::pin!(space.walk(&folder));
+            while let Some(file) = futures::TryStreamExt::try_next(&mut files).await? {
+                walked += 1;
+                if walked > MAX_SEARCHED {
+                    return Err(AppError::bad_input(
+                        "search",
+                        "too many files to search here; search in a folder",
+                    ));
+                }
+                if crate::engine::options::is_reserved(&file.path) {
+                    continue;
+                }
+                if paths::name(&file.path)
+                    .to_lowercase()
+                    .contains(words.as_str())
+                {
+                    found.push(file);
+                }
+            }
+            found
+        }
+    };
     // The trash has its own listing (`trash`): it is not one of your folders.
-    if folder.is_empty() {
-        entries.retain(|e| e.path != crate::engine::TRASH_DIR);
+    entries.retain(|e| !crate::engine::options::is_reserved(&e.path));
+    if let Some(category) = listing.category {
+        entries.retain(|e| {
+            !e.is_dir
+                && categorizer
+                    .categorize(paths::name(&e.path), e.size, None)
+                    .eq_ignore_ascii_case(category)
+        });
     }
-    let key = |e: &FileMeta| (!e.is_dir, paths::name(&e.path).to_string());
-    entries.sort_by_key(key);
+    sort(&mut entries, listing.sort);
     let total = entries.len() as u64;
-    if let Some((kind, name)) = after.and_then(|cursor| cursor.split_once(':')) {
-        let seen = (kind == "f", name.to_string());
-        entries.retain(|e| key(e) > seen);
-    }
+    let skip = match after {
+        None => 0,
+        Some(cursor) => {
+            cursor
+                .parse::<usize>()
+                .map_err(|_| AppError::bad_input("after", "after is not a cursor from this list"))?
+                + 1
+        }
+    };
+    let mut entries: Vec<(usize, FileMeta)> = entries.into_iter().enumerate().skip(skip).collect();
     let has_next = entries.len() as u64 > first;
     entries.truncate(first as usize);
-    let categorizer = Categorizer::load(&state.db, user_id).await?;
     let items = futures::stream::iter(entries)
-        .map(|meta| {
+        .map(|(position, meta)| {
             let (space, categorizer) = (&space, &categorizer);
             async move {
                 let category = if meta.is_dir {
@@ -290,7 +360,11 @@ pub async fn list(
                 } else {
                     Some(categorizer.categorize_file(space, &meta).await)
                 };
-                Listed { meta, category }
+                Listed {
+                    meta,
+                    category,
+                    position,
+                }
             }
         })
         .buffered(crate::storage::IN_FLIGHT)
@@ -303,11 +377,19 @@ pub async fn list(
     })
 }
 
-/// The cursor of an entry in a listing: `d:<name>` for folders, `f:<name>` for files.
-pub fn cursor_of(entry: &FileMeta) -> String {
-    format!(
-        "{}:{}",
-        if entry.is_dir { "d" } else { "f" },
-        paths::name(&entry.path)
-    )
+/// Folders first; then as asked, ties by name so the order is always the same.
+fn sort(entries: &mut [FileMeta], order: Sort) {
+    let name = |e: &FileMeta| paths::name(&e.path).to_string();
+    entries.sort_by(|a, b| {
+        let by_name =
+            || natord::compare_ignore_case(&name(a), &name(b)).then_with(|| a.path.cmp(&b.path));
+        b.is_dir.cmp(&a.is_dir).then_with(|| match order {
+            Sort::Name => by_name(),
+            Sort::NameDesc => by_name().reverse(),
+            Sort::Size => a.size.cmp(&b.size).then_with(by_name),
+            Sort::SizeDesc => b.size.cmp(&a.size).then_with(by_name),
+            Sort::Modified => a.modified.cmp(&b.modified).then_with(by_name),
+            Sort::ModifiedDesc => b.modified.cmp(&a.modified).then_with(by_name),
+        })
+    });
 }

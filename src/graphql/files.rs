@@ -43,25 +43,64 @@ fn entry(meta: FileMeta, category: Option<String>) -> FileEntry {
     }
 }
 
+/// How a listing is ordered (folders always first).
+#[derive(async_graphql::Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FileSort {
+    /// By name, natural (`2` before `10`) and case-insensitive.
+    #[default]
+    Name,
+    NameDesc,
+    Size,
+    SizeDesc,
+    Modified,
+    ModifiedDesc,
+}
+
+impl From<FileSort> for files::Sort {
+    fn from(sort: FileSort) -> Self {
+        match sort {
+            FileSort::Name => Self::Name,
+            FileSort::NameDesc => Self::NameDesc,
+            FileSort::Size => Self::Size,
+            FileSort::SizeDesc => Self::SizeDesc,
+            FileSort::Modified => Self::Modified,
+            FileSort::ModifiedDesc => Self::ModifiedDesc,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct FileQuery;
 
 #[Object]
 impl FileQuery {
-    /// The entries of a folder of your storage (its root by default): folders first, then by name.
+    /// The entries of a folder of your storage (its root by default), folders first,
+    /// then in `sort` order (by name, natural and case-insensitive, by default). With
+    /// `search`: the files anywhere under the folder whose name holds it, in any case.
+    /// `category`: files of that category only.
     #[graphql(complexity = "crate::graphql::connection_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn files(
         &self,
         ctx: &Context<'_>,
         path: Option<String>,
         first: Option<i32>,
         after: Option<String>,
+        search: Option<String>,
+        sort: Option<FileSort>,
+        category: Option<String>,
     ) -> Result<Conn<FileEntry>> {
         let caller = context::caller(ctx).await?;
+        let listing = files::Listing {
+            folder: path.as_deref(),
+            search: search.as_deref(),
+            sort: sort.unwrap_or_default().into(),
+            category: category.as_deref(),
+        };
         let page = files::list(
             context::state(ctx),
             caller.user_id(),
-            path.as_deref(),
+            listing,
             page_size(first),
             after.as_deref(),
         )
@@ -70,7 +109,7 @@ impl FileQuery {
         Ok(connection(
             page,
             after.is_some(),
-            |listed| files::cursor_of(&listed.meta),
+            |listed| listed.position.to_string(),
             |listed| entry(listed.meta, listed.category),
         ))
     }

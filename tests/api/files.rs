@@ -354,3 +354,93 @@ async fn a_listing_shows_the_category_an_organize_gives() {
     assert_eq!(shown["photo"], "Images");
     assert_eq!(shown["blob"], "Other");
 }
+
+/// `files(search:)` finds names anywhere under a folder, in any case, never in the trash;
+/// listings sort naturally by name, or by size or time, either way, folders first.
+#[tokio::test]
+async fn search_and_sort_find_and_order_files_as_people_expect() {
+    let app = crate::helpers::spawn_app().await;
+    let ada = app.signup("ada").await;
+    let root = crate::helpers::user_dir(&app, &ada);
+    crate::helpers::write_tree(
+        &root,
+        &[
+            ("file 10.txt", b"1234567890"),
+            ("File 2.txt", b"12"),
+            ("file 1.txt", b"123456"),
+            ("docs/Report Q1.pdf", b"%PDF q1"),
+            ("docs/deep/report-final.PDF", b"%PDF final"),
+            ("music/song.mp3", b"ID3"),
+        ],
+    );
+    let list = |vars: serde_json::Value| {
+        let app = &app;
+        let token = ada.access_token.clone();
+        async move {
+            let body = app
+                .gql(
+                    Some(&token),
+                    "query($p: String, $s: String, $o: FileSort, $c: String, $a: String, $f: Int) { files(path: $p, search: $s, sort: $o, category: $c, after: $a, first: $f) { totalCount pageInfo { hasNextPage endCursor } edges { node { path } } } }",
+                    vars,
+                )
+                .await;
+            let conn = body["data"]["files"].clone();
+            let paths: Vec<String> = conn["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"))
+                .iter()
+                .map(|e| e["node"]["path"].as_str().unwrap().to_string())
+                .collect();
+            (paths, conn)
+        }
+    };
+    let (names, _) = list(json!({})).await;
+    assert_eq!(
+        names,
+        ["docs", "music", "file 1.txt", "File 2.txt", "file 10.txt"]
+    );
+    let (names, _) = list(json!({ "o": "NAME_DESC" })).await;
+    assert_eq!(
+        names,
+        ["music", "docs", "file 10.txt", "File 2.txt", "file 1.txt"]
+    );
+    let (names, _) = list(json!({ "o": "SIZE_DESC" })).await;
+    assert_eq!(&names[2..], ["file 10.txt", "file 1.txt", "File 2.txt"]);
+
+    let (found, conn) = list(json!({ "s": "REPORT" })).await;
+    assert_eq!(found, ["docs/deep/report-final.PDF", "docs/Report Q1.pdf"]);
+    assert_eq!(conn["totalCount"], 2);
+    let (found, _) = list(json!({ "s": "report", "p": "docs/deep" })).await;
+    assert_eq!(found, ["docs/deep/report-final.PDF"]);
+    let (found, _) = list(json!({ "s": ".", "c": "Audio" })).await;
+    assert_eq!(found, ["music/song.mp3"]);
+    // Paged: the second page starts where the first ended.
+    let (first, conn) = list(json!({ "s": "file", "f": 2 })).await;
+    assert_eq!(first, ["file 1.txt", "File 2.txt"]);
+    assert_eq!(conn["pageInfo"]["hasNextPage"], true);
+    let (rest, _) = list(json!({ "s": "file", "f": 2, "a": conn["pageInfo"]["endCursor"] })).await;
+    assert_eq!(rest, ["file 10.txt"]);
+    // The trash is never searched.
+    let deleted = app
+        .gql(
+            Some(&ada.access_token),
+            "mutation { deleteEntries(paths: [\"music\"]) { id } }",
+            json!({}),
+        )
+        .await;
+    app.wait_operation(
+        &ada.access_token,
+        deleted["data"]["deleteEntries"]["id"].as_str().unwrap(),
+    )
+    .await;
+    let (found, _) = list(json!({ "s": "song" })).await;
+    assert!(found.is_empty(), "{found:?}");
+    let bad = app
+        .gql(
+            Some(&ada.access_token),
+            "{ files(after: \"nonsense\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    crate::helpers::assert_code(&bad, "BAD_USER_INPUT");
+}
