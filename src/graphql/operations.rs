@@ -245,6 +245,13 @@ impl DuplicateGroup {
 }
 
 #[derive(SimpleObject)]
+pub struct FolderCount {
+    pub folder: String,
+    pub files: i32,
+    pub bytes: BigInt,
+}
+
+#[derive(SimpleObject)]
 pub struct CategoryStat {
     pub category: String,
     pub files: i32,
@@ -268,6 +275,8 @@ pub struct StatusCount {
 pub struct OperationReport {
     pub operation: Operation,
     pub categories: Vec<CategoryStat>,
+    /// Files and bytes per folder they came from, the busiest first (at most 200).
+    pub folders: Vec<FolderCount>,
     pub duplicates_found: i32,
     pub space_saved_bytes: BigInt,
     pub files_failed: i32,
@@ -378,6 +387,8 @@ impl OperationQuery {
         after: Option<String>,
         category: Option<String>,
         duplicates_only: Option<bool>,
+        #[graphql(desc = "Records whose original or new path holds this, in any case.")]
+        search: Option<String>,
     ) -> Result<Conn<FileRecord>> {
         let caller = context::caller(ctx).await?;
         let id = parse_id("operationId", &operation_id).extend()?;
@@ -390,6 +401,7 @@ impl OperationQuery {
             after,
             category,
             duplicates_only.unwrap_or(false),
+            search.as_deref(),
         )
         .await
         .extend()?;
@@ -447,6 +459,15 @@ impl OperationQuery {
             duplicates_found: count(report.operation.duplicates_found),
             space_saved_bytes: BigInt(report.operation.space_saved_bytes),
             files_failed: count(failed),
+            folders: report
+                .folders
+                .into_iter()
+                .map(|f| FolderCount {
+                    folder: f.folder,
+                    files: count(f.files),
+                    bytes: BigInt(f.bytes),
+                })
+                .collect(),
             categories: report
                 .categories
                 .into_iter()

@@ -79,9 +79,31 @@ pub async fn records(
     after: Option<i64>,
     category: Option<String>,
     duplicates_only: bool,
+    search: Option<&str>,
 ) -> AppResult<Page<file_records::Model>> {
     find_owned(&state.db, user_id, operation_id).await?;
     let mut filter = Condition::all().add(file_records::Column::OperationId.eq(operation_id));
+    if let Some(words) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        // Any case, anywhere in where it was or where it goes; `%` and `_` are literal.
+        let escaped = words
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let lower = |c: file_records::Column| sea_orm::sea_query::Func::lower(Expr::col(c));
+        filter = filter.add(
+            Condition::any()
+                .add(
+                    Expr::expr(lower(file_records::Column::OriginalPath))
+                        .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(lower(file_records::Column::NewPath))
+                        .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+                ),
+        );
+    }
     if let Some(category) = category {
         filter = filter.add(file_records::Column::Category.eq(category));
     }
@@ -222,9 +244,20 @@ pub struct StatusCount {
     pub files: i64,
 }
 
+/// Files and bytes from one source folder.
+pub struct FolderCount {
+    pub folder: String,
+    pub files: i64,
+    pub bytes: i64,
+}
+
+/// Folders a report names at most (the busiest).
+const REPORT_FOLDERS: usize = 200;
+
 pub struct Report {
     pub operation: operations::Model,
     pub categories: Vec<CategoryCount>,
+    pub folders: Vec<FolderCount>,
     pub skipped: Vec<ReasonCount>,
     pub statuses: Vec<StatusCount>,
 }
@@ -267,10 +300,50 @@ pub async fn report(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<Repo
         .into_model::<StatusCount>()
         .all(&state.db)
         .await?;
+    let folders = folders_of(&state.db, id).await?;
     Ok(Report {
         operation,
         categories,
+        folders,
         skipped,
         statuses,
     })
+}
+
+/// Files and bytes per source folder, the busiest first. Streamed: memory holds a
+/// count per folder, not a row per file.
+async fn folders_of(db: &sea_orm::DatabaseConnection, id: Uuid) -> AppResult<Vec<FolderCount>> {
+    use futures::TryStreamExt;
+    let mut rows = file_records::Entity::find()
+        .select_only()
+        .column(file_records::Column::OriginalPath)
+        .column(file_records::Column::FileSizeBytes)
+        .filter(file_records::Column::OperationId.eq(id))
+        .into_tuple::<(String, i64)>()
+        .stream(db)
+        .await?;
+    let mut counts: std::collections::HashMap<String, (i64, i64)> = Default::default();
+    while let Some((path, size)) = rows.try_next().await? {
+        let folder = crate::storage::paths::parent(&path);
+        match counts.get_mut(folder) {
+            Some(count) => {
+                count.0 += 1;
+                count.1 += size;
+            }
+            None => {
+                counts.insert(folder.to_string(), (1, size));
+            }
+        }
+    }
+    let mut folders: Vec<FolderCount> = counts
+        .into_iter()
+        .map(|(folder, (files, bytes))| FolderCount {
+            folder,
+            files,
+            bytes,
+        })
+        .collect();
+    folders.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.folder.cmp(&b.folder)));
+    folders.truncate(REPORT_FOLDERS);
+    Ok(folders)
 }

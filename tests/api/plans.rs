@@ -237,3 +237,66 @@ async fn a_partial_rollback_moves_back_exactly_the_chosen_files() {
         "CONFLICT",
     );
 }
+
+/// The review of a plan counts every record on the server, per category and per folder,
+/// and finds records by path in any case, across every page.
+#[tokio::test]
+async fn a_plan_is_reviewed_with_server_counts_and_search() {
+    let s = Space::new().await;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..150 {
+        files.push((
+            format!("inbox/a/song {i}.mp3"),
+            format!("ID3 {i}").into_bytes(),
+        ));
+    }
+    for i in 0..30 {
+        files.push((
+            format!("inbox/b/Photo {i}.jpg"),
+            format!("jpg {i}").into_bytes(),
+        ));
+    }
+    let borrowed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    s.write(&borrowed);
+    let plan = s.dry_run("ORGANIZE", "inbox", json!({})).await;
+    let report = s
+        .gql(
+            "query($id: ID!) { operationReport(id: $id) { categories { category files } folders { folder files bytes } } }",
+            json!({ "id": plan["id"] }),
+        )
+        .await;
+    let report = &report["data"]["operationReport"];
+    assert_eq!(
+        report["folders"],
+        json!([
+            { "folder": "inbox/a", "files": 150, "bytes": files[..150].iter().map(|(_, c)| c.len()).sum::<usize>() },
+            { "folder": "inbox/b", "files": 30, "bytes": files[150..].iter().map(|(_, c)| c.len()).sum::<usize>() },
+        ]),
+        "{report}"
+    );
+    assert!(
+        report["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "category": "Audio", "files": 150 })),
+        "{report}"
+    );
+    let found = s
+        .gql(
+            "query($id: ID!) { fileRecords(operationId: $id, search: \"PHOTO 1\", first: 100) { totalCount } }",
+            json!({ "id": plan["id"] }),
+        )
+        .await;
+    // Photo 1, Photo 10 … Photo 19.
+    assert_eq!(found["data"]["fileRecords"]["totalCount"], 11, "{found}");
+    let literal = s
+        .gql(
+            "query($id: ID!) { fileRecords(operationId: $id, search: \"%\") { totalCount } }",
+            json!({ "id": plan["id"] }),
+        )
+        .await;
+    assert_eq!(literal["data"]["fileRecords"]["totalCount"], 0, "{literal}");
+}
