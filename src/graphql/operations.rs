@@ -379,6 +379,8 @@ impl OperationQuery {
 
     /// The files an operation looked at, in the order it took them.
     #[graphql(complexity = "crate::graphql::connection_cost(first, child_complexity)")]
+    // Each argument is one of the query's own.
+    #[allow(clippy::too_many_arguments)]
     async fn file_records(
         &self,
         ctx: &Context<'_>,
@@ -399,9 +401,11 @@ impl OperationQuery {
             id,
             page_size(first),
             after,
-            category,
-            duplicates_only.unwrap_or(false),
-            search.as_deref(),
+            queries::RecordFilter {
+                category,
+                duplicates_only: duplicates_only.unwrap_or(false),
+                search: search.as_deref(),
+            },
         )
         .await
         .extend()?;

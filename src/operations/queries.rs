@@ -70,6 +70,14 @@ pub async fn list(
     .await
 }
 
+/// Which records of an operation a page lists.
+#[derive(Default)]
+pub struct RecordFilter<'a> {
+    pub category: Option<String>,
+    pub duplicates_only: bool,
+    pub search: Option<&'a str>,
+}
+
 /// In record order; the cursor is the record's `seq`.
 pub async fn records(
     state: &AppState,
@@ -77,10 +85,13 @@ pub async fn records(
     operation_id: Uuid,
     first: u64,
     after: Option<i64>,
-    category: Option<String>,
-    duplicates_only: bool,
-    search: Option<&str>,
+    which: RecordFilter<'_>,
 ) -> AppResult<Page<file_records::Model>> {
+    let RecordFilter {
+        category,
+        duplicates_only,
+        search,
+    } = which;
     find_owned(&state.db, user_id, operation_id).await?;
     let mut filter = Condition::all().add(file_records::Column::OperationId.eq(operation_id));
     if let Some(words) = search.map(str::trim).filter(|s| !s.is_empty()) {
