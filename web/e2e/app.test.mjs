@@ -5,7 +5,7 @@
 // Writes screenshots of the main screens to docs/screenshots/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BASE,
@@ -202,6 +202,88 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await page.goto(`${BASE}/operations/${cleanupId}`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('#report-heading');
     await waitForText(page, 'deleted for good');
+  });
+
+  step('files: new folder, rename, move, download', ['duplicate cleanup: dry run, apply, purge'], async () => {
+    await page.goto(`${BASE}/files?path=trip`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('.files-table tbody tr');
+    await click(page, 'New folder…');
+    await page.waitForSelector('dialog[open] input[name=prompt]');
+    await typeInto(page, 'dialog[open] input[name=prompt]', 'keep');
+    await click(page, 'Create folder', { within: 'dialog[open]' });
+    await waitForText(page, 'Folder “keep” created.');
+    await page.waitForFunction(() => [...document.querySelectorAll('.files-table a')].some((a) => a.textContent.includes('keep')));
+
+    await page.click('button[aria-label="Rename budget.csv"]');
+    await page.waitForSelector('dialog[open] input[name=prompt]');
+    await typeInto(page, 'dialog[open] input[name=prompt]', 'budget-2021.csv');
+    await shoot(page, 'files-rename');
+    await click(page, 'Rename', { within: 'dialog[open]' });
+    await waitForText(page, 'Renamed to “budget-2021.csv”', 30_000);
+    await page.waitForFunction(() => document.querySelector('.files-table').textContent.includes('budget-2021.csv'));
+
+    // A taken name is refused in the dialog, which stays open with the reason.
+    await page.click('button[aria-label="Rename budget-2021.csv"]');
+    await typeInto(page, 'dialog[open] input[name=prompt]', 'keep');
+    await click(page, 'Rename', { within: 'dialog[open]' });
+    await page.waitForSelector('dialog[open] .notice-error');
+    await click(page, 'Cancel', { within: 'dialog[open]' });
+
+    await page.click('button[aria-label="Move budget-2021.csv"]');
+    await typeInto(page, 'dialog[open] input[name=prompt]', 'trip/keep');
+    await click(page, 'Move', { within: 'dialog[open]' });
+    await waitForText(page, 'Moved into “trip/keep”', 30_000);
+    await page.waitForFunction(() => !document.querySelector('.files-table').textContent.includes('budget-2021.csv'));
+
+    // Download: the link the button follows gives back the uploaded bytes, as an attachment.
+    await page.goto(`${BASE}/files?path=trip%2Fdocs`, { waitUntil: 'networkidle0' });
+    const seen = new Promise((resolve) => page.on('request', (r) => r.url().includes('/files/trip/docs/notes.txt') && resolve(r.url())));
+    await page.click('button[aria-label="Download notes.txt"]');
+    const url = await Promise.race([seen, sleep(15_000).then(() => null)]);
+    assert.ok(url, 'the Download button follows a file link');
+    assert.ok(!url.includes('Bearer') && url.includes('sig='), `a signed link, no token: ${url}`);
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-disposition') ?? '', /^attachment;/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    const body = Buffer.from(await res.arrayBuffer());
+    assert.ok(body.equals(readFileSync(join(folder.root, 'docs/notes.txt'))), 'downloaded bytes are the uploaded bytes');
+  });
+
+  step('search and sort', ['files: new folder, rename, move, download'], async () => {
+    await page.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });
+    await typeInto(page, 'input[name=search]', 'BEACH');
+    await page.waitForFunction(() => document.querySelector('.files-table')?.textContent.includes('trip/photos/beach.jpg'));
+    await shoot(page, 'files-search');
+    await page.select('select[name=sort]', 'SIZE_DESC');
+    await page.waitForFunction(() => document.querySelector('.files-table')?.textContent.includes('trip/photos/beach.jpg'));
+  });
+
+  step('delete to the trash, restore, empty', ['files: new folder, rename, move, download'], async () => {
+    await page.goto(`${BASE}/files?path=trip`, { waitUntil: 'networkidle0' });
+    await page.click('button[aria-label="Delete docs"]');
+    const text = await confirmDialog(page, 'Move to trash');
+    assert.match(text, /everything in it/);
+    await waitForText(page, 'Moved to the trash', 30_000);
+    await page.waitForFunction(() => ![...document.querySelectorAll('.files-table a')].some((a) => a.textContent.includes('docs')));
+    await click(page, 'Trash', { within: 'nav' });
+    await page.waitForSelector('.trash-table tbody tr');
+    const rows = await page.$$eval('.trash-table tbody tr', (trs) => trs.map((tr) => tr.textContent));
+    assert.ok(rows.some((r) => r.includes('trip/docs/notes.txt')), `trash: ${rows.join(' | ')}`);
+    assert.ok(!(await page.$$eval('.files-table a', (as) => as.map((a) => a.textContent))).some((t) => t.includes('.trash')));
+    await page.click('input[aria-label="Select trip/docs/notes.txt"]');
+    await shoot(page, 'trash');
+    await click(page, 'Restore selected');
+    await waitForText(page, 'restored to where they were', 30_000);
+    const back = await gql('{ __typename }', {});
+    assert.ok(back.data, 'the server still answers');
+    await page.goto(`${BASE}/files?path=trip%2Fdocs`, { waitUntil: 'networkidle0' });
+    await page.waitForFunction(() => document.querySelector('.files-table')?.textContent.includes('notes.txt'));
+    await click(page, 'Trash', { within: 'nav' });
+    await page.waitForSelector('.trash-table tbody tr');
+    await click(page, 'Empty trash…');
+    await confirmDialog(page, 'Empty trash');
+    await waitForText(page, 'The trash is empty.', 30_000);
   });
 
   step('category rules', ['sign up'], async () => {

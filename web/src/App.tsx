@@ -10,6 +10,7 @@ import { FilesPage } from './pages/FilesPage';
 import { KeysPage } from './pages/KeysPage';
 import { OperationDetailPage } from './pages/OperationDetailPage';
 import { OperationsPage } from './pages/OperationsPage';
+import { TrashPage } from './pages/TrashPage';
 import { RulesPage } from './pages/RulesPage';
 import { Link, matchPath, navigate, useLocation } from './router';
 
@@ -70,6 +71,7 @@ function route(pathname: string) {
   const op = matchPath('/operations/:id', pathname);
   if (op) return <OperationDetailPage id={op.id} />;
   if (pathname === '/rules') return <RulesPage />;
+  if (pathname === '/trash') return <TrashPage />;
   if (pathname === '/keys') return <KeysPage />;
   return (
     <>

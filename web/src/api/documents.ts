@@ -67,8 +67,8 @@ export const LogoutMutation = graphql(`
 `);
 
 export const FilesQuery = graphql(`
-  query Files($path: String, $first: Int, $after: String) {
-    files(path: $path, first: $first, after: $after) {
+  query Files($path: String, $first: Int, $after: String, $search: String, $sort: FileSort) {
+    files(path: $path, first: $first, after: $after, search: $search, sort: $sort) {
       totalCount
       pageInfo {
         hasNextPage
@@ -364,5 +364,94 @@ export const CreateApiKeyMutation = graphql(`
 export const RevokeApiKeyMutation = graphql(`
   mutation RevokeApiKey($id: ID!) {
     revokeApiKey(id: $id)
+  }
+`);
+
+export const FileLinkMutation = graphql(`
+  mutation FileLink($path: String!, $inline: Boolean) {
+    fileLink(path: $path, inline: $inline)
+  }
+`);
+
+export const CreateFolderMutation = graphql(`
+  mutation CreateFolder($path: String!) {
+    createFolder(path: $path) {
+      path
+    }
+  }
+`);
+
+export const RenameEntryMutation = graphql(`
+  mutation RenameEntry($path: String!, $newName: String!) {
+    renameEntry(path: $path, newName: $newName) {
+      id
+      status
+    }
+  }
+`);
+
+export const MoveEntriesMutation = graphql(`
+  mutation MoveEntries($paths: [String!]!, $to: String!) {
+    moveEntries(paths: $paths, to: $to) {
+      id
+      status
+    }
+  }
+`);
+
+export const DeleteEntriesMutation = graphql(`
+  mutation DeleteEntries($paths: [String!]!) {
+    deleteEntries(paths: $paths) {
+      id
+      status
+    }
+  }
+`);
+
+export const OperationStatusQuery = graphql(`
+  query OperationStatus($id: ID!) {
+    operation(id: $id) {
+      id
+      status
+      errorMessage
+      filesProcessed
+      filesSkipped
+    }
+  }
+`);
+
+export const TrashQuery = graphql(`
+  query Trash($first: Int, $after: String) {
+    trash(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+        originalPath
+        trashPath
+        sizeBytes
+        deletedAt
+        operationId
+        operationType
+      }
+    }
+  }
+`);
+
+export const RestoreEntriesMutation = graphql(`
+  mutation RestoreEntries($ids: [ID!]!) {
+    restoreEntries(ids: $ids) {
+      id
+      status
+    }
+  }
+`);
+
+export const EmptyTrashMutation = graphql(`
+  mutation EmptyTrash($ids: [ID!]) {
+    emptyTrash(ids: $ids)
   }
 `);

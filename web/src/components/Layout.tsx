@@ -8,6 +8,7 @@ import { QuotaMeter } from './QuotaMeter';
 const NAV = [
   { to: '/files', label: 'Files' },
   { to: '/operations', label: 'Operations' },
+  { to: '/trash', label: 'Trash' },
   { to: '/rules', label: 'Rules' },
   { to: '/keys', label: 'API keys' },
 ];

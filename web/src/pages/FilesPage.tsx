@@ -1,7 +1,18 @@
-import { useState } from 'react';
-import { useQuery } from 'urql';
-import { FilesQuery } from '../api/documents';
-import { describeErrors } from '../api/errors';
+import { useEffect, useState } from 'react';
+import { useClient, useMutation, useQuery } from 'urql';
+import {
+  CreateFolderMutation,
+  DeleteEntriesMutation,
+  FileLinkMutation,
+  FilesQuery,
+  MoveEntriesMutation,
+  RenameEntryMutation,
+} from '../api/documents';
+import { describeErrors, type FriendlyError } from '../api/errors';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { PromptDialog } from '../components/PromptDialog';
+import type { FileSort } from '../gql/graphql';
+import { waitForOperation } from '../lib/waitForOperation';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { PageNav } from '../components/PageNav';
@@ -26,11 +37,84 @@ export function FilesPage() {
   return <FolderView key={path} path={path} />;
 }
 
+type Entry = { path: string; name: string; isDir: boolean };
+type Dialog = null | { kind: 'folder' } | { kind: 'rename' | 'move' | 'delete'; entry: Entry };
+
+const SORTS: { value: FileSort; label: string }[] = [
+  { value: 'NAME' as FileSort, label: 'Name (A–Z)' },
+  { value: 'NAME_DESC' as FileSort, label: 'Name (Z–A)' },
+  { value: 'SIZE_DESC' as FileSort, label: 'Largest first' },
+  { value: 'SIZE' as FileSort, label: 'Smallest first' },
+  { value: 'MODIFIED_DESC' as FileSort, label: 'Newest first' },
+  { value: 'MODIFIED' as FileSort, label: 'Oldest first' },
+];
+
 function FolderView({ path }: { path: string }) {
   useDocumentTitle(folderLabel(path));
   const { user, reloadUser } = useAuth();
   const pages = useCursorPages(PAGE);
-  const [result, refetch] = useQuery({ query: FilesQuery, variables: { path, first: PAGE, after: pages.after } });
+  const [typed, setTyped] = useState('');
+  const [search, setSearch] = useState('');
+  const [sort, setSort] = useState<FileSort>('NAME' as FileSort);
+  // Searched a moment after typing stops, not on every key.
+  useEffect(() => {
+    const t = setTimeout(() => setSearch(typed.trim()), 300);
+    return () => clearTimeout(t);
+  }, [typed]);
+  const { reset } = pages;
+  useEffect(() => reset(), [search, sort]); // eslint-disable-line react-hooks/exhaustive-deps
+  const [result, refetch] = useQuery({
+    query: FilesQuery,
+    variables: { path, first: PAGE, after: pages.after, search: search || null, sort },
+  });
+  const client = useClient();
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [busy, setBusy] = useState(false);
+  const [dialogErrors, setDialogErrors] = useState<FriendlyError[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [actionErrors, setActionErrors] = useState<FriendlyError[]>([]);
+  const [, createFolder] = useMutation(CreateFolderMutation);
+  const [, renameEntry] = useMutation(RenameEntryMutation);
+  const [, moveEntries] = useMutation(MoveEntriesMutation);
+  const [, deleteEntries] = useMutation(DeleteEntriesMutation);
+  const [, fileLink] = useMutation(FileLinkMutation);
+  const close = () => {
+    setDialog(null);
+    setDialogErrors([]);
+  };
+  // Runs an action; an operation it starts is waited for, then the listing is read again.
+  const act = async (run: () => Promise<{ error?: unknown; id?: string | null }>, done: string) => {
+    setBusy(true);
+    setNotice(null);
+    const { error, id } = await run();
+    if (error) {
+      setBusy(false);
+      setDialogErrors(describeErrors(error as Parameters<typeof describeErrors>[0]));
+      return;
+    }
+    close();
+    if (id) {
+      const ended = await waitForOperation(client, id);
+      if (ended && ended.status !== 'COMPLETED') setNotice(ended.errorMessage ?? `The operation ${ended.status.toLowerCase()}.`);
+      else if (ended && ended.filesSkipped > 0) setNotice(`${done} ${ended.filesSkipped} file(s) were skipped; see the operation for why.`);
+      else setNotice(done);
+    } else {
+      setNotice(done);
+    }
+    setBusy(false);
+    refetch({ requestPolicy: 'network-only' });
+    reloadUser();
+  };
+  const download = async (entry: Entry, inline: boolean) => {
+    setActionErrors([]);
+    const res = await fileLink({ path: entry.path, inline });
+    if (res.error || !res.data) {
+      setActionErrors(describeErrors(res.error));
+      return;
+    }
+    if (inline) window.open(res.data.fileLink, '_blank', 'noopener');
+    else window.location.assign(res.data.fileLink);
+  };
   const [starting, setStarting] = useState<null | 'ORGANIZE' | 'DUPLICATE_CLEANUP'>(null);
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
   const conn = result.data?.files;
@@ -63,6 +147,9 @@ function FolderView({ path }: { path: string }) {
           </button>
           <button type="button" className="btn" onClick={() => setStarting('DUPLICATE_CLEANUP')}>
             Find duplicates…
+          </button>
+          <button type="button" className="btn" onClick={() => setDialog({ kind: 'folder' })}>
+            New folder…
           </button>
         </div>
       </div>
@@ -98,6 +185,32 @@ function FolderView({ path }: { path: string }) {
             {conn ? (conn.totalCount === 0 ? 'Empty' : formatCount(conn.totalCount, 'item')) : result.fetching ? 'Loading…' : ''}
           </span>
         </div>
+        <div className="row files-toolbar">
+          <input
+            type="search"
+            name="search"
+            aria-label="Search file names in this folder and below"
+            placeholder="Search names…"
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+          />
+          <label className="inline-label">
+            Sort
+            <select name="sort" value={sort} onChange={(e) => setSort(e.target.value as FileSort)}>
+              {SORTS.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        {notice && (
+          <p className="notice" role="status">
+            {notice}
+          </p>
+        )}
+        <ErrorNotice errors={actionErrors} />
         <ErrorNotice errors={describeErrors(result.error)} onRetry={() => refetch({ requestPolicy: 'network-only' })} />
         {conn && conn.nodes.length > 0 && (
           <div className="table-wrap">
@@ -114,6 +227,9 @@ function FolderView({ path }: { path: string }) {
                   <th scope="col" className="hide-narrow">
                     Modified
                   </th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -123,30 +239,126 @@ function FolderView({ path }: { path: string }) {
                       {f.isDir ? (
                         <Link to={filesHref(f.path)} className="folder-link">
                           <span className="icon icon-folder" aria-hidden="true" />
-                          {f.name}
+                          {search ? f.path : f.name}
                           <span className="visually-hidden"> (folder)</span>
                         </Link>
                       ) : (
                         <span className="file-name">
                           <span className="icon icon-file" aria-hidden="true" />
-                          {f.name}
+                          {search ? f.path : f.name}
                         </span>
                       )}
                     </td>
                     <td className="num">{f.isDir ? '—' : formatBytes(f.sizeBytes)}</td>
                     <td className="hide-narrow">{f.category ? <span className="tag">{f.category}</span> : ''}</td>
                     <td className="hide-narrow muted">{formatDateTime(f.modifiedAt)}</td>
+                    <td className="row-actions">
+                      {!f.isDir && (
+                        <button type="button" className="btn btn-small" onClick={() => download(f, true)} aria-label={`Open ${f.name}`}>
+                          Open
+                        </button>
+                      )}
+                      <button type="button" className="btn btn-small" onClick={() => download(f, false)} aria-label={`Download ${f.name}`}>
+                        Download
+                      </button>
+                      <button type="button" className="btn btn-small" onClick={() => setDialog({ kind: 'rename', entry: f })} aria-label={`Rename ${f.name}`}>
+                        Rename…
+                      </button>
+                      <button type="button" className="btn btn-small" onClick={() => setDialog({ kind: 'move', entry: f })} aria-label={`Move ${f.name}`}>
+                        Move…
+                      </button>
+                      <button type="button" className="btn btn-small btn-danger" onClick={() => setDialog({ kind: 'delete', entry: f })} aria-label={`Delete ${f.name}`}>
+                        Delete…
+                      </button>
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
         )}
-        {conn && conn.totalCount === 0 && <p className="empty">This folder is empty. Upload files above.</p>}
+        {conn && conn.totalCount === 0 && (
+          <p className="empty">{search ? `No file names here hold “${search}”.` : 'This folder is empty. Upload files above.'}</p>
+        )}
         {conn && (
           <PageNav {...pages.nav(conn)} />
         )}
       </section>
+
+      <PromptDialog
+        open={dialog?.kind === 'folder'}
+        title="New folder"
+        label="Name"
+        initial=""
+        confirmLabel="Create folder"
+        busy={busy}
+        errors={dialogErrors}
+        onCancel={close}
+        onConfirm={(name) =>
+          act(async () => {
+            const r = await createFolder({ path: path ? `${path}/${name}` : name });
+            return { error: r.error };
+          }, `Folder “${name}” created.`)
+        }
+      />
+      <PromptDialog
+        open={dialog?.kind === 'rename'}
+        title={dialog && dialog.kind !== 'folder' ? `Rename ${dialog.entry.name}` : 'Rename'}
+        label="New name"
+        initial={dialog && dialog.kind !== 'folder' ? dialog.entry.name : ''}
+        confirmLabel="Rename"
+        busy={busy}
+        errors={dialogErrors}
+        onCancel={close}
+        onConfirm={(newName) =>
+          dialog &&
+          dialog.kind === 'rename' &&
+          act(async () => {
+            const r = await renameEntry({ path: dialog.entry.path, newName });
+            return { error: r.error, id: r.data?.renameEntry.id };
+          }, `Renamed to “${newName}”. It can be undone from Operations.`)
+        }
+      />
+      <PromptDialog
+        open={dialog?.kind === 'move'}
+        title={dialog && dialog.kind !== 'folder' ? `Move ${dialog.entry.name}` : 'Move'}
+        label="Into the folder (a path from your storage's root)"
+        initial={path}
+        confirmLabel="Move"
+        busy={busy}
+        errors={dialogErrors}
+        onCancel={close}
+        onConfirm={(to) =>
+          dialog &&
+          dialog.kind === 'move' &&
+          act(async () => {
+            const r = await moveEntries({ paths: [dialog.entry.path], to });
+            return { error: r.error, id: r.data?.moveEntries.id };
+          }, `Moved into “${to}”. It can be undone from Operations.`)
+        }
+      />
+      <ConfirmDialog
+        open={dialog?.kind === 'delete'}
+        title={dialog && dialog.kind !== 'folder' ? `Delete ${dialog.entry.name}?` : 'Delete?'}
+        confirmLabel="Move to trash"
+        danger
+        busy={busy}
+        onCancel={close}
+        onConfirm={() =>
+          dialog &&
+          dialog.kind === 'delete' &&
+          act(async () => {
+            const r = await deleteEntries({ paths: [dialog.entry.path] });
+            return { error: r.error, id: r.data?.deleteEntries.id };
+          }, 'Moved to the trash. Restore it from Trash.')
+        }
+      >
+        <p>
+          {dialog && dialog.kind !== 'folder' && dialog.entry.isDir ? 'The folder and everything in it go' : 'It goes'} to the
+          trash, where it can be restored until the trash is emptied.
+        </p>
+        <ErrorNotice errors={dialogErrors} />
+      </ConfirmDialog>
     </>
   );
 }
