@@ -24,9 +24,10 @@ use crate::{
         failure::Failure,
         organize, records, relocate, summary,
         tracker::Tracker,
+        trash_path,
     },
     lifecycle::{self, Ending, lease},
-    storage::paths,
+    storage::{UserSpace, paths},
 };
 
 /// How a run left its operation, for the queue: whether its job is done with.
@@ -176,8 +177,9 @@ async fn execute(engine: &Engine, tracker: &mut Tracker) -> Result<(), Failure> 
     };
     apply::apply(engine, tracker, mode).await?;
     tracker.set_phase(Phase::Finishing).await?;
-    if let Source::RollbackOf(_) = source {
+    if let Source::RollbackOf(undone) = source {
         prune_emptied_folders(engine, &op).await?;
+        carry_back_empty_folders(engine, undone).await?;
     }
     if matches!(
         op.operation_type,
@@ -268,6 +270,55 @@ async fn prune_moved_folders(engine: &Engine, op: &operations::Model) -> anyhow:
         space
             .prune_empty_dirs(dirs.into_iter().collect(), paths::parent(folder))
             .await;
+    }
+    // Folders with no file at all go too, made again where the folder went (the trash
+    // included, so a restore or rollback brings them back).
+    for entry in relocate::entries_of(&op.metadata).unwrap_or_default() {
+        let to = entry
+            .to
+            .clone()
+            .unwrap_or_else(|| trash_path(op.id, &entry.from));
+        carry_empty_folders(&space, &entry.from, &to).await?;
+    }
+    Ok(())
+}
+
+/// Moves the folders under `from` that hold no file to the same places under `to`.
+async fn carry_empty_folders(space: &UserSpace, from: &str, to: &str) -> anyhow::Result<()> {
+    let removed = space.remove_empty_tree(from).await;
+    // Deepest first: the last is the shallowest; making the deepest makes its parents.
+    for dir in &removed {
+        let inside = dir[from.len()..].trim_start_matches('/');
+        let target = paths::join(to, inside);
+        if space.stat(&target).await?.is_none() {
+            space.create_folder(&target).await?;
+        }
+    }
+    Ok(())
+}
+
+/// After a rollback of a move or delete: the empty folders it carried go back too.
+async fn carry_back_empty_folders(engine: &Engine, source: uuid::Uuid) -> anyhow::Result<()> {
+    let Some(undone) = operations::Entity::find_by_id(source)
+        .one(&engine.db)
+        .await
+        .context("read the operation rolled back")?
+    else {
+        return Ok(());
+    };
+    if !matches!(
+        undone.operation_type,
+        OperationType::Move | OperationType::Delete | OperationType::Restore
+    ) {
+        return Ok(());
+    }
+    let space = engine.storage.space(undone.user_id);
+    for entry in relocate::entries_of(&undone.metadata).unwrap_or_default() {
+        let to = entry
+            .to
+            .clone()
+            .unwrap_or_else(|| trash_path(undone.id, &entry.from));
+        carry_empty_folders(&space, &to, &entry.from).await?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    engine::{Options, Source, edits::PlanEdits, options, relocate, trash_path},
+    engine::{Options, Source, TRASH_DIR, edits::PlanEdits, options, relocate, trash_path},
     error::{AppError, AppResult},
     jobs::bus::ProgressEvent,
     lifecycle::{self, CancelTaken, NewOperation},
@@ -517,7 +517,8 @@ pub async fn purge_trash(
         .column(file_records::Column::NewPath)
         .filter(file_records::Column::OperationId.eq(id))
         .filter(file_records::Column::Status.eq(RecordStatus::Done))
-        .filter(file_records::Column::NewPath.starts_with(trash_path(id, "")))
+        // In the trash (an applied plan's copies are under the dry run's id).
+        .filter(file_records::Column::NewPath.starts_with(format!("{TRASH_DIR}/")))
         .into_tuple()
         .all(&state.db)
         .await?;

@@ -131,6 +131,36 @@ pub fn prune_empty_dirs(root: &Path, mut dirs: Vec<String>, stop_at: &str) {
     }
 }
 
+/// Removes `rel` and every folder under it that holds no file at any depth, deepest
+/// first; a folder with a file in it stays (so nothing but empty folders ever goes).
+/// Returns the folders removed, relative to the namespace. Symlinks are not followed.
+pub fn remove_empty_tree(root: &Path, rel: &str) -> Vec<String> {
+    fn visit(root: &Path, rel: &str, removed: &mut Vec<String>) -> bool {
+        let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
+            return false;
+        };
+        let mut empty = true;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let child = paths::join(rel, &name);
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => empty &= visit(root, &child, removed),
+                _ => empty = false,
+            }
+        }
+        if empty && std::fs::remove_dir(root.join(rel)).is_ok() {
+            removed.push(rel.to_string());
+            return true;
+        }
+        false
+    }
+    let mut removed = Vec::new();
+    if !rel.is_empty() && is_contained(root, rel) {
+        visit(root, rel, &mut removed);
+    }
+    removed
+}
+
 /// A file or folder, without following a final symlink (a link is "nothing there").
 pub fn stat(root: &Path, rel: &str) -> anyhow::Result<Option<FileMeta>> {
     if rel.is_empty() {

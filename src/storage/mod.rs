@@ -674,6 +674,19 @@ impl UserSpace {
         Ok(true)
     }
 
+    /// Removes a folder if no file is left anywhere under it, with its empty folders;
+    /// returns those removed (deepest first). Only where folders exist on their own
+    /// (`fs`): elsewhere a folder with no file in it is not there anyway.
+    pub async fn remove_empty_tree(&self, rel: &str) -> Vec<String> {
+        let Some(root) = self.fs_root.clone() else {
+            return Vec::new();
+        };
+        let rel = rel.to_string();
+        tokio::task::spawn_blocking(move || local::remove_empty_tree(&root, &rel))
+            .await
+            .unwrap_or_default()
+    }
+
     /// Deletes a folder and everything under it.
     pub async fn remove_all(&self, rel: &str) -> anyhow::Result<()> {
         self.ensure_contained(rel)?;

@@ -82,6 +82,8 @@ async fn rename_and_move_are_operations_that_roll_back_byte_for_byte() {
     let ada = app.signup("ada").await;
     let root = user_dir(&app, &ada);
     write_tree(&root, &tree());
+    // An empty folder inside a moved one moves with it.
+    std::fs::create_dir_all(root.join("proj/empty/deeper")).unwrap();
     let before = snapshot(&root);
 
     let renamed = rename(&app, &ada, "loose.txt", "kept.txt").await;
@@ -124,6 +126,7 @@ async fn delete_goes_to_the_trash_out_of_sight_and_comes_back_byte_for_byte() {
         .await;
     assert!(up["data"]["uploadFiles"].is_array(), "{up}");
     let root = user_dir(&app, &ada);
+    std::fs::create_dir_all(root.join("proj/nothing/here")).unwrap();
     let before = snapshot(&root);
     let usage = || async {
         act(&app, &ada, "{ me { storageUsedBytes } }", json!({})).await["data"]["me"]["storageUsedBytes"].clone()
@@ -152,6 +155,10 @@ async fn delete_goes_to_the_trash_out_of_sight_and_comes_back_byte_for_byte() {
 
     roll_back(&app, &ada, &op).await;
     assert_eq!(snapshot(&root), before);
+    assert!(
+        root.join("proj/nothing/here").is_dir(),
+        "empty folders come back too"
+    );
 }
 
 #[tokio::test]

@@ -138,7 +138,11 @@ async fn the_readme_walkthrough_runs_as_written() {
     .map(|(k, v)| (k.to_string(), v.to_vec()))
     .collect();
     assert_eq!(left, expected, "\n--- stdout\n{stdout}");
-    assert!(!ada.join(".trash").exists() || tree(&ada.join(".trash")).is_empty());
+    assert!(
+        !ada.join(".trash").exists() || tree(&ada.join(".trash")).is_empty(),
+        "{:?}",
+        tree(&ada.join(".trash"))
+    );
 }
 
 async fn ada_id(app: &crate::helpers::TestApp) -> String {
