@@ -39,6 +39,8 @@ pub async fn plan(
         hash_files: options.hash_files,
         names: FreeNames::default(),
         space: space.clone(),
+        projects: Default::default(),
+        listings: Default::default(),
     };
     tracker.count_beside(&space, &op.root_path);
     let mut sink = RecordSink::new(tracker);
@@ -85,7 +87,32 @@ struct Planner {
     /// Targets given to earlier files of this plan, and names already in the destination
     /// folders (each listed once, instead of a lookup on storage per file).
     names: FreeNames,
+    /// Folders looked at for the files that make a folder a project: the marker found.
+    projects: std::collections::HashMap<String, Option<&'static str>>,
+    /// Names in folders a destination passes through, to find `code` for `Code`.
+    listings: std::collections::HashMap<String, Vec<String>>,
 }
+
+/// Files whose presence makes a folder a project, which an organize leaves whole.
+const PROJECT_MARKERS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "package.json",
+    "Cargo.toml",
+    "pyproject.toml",
+    "setup.py",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Gemfile",
+    "composer.json",
+    "mix.exs",
+    "CMakeLists.txt",
+    ".project",
+    "Package.swift",
+];
 
 impl Planner {
     /// The first bytes of each file whose category depends on them.
@@ -129,6 +156,12 @@ impl Planner {
         if self.filter.too_recent(&file) {
             return Ok(skip(None, self.filter.too_recent_reason()));
         }
+        if let Some((project, marker)) = self.project_of(&file.path).await? {
+            return Ok(skip(
+                None,
+                format!("in the project folder {project} (it has {marker}): left whole"),
+            ));
+        }
         let name = paths::name(&file.path).to_string();
         let head = match head {
             Some(Ok(head)) => Some(head),
@@ -146,6 +179,7 @@ impl Planner {
             &template::render(&self.template, &category, file.modified, &name),
         )
         .map_err(|err| Failure::User(err.to_string()))?;
+        let folder = self.existing_case(&folder).await?;
         let target = paths::join(&paths::join(&self.root, &folder), &name);
         if target == file.path {
             return Ok(skip(Some(category), "already in place".into()));
@@ -177,6 +211,60 @@ impl Planner {
             status: RecordStatus::Planned,
             note: None,
         })
+    }
+
+    /// The project folder (below the root) a file is in, and the marker that makes it one.
+    async fn project_of(&mut self, path: &str) -> Result<Option<(String, &'static str)>, Failure> {
+        let mut folders = Vec::new();
+        let mut folder = paths::parent(path);
+        while folder != self.root && paths::is_within(folder, &self.root) && !folder.is_empty() {
+            folders.push(folder.to_string());
+            folder = paths::parent(folder);
+        }
+        // Outermost first: a project inside a project is the outer one's.
+        for folder in folders.into_iter().rev() {
+            let marker = match self.projects.get(&folder) {
+                Some(known) => *known,
+                None => {
+                    let names = self.space.names_in(&folder).await?;
+                    let found = PROJECT_MARKERS
+                        .iter()
+                        .copied()
+                        .find(|m| names.iter().any(|n| n == m));
+                    self.projects.insert(folder.clone(), found);
+                    found
+                }
+            };
+            if let Some(marker) = marker {
+                return Ok(Some((folder, marker)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The destination folder (under the root) with each folder already there under
+    /// another case spelled as it is: `Code` goes into an existing `code`, not beside it.
+    async fn existing_case(&mut self, folder: &str) -> Result<String, Failure> {
+        let mut resolved = String::new();
+        for segment in folder.split('/').filter(|s| !s.is_empty()) {
+            let parent = paths::join(&self.root, &resolved);
+            if !self.listings.contains_key(&parent) {
+                let names = self.space.names_in(&parent).await.unwrap_or_default();
+                self.listings.insert(parent.clone(), names);
+            }
+            let names = &self.listings[&parent];
+            let name = if names.iter().any(|n| n == segment) {
+                segment.to_string()
+            } else {
+                names
+                    .iter()
+                    .find(|n| n.eq_ignore_ascii_case(segment))
+                    .cloned()
+                    .unwrap_or_else(|| segment.to_string())
+            };
+            resolved = paths::join(&resolved, &name);
+        }
+        Ok(resolved)
     }
 
     /// The target itself, or a `name (n).ext` that is neither on storage nor planned.

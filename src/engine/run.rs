@@ -177,6 +177,10 @@ async fn execute(engine: &Engine, tracker: &mut Tracker) -> Result<(), Failure> 
     };
     apply::apply(engine, tracker, mode).await?;
     tracker.set_phase(Phase::Finishing).await?;
+    if op.operation_type == OperationType::Organize {
+        // The folders it emptied go (a rollback makes them again as it puts files back).
+        prune_emptied_folders(engine, &op).await?;
+    }
     if let Source::RollbackOf(undone) = source {
         prune_emptied_folders(engine, &op).await?;
         carry_back_empty_folders(engine, undone).await?;

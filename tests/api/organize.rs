@@ -230,3 +230,58 @@ async fn a_file_that_cannot_move_is_failed_reported_and_left_in_place() {
         "{report}"
     );
 }
+
+/// An organize respects what it finds: a project folder stays whole (never flattened
+/// into Code/), a category folder already there in another case is used, and source
+/// folders it emptied go — and come back with a rollback.
+#[tokio::test]
+async fn projects_stay_whole_case_is_matched_and_emptied_folders_go() {
+    let s = crate::helpers::Space::new().await;
+    s.write(&[
+        ("in/app/package.json", b"{}"),
+        ("in/app/src/index.js", b"console.log(1)"),
+        ("in/tool/Cargo.toml", b"[package]"),
+        ("in/tool/src/main.rs", b"fn main() {}"),
+        ("in/loose/script.py", b"print(1)"),
+        ("in/photos/day/beach.jpg", b"\xff\xd8\xff\xe0 jpeg"),
+        ("in/images/old.png", b"\x89PNG\r\n\x1a\n png"),
+    ]);
+    // `images` exists; the organize's own category is `Images`.
+    let before = s.tree();
+    let done = s.run("ORGANIZE", "in", serde_json::json!({})).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    let after = s.tree();
+    for stays in [
+        "in/app/package.json",
+        "in/app/src/index.js",
+        "in/tool/src/main.rs",
+    ] {
+        assert!(
+            after.contains_key(stays),
+            "{stays} stays in its project: {after:?}"
+        );
+    }
+    assert!(
+        after.contains_key("in/images/beach.jpg"),
+        "into the existing folder: {after:?}"
+    );
+    assert!(!s.path("in/Images").exists());
+    assert!(
+        !s.path("in/photos").exists(),
+        "the folder it emptied is gone"
+    );
+    assert!(!s.path("in/loose").exists());
+    let records = s.records(&done).await;
+    let project = records
+        .iter()
+        .find(|r| r["originalPath"] == "in/app/src/index.js")
+        .unwrap();
+    assert_eq!(project["status"], "SKIPPED");
+    assert_eq!(
+        project["errorMessage"],
+        "in the project folder in/app (it has package.json): left whole"
+    );
+    s.rollback_and_wait(&done).await;
+    assert_eq!(s.tree(), before);
+    assert!(s.path("in/photos/day").is_dir());
+}

@@ -65,6 +65,9 @@ const TYPE_LABELS: Record<string, string> = {
   ORGANIZE: 'Organize',
   DUPLICATE_CLEANUP: 'Duplicate cleanup',
   ROLLBACK: 'Rollback',
+  MOVE: 'Move',
+  DELETE: 'Delete',
+  RESTORE: 'Restore',
 };
 export function operationTypeLabel(type: string): string {
   return TYPE_LABELS[type] ?? type;
