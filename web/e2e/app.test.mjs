@@ -132,6 +132,9 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await page.waitForFunction(() => document.querySelectorAll('.plan-group .plan-folder').length >= 2);
     const groups = await page.$$eval('.plan-group .plan-folder', (els) => els.map((e) => e.textContent));
     assert.ok(groups.length >= 2, `plan groups: ${groups.join(', ')}`);
+    // Leave one file out of the plan: it stays where it is when the plan is applied.
+    await page.click('input[aria-label="Move trip/budget.csv"]');
+    await page.waitForSelector('li.plan-excluded');
     await shoot(page, 'plan-organize');
   });
 
@@ -139,9 +142,11 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
   step('apply the plan and watch it complete', ['dry-run organize and review the plan'], async () => {
     await click(page, 'Apply this plan');
     const text = await confirmDialog(page, 'Apply plan');
-    assert.match(text, /exactly as planned/);
+    assert.match(text, /exactly as planned, leaving out the 1 file you chose/);
     appliedId = await currentOperationId(page, planId);
     await waitForStatus(page, 'Completed');
+    // The file left out is recorded as such, and stayed.
+    await waitForText(page, 'left out of the plan by you', 30_000);
     await page.waitForSelector('#report-heading');
     const live = await page.$('.live-op[data-status=COMPLETED] [role=progressbar][aria-valuenow="100"]');
     assert.ok(live, 'the progress bar reached 100 %');
@@ -174,6 +179,12 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     assert.equal(groups, folder.duplicates);
     const badges = await page.$$eval('.dup-group', (els) => els.map((g) => [...g.querySelectorAll('.badge')].map((b) => b.textContent.trim()).sort().join('+')));
     assert.deepEqual(badges, ['Kept+To trash', 'Kept+To trash'], 'each group shows the copy it keeps');
+    // Equal times: the original is kept, not the copy, and the plan says why.
+    const beach = await page.$$eval('.dup-group li.dup-kept', (lis) => lis.map((li) => li.textContent));
+    assert.ok(beach.some((t) => t.includes('trip/photos/beach.jpg') && t.includes('look like copies')), `kept: ${beach.join(' | ')}`);
+    // Choose the other copy of the itinerary to keep.
+    await page.click('input[aria-label="Keep trip/docs/old/itinerary-backup.pdf"]');
+    await page.waitForFunction(() => [...document.querySelectorAll('li.dup-kept')].some((li) => li.textContent.includes('itinerary-backup.pdf')));
     await shoot(page, 'plan-duplicates');
     await click(page, 'Apply this plan');
     await confirmDialog(page, 'Apply plan');

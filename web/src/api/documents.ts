@@ -149,8 +149,8 @@ export const FileRecordFieldsFragment = graphql(`
 `);
 
 export const FileRecordsQuery = graphql(`
-  query FileRecords($operationId: ID!, $first: Int, $after: String, $duplicatesOnly: Boolean) {
-    fileRecords(operationId: $operationId, first: $first, after: $after, duplicatesOnly: $duplicatesOnly) {
+  query FileRecords($operationId: ID!, $first: Int, $after: String, $duplicatesOnly: Boolean, $search: String) {
+    fileRecords(operationId: $operationId, first: $first, after: $after, duplicatesOnly: $duplicatesOnly, search: $search) {
       totalCount
       pageInfo {
         hasNextPage
@@ -217,8 +217,8 @@ export const StartOperationMutation = graphql(`
 `);
 
 export const ApplyPlanMutation = graphql(`
-  mutation ApplyPlan($id: ID!) {
-    applyPlan(id: $id) {
+  mutation ApplyPlan($id: ID!, $exclude: [ID!], $keep: [ID!]) {
+    applyPlan(id: $id, exclude: $exclude, keep: $keep) {
       ...OperationFields
     }
   }

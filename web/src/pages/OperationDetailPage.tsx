@@ -164,7 +164,18 @@ function PlanReview({ op }: { op: OperationFieldsFragment }) {
   const [editing, setEditing] = useState(false);
   const [errors, setErrors] = useState<FriendlyError[]>([]);
   const [applyState, apply] = useMutation(ApplyPlanMutation);
-  const moves = op.type === 'DUPLICATE_CLEANUP' ? op.duplicatesFound : op.filesProcessed;
+  // Edits before applying: records left out, and the copy kept in a duplicate group.
+  const [excluded, setExcluded] = useState<ReadonlySet<string>>(new Set());
+  const [keep, setKeep] = useState<ReadonlyMap<string, string>>(new Map());
+  const toggleExcluded = (id: string) =>
+    setExcluded((s) => {
+      const next = new Set(s);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const chooseKept = (hash: string, id: string) => setKeep((m) => new Map(m).set(hash, id));
+  const moves = (op.type === 'DUPLICATE_CLEANUP' ? op.duplicatesFound : op.filesProcessed) - excluded.size;
   const initial = recalledOptions(op.id) ?? defaultOptions(op.type === 'DUPLICATE_CLEANUP' ? 'DUPLICATE_CLEANUP' : 'ORGANIZE', op.rootPath);
 
   return (
@@ -199,7 +210,11 @@ function PlanReview({ op }: { op: OperationFieldsFragment }) {
         </div>
       )}
       <ErrorNotice errors={errors} />
-      {op.type === 'DUPLICATE_CLEANUP' ? <DuplicatePlan op={op} /> : <OrganizePlan op={op} />}
+      {op.type === 'DUPLICATE_CLEANUP' ? (
+        <DuplicatePlan op={op} keep={keep} onKeep={chooseKept} />
+      ) : (
+        <OrganizePlan op={op} excluded={excluded} onToggle={toggleExcluded} />
+      )}
       <ConfirmDialog
         open={confirmApply}
         title="Apply this plan?"
@@ -207,7 +222,7 @@ function PlanReview({ op }: { op: OperationFieldsFragment }) {
         busy={applyState.fetching}
         onCancel={() => setConfirmApply(false)}
         onConfirm={async () => {
-          const result = await apply({ id: op.id });
+          const result = await apply({ id: op.id, exclude: [...excluded], keep: [...keep.values()] });
           setConfirmApply(false);
           setErrors(describeErrors(result.error));
           if (result.data?.applyPlan) navigate(`/operations/${result.data.applyPlan.id}`);
@@ -216,7 +231,8 @@ function PlanReview({ op }: { op: OperationFieldsFragment }) {
         <p>
           {op.type === 'DUPLICATE_CLEANUP'
             ? `Moves ${formatCount(moves, 'extra copy', 'extra copies')} (${formatBytes(op.spaceSavedBytes)}) to this cleanup's trash folder, exactly as planned.`
-            : `Moves ${formatCount(moves, 'file')} exactly as planned.`}{' '}
+            : `Moves ${formatCount(moves, 'file')} exactly as planned${excluded.size ? `, leaving out the ${formatCount(excluded.size, 'file')} you chose` : ''}.`}{' '}
+          {keep.size > 0 && `Keeps the copy you chose in ${formatCount(keep.size, 'group')}. `}
           Files changed since the plan are skipped. You can roll it back afterwards.
         </p>
       </ConfirmDialog>
@@ -224,11 +240,34 @@ function PlanReview({ op }: { op: OperationFieldsFragment }) {
   );
 }
 
-function OrganizePlan({ op }: { op: OperationFieldsFragment }) {
-  const paged = usePaged(FileRecordsQuery, { operationId: op.id, first: 100 }, (d) => d.fileRecords);
+function OrganizePlan({
+  op,
+  excluded,
+  onToggle,
+}: {
+  op: OperationFieldsFragment;
+  excluded: ReadonlySet<string>;
+  onToggle: (id: string) => void;
+}) {
+  const [typed, setTyped] = useState('');
+  const [search, setSearch] = useState('');
+  useEffect(() => {
+    const t = setTimeout(() => setSearch(typed.trim()), 300);
+    return () => clearTimeout(t);
+  }, [typed]);
+  const paged = usePaged(FileRecordsQuery, { operationId: op.id, first: 100, search: search || null }, (d) => d.fileRecords);
   const groups = groupByDestination(paged.nodes);
   return (
     <div className="plan">
+      <input
+        type="search"
+        name="plan-search"
+        className="plan-search"
+        aria-label="Search the plan by path"
+        placeholder="Search the plan…"
+        value={typed}
+        onChange={(e) => setTyped(e.target.value)}
+      />
       <ErrorNotice errors={describeErrors(paged.error)} onRetry={paged.reload} />
       {groups.map((g, i) => (
         <details key={g.folder} className="plan-group" open={i < 4}>
@@ -240,7 +279,16 @@ function OrganizePlan({ op }: { op: OperationFieldsFragment }) {
           </summary>
           <ul className="plan-list">
             {g.records.map((r) => (
-              <li key={r.id}>
+              <li key={r.id} className={excluded.has(r.id) ? 'plan-excluded' : undefined}>
+                {willMove(r) && (
+                  <input
+                    type="checkbox"
+                    checked={!excluded.has(r.id)}
+                    onChange={() => onToggle(r.id)}
+                    aria-label={`Move ${r.originalPath}`}
+                    title="Untick to leave this file where it is"
+                  />
+                )}{' '}
                 <span className="path">{r.originalPath}</span>
                 {willMove(r) ? (
                   <>
@@ -262,7 +310,15 @@ function OrganizePlan({ op }: { op: OperationFieldsFragment }) {
   );
 }
 
-function DuplicatePlan({ op }: { op: OperationFieldsFragment }) {
+function DuplicatePlan({
+  op,
+  keep,
+  onKeep,
+}: {
+  op: OperationFieldsFragment;
+  keep: ReadonlyMap<string, string>;
+  onKeep: (hash: string, id: string) => void;
+}) {
   const paged = usePaged(DuplicateGroupsQuery, { operationId: op.id, first: 50 }, (d) => d.duplicateGroups);
   const summary = summarizeDuplicates(paged.nodes);
   return (
@@ -277,7 +333,8 @@ function DuplicatePlan({ op }: { op: OperationFieldsFragment }) {
       )}
       <ul className="dup-groups">
         {paged.nodes.map((g) => {
-          const trashed = new Set(trashedCopies(g).map((f) => f.id));
+          const chosen = keep.get(g.hash);
+          const trashed = new Set(chosen ? g.files.filter((f) => f.id !== chosen).map((f) => f.id) : trashedCopies(g).map((f) => f.id));
           return (
             <li key={g.hash} className="dup-group">
               <div className="dup-head">
@@ -289,13 +346,20 @@ function DuplicatePlan({ op }: { op: OperationFieldsFragment }) {
               <ul>
                 {g.files.map((f: FileRecordFieldsFragment) => (
                   <li key={f.id} className={trashed.has(f.id) ? 'dup-trashed' : 'dup-kept'}>
+                    <input
+                      type="radio"
+                      name={`keep-${g.hash}`}
+                      checked={!trashed.has(f.id)}
+                      onChange={() => onKeep(g.hash, f.id)}
+                      aria-label={`Keep ${f.originalPath}`}
+                    />{' '}
                     {trashed.has(f.id) ? (
                       <span className="badge badge-neutral">To trash</span>
                     ) : (
                       <span className="badge badge-rec-kept">Kept</span>
                     )}{' '}
                     <span className="path">{f.originalPath}</span>
-                    {!trashed.has(f.id) && f.errorMessage && <span className="muted small"> — {f.errorMessage.replace(/^kept:\s*/i, '')}</span>}
+                    {!trashed.has(f.id) && (chosen ? <span className="muted small"> — your choice</span> : f.errorMessage && <span className="muted small"> — {f.errorMessage.replace(/^kept:\s*/i, '')}</span>)}
                   </li>
                 ))}
               </ul>
