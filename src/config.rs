@@ -191,6 +191,11 @@ pub struct Config {
     /// Operations a user may have queued or running at once.
     #[arg(long, env = "MAX_ACTIVE_OPERATIONS_PER_USER", default_value_t = 20)]
     pub max_active_operations_per_user: u64,
+
+    /// Days a file stays in the trash before it is deleted for good; unset (the default):
+    /// until its owner empties the trash.
+    #[arg(long, env = "TRASH_RETENTION_DAYS")]
+    pub trash_retention_days: Option<u32>,
 }
 
 impl Config {
@@ -268,6 +273,7 @@ impl std::fmt::Debug for Config {
                 "max_active_operations_per_user",
                 &self.max_active_operations_per_user,
             )
+            .field("trash_retention_days", &self.trash_retention_days)
             .finish()
     }
 }

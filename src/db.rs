@@ -117,3 +117,33 @@ pub fn pool_use(db: &DatabaseConnection) -> (u32, usize) {
         _ => (0, 0),
     }
 }
+
+/// SQLite's `SQLITE_BUSY_SNAPSHOT` (517): in WAL mode a write that began reading an older
+/// snapshot than the latest commit is refused at once (the busy timeout does not apply,
+/// since waiting cannot help that statement). Running the statement again can.
+fn is_stale_snapshot(err: &sea_orm::DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("(code: 517)") || text.contains("(code: 261)")
+}
+
+/// Runs an autocommit write, again (up to four more times, a few milliseconds apart) when
+/// SQLite refused it for a stale snapshot. Not for a statement inside a transaction: the
+/// whole transaction would have to run again.
+pub async fn retry_stale<T, F, Fut>(mut write: F) -> Result<T, sea_orm::DbErr>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, sea_orm::DbErr>>,
+{
+    let mut delay = Duration::from_millis(5);
+    for _ in 0..4 {
+        match write().await {
+            Err(err) if is_stale_snapshot(&err) => {
+                tracing::debug!(error = %err, "a write met a stale snapshot; running it again");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    write().await
+}

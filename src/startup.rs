@@ -32,11 +32,12 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Box<Config>) -> anyhow::Result<Self> {
         let state = build_state(config).await?;
-        let workers = if state.config.workers > 0 {
+        let mut workers = if state.config.workers > 0 {
             worker::spawn_workers(&state.engine(), state.config.workers)
         } else {
             Vec::new()
         };
+        workers.extend(crate::operations::trash::spawn_retention(state.clone()));
         let metrics = match &state.config.metrics_bind {
             Some(bind) => Some(crate::metrics::serve(state.clone(), bind).await?),
             None => None,
@@ -165,7 +166,8 @@ pub async fn run_worker(config: Box<Config>) -> anyhow::Result<()> {
             "no REDIS_URL: this worker only sees jobs queued in its own process (none); set REDIS_URL to share the queue with `serve`"
         );
     }
-    let workers = worker::spawn_workers(&state.engine(), state.config.workers.max(1));
+    let mut workers = worker::spawn_workers(&state.engine(), state.config.workers.max(1));
+    workers.extend(crate::operations::trash::spawn_retention(state.clone()));
     if let Some(bind) = &state.config.metrics_bind {
         crate::metrics::serve(state.clone(), bind).await?;
     }

@@ -87,14 +87,16 @@ pub async fn renew(
     owner: &str,
     lease: Duration,
 ) -> Result<bool, DbErr> {
-    let renewed = fence
-        .guard(operations::Entity::update_many().col_expr(
-            operations::Column::LeaseExpiresAt,
-            Expr::value(until(Utc::now(), lease)),
-        ))
-        .filter(operations::Column::LeaseOwner.eq(owner))
-        .exec(conn)
-        .await?;
+    let renewed = crate::db::retry_stale(|| {
+        fence
+            .guard(operations::Entity::update_many().col_expr(
+                operations::Column::LeaseExpiresAt,
+                Expr::value(until(Utc::now(), lease)),
+            ))
+            .filter(operations::Column::LeaseOwner.eq(owner))
+            .exec(conn)
+    })
+    .await?;
     Ok(renewed.rows_affected == 1)
 }
 

@@ -39,9 +39,8 @@ pub async fn record(
     op: &mut operations::Model,
 ) -> anyhow::Result<()> {
     op.updated_at = Utc::now();
-    let rows = fence
-        .guard(counters(op))
-        .exec(conn)
+    let op = &*op;
+    let rows = crate::db::retry_stale(|| fence.guard(counters(op)).exec(conn))
         .await
         .context("write the operation's counters")?
         .rows_affected;
@@ -61,17 +60,23 @@ pub async fn finish(
     op.error_message = message.clone();
     op.updated_at = Utc::now();
     op.completed_at = Some(op.updated_at);
-    let rows = fence
-        .guard(Transition::Finish(ending).guard(counters(op)))
-        .col_expr(operations::Column::ErrorMessage, Expr::value(message))
-        .col_expr(
-            operations::Column::CompletedAt,
-            Expr::value(op.completed_at),
-        )
-        .exec(conn)
-        .await
-        .context("record how the operation ended")?
-        .rows_affected;
+    let op = &*op;
+    let rows = crate::db::retry_stale(|| {
+        fence
+            .guard(Transition::Finish(ending).guard(counters(op)))
+            .col_expr(
+                operations::Column::ErrorMessage,
+                Expr::value(message.clone()),
+            )
+            .col_expr(
+                operations::Column::CompletedAt,
+                Expr::value(op.completed_at),
+            )
+            .exec(conn)
+    })
+    .await
+    .context("record how the operation ended")?
+    .rows_affected;
     fence.expect_row(rows)
 }
 
@@ -82,15 +87,17 @@ pub async fn extend_moves_reach(
     fence: Fence,
     seq: i64,
 ) -> anyhow::Result<()> {
-    let rows = fence
-        .guard(
-            operations::Entity::update_many()
-                .col_expr(operations::Column::MovesReachSeq, Expr::value(seq)),
-        )
-        .exec(conn)
-        .await
-        .context("write how far files may move")?
-        .rows_affected;
+    let rows = crate::db::retry_stale(|| {
+        fence
+            .guard(
+                operations::Entity::update_many()
+                    .col_expr(operations::Column::MovesReachSeq, Expr::value(seq)),
+            )
+            .exec(conn)
+    })
+    .await
+    .context("write how far files may move")?
+    .rows_affected;
     fence.expect_row(rows)
 }
 

@@ -226,3 +226,56 @@ pub async fn purge(
     tracing::info!(%user_id, items = purged.len(), freed, "trash emptied");
     Ok(purged.len() as u64)
 }
+
+/// How often the retention sweep runs.
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// With `TRASH_RETENTION_DAYS` set: deletes for good, once at start and then every hour,
+/// what has been in anyone's trash for longer. Several processes may run it: an item is
+/// purged once (a second purge finds its record no longer in the trash).
+pub fn spawn_retention(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let days = state.config.trash_retention_days?;
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(RETENTION_EVERY);
+        // Stops with the process's workers.
+        let mut stopping = state.process.stopping.subscribe();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.changed() => return,
+            }
+            if *stopping.borrow() {
+                return;
+            }
+            match purge_expired(&state, days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(items = n, days, "trash past its retention deleted"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "trash retention sweep failed; trying again later")
+                }
+            }
+        }
+    }))
+}
+
+/// Empties every user's trash of items older than `days`.
+pub async fn purge_expired(state: &AppState, days: u32) -> AppResult<u64> {
+    let users: Vec<Uuid> = operations::Entity::find()
+        .select_only()
+        .column(operations::Column::UserId)
+        .distinct()
+        .filter(
+            operations::Column::OperationType
+                .is_in([OperationType::Delete, OperationType::DuplicateCleanup]),
+        )
+        .filter(operations::Column::TrashPurgedAt.is_null())
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let days = Ord::min(i32::try_from(days).unwrap_or(36_500), 36_500);
+    let mut purged = 0;
+    for user_id in users {
+        purged += empty(state, user_id, None, Some(days)).await?;
+    }
+    Ok(purged)
+}

@@ -117,10 +117,16 @@ impl TestApp {
     }
 
     /// Stops the server and boots a new one on the same database and data folder.
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// `restart`, with the configuration changed by `customize`.
+    pub async fn restart_with(mut self, customize: impl FnOnce(&mut Config)) -> TestApp {
         self.stop().await;
         let mut config = self.config.clone();
         config.bind = "127.0.0.1:0".into();
+        customize(&mut config);
         start(config, self.data_dir.clone()).await
     }
 

@@ -113,3 +113,107 @@ async fn object_storage_keeps_uploaded_file_times() {
     let moved = listing(&s, "dated/2019").await;
     assert_eq!(moved, vec![("dated/2019/old.jpg".to_string(), 4)]);
 }
+
+/// Downloads, moves, deletes into the trash and restores work on an object store too.
+#[tokio::test]
+async fn object_storage_downloads_moves_deletes_and_restores() {
+    let url = std::env::var("TEST_S3_URL")
+        .expect("TEST_S3_URL names the S3 server for the s3 tests (see .ci/run)");
+    let s = Space::with(|c| c.storage_url = Some(url)).await;
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    s.app
+        .upload(
+            s.token(),
+            "docs",
+            &[("big.bin", &big), ("note.txt", b"a note")],
+        )
+        .await;
+
+    let url = s.app.url("/files/docs/big.bin");
+    let whole = s
+        .app
+        .http
+        .get(&url)
+        .bearer_auth(s.token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), &big[..]);
+    let part = s
+        .app
+        .http
+        .get(&url)
+        .bearer_auth(s.token())
+        .header("Range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &big[100..200]);
+
+    let moved = s
+        .gql(
+            "mutation { moveEntries(paths: [\"docs/note.txt\"], to: \"docs/sub\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(moved["errors"].is_array(), "no such folder yet: {moved}");
+    let made = s
+        .gql(
+            "mutation { createFolder(path: \"kept\") { path } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(made["data"]["createFolder"]["path"], "kept", "{made}");
+    let moved = s
+        .gql(
+            "mutation { moveEntries(paths: [\"docs/note.txt\"], to: \"kept\") { id } }",
+            json!({}),
+        )
+        .await;
+    let op = s.wait(&moved["data"]["moveEntries"]).await;
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    assert_eq!(
+        listing(&s, "kept").await,
+        [("kept/note.txt".to_string(), 6)]
+    );
+
+    let deleted = s
+        .gql(
+            "mutation { deleteEntries(paths: [\"docs\"]) { id } }",
+            json!({}),
+        )
+        .await;
+    let op = s.wait(&deleted["data"]["deleteEntries"]).await;
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    // Nothing left under it: on an object store the folder is gone with its files.
+    let gone = s
+        .gql("{ files(path: \"docs\") { totalCount } }", json!({}))
+        .await;
+    assert!(
+        gone["data"]["files"]["totalCount"] == 0
+            || gone["errors"][0]["extensions"]["code"] == "NOT_FOUND",
+        "{gone}"
+    );
+    let trash = s
+        .gql(
+            "{ trash { edges { node { id originalPath } } } }",
+            json!({}),
+        )
+        .await;
+    let items = trash["data"]["trash"]["edges"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{trash}");
+    let restored = s
+        .gql(
+            "mutation($ids: [ID!]!) { restoreEntries(ids: $ids) { id } }",
+            json!({ "ids": [items[0]["node"]["id"]] }),
+        )
+        .await;
+    let op = s.wait(&restored["data"]["restoreEntries"]).await;
+    assert_eq!(op["status"], "COMPLETED", "{op}");
+    assert_eq!(
+        listing(&s, "docs").await,
+        [("docs/big.bin".to_string(), 200_000)]
+    );
+}

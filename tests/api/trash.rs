@@ -212,3 +212,26 @@ async fn emptying_by_age_or_all_and_bad_requests() {
             .exists()
     );
 }
+
+/// `TRASH_RETENTION_DAYS`: what has been in the trash longer is deleted for good by the
+/// server itself (here 0 days: everything, at the next start).
+#[tokio::test]
+async fn the_server_empties_the_trash_after_its_retention() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    app.upload(&ada.access_token, "x", &[("1.txt", b"1")]).await;
+    delete(&app, &ada, &["x"]).await;
+    assert_eq!(trash(&app, &ada).await.len(), 1);
+    let mut app = app.restart_with(|c| c.trash_retention_days = Some(0)).await;
+    let mut left = trash(&app, &ada).await;
+    for _ in 0..50 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        left = trash(&app, &ada).await;
+    }
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(used(&app, &ada).await, "0");
+    app.stop().await;
+}
