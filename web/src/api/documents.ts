@@ -193,6 +193,11 @@ export const OperationReportQuery = graphql(`
         files
         bytes
       }
+      folders {
+        folder
+        files
+        bytes
+      }
       duplicatesFound
       spaceSavedBytes
       filesFailed

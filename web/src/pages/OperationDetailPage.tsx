@@ -257,8 +257,22 @@ function OrganizePlan({
   }, [typed]);
   const paged = usePaged(FileRecordsQuery, { operationId: op.id, first: 100, search: search || null }, (d) => d.fileRecords);
   const groups = groupByDestination(paged.nodes);
+  // Counts over every record, from the server (the groups below cover the loaded ones).
+  const [report] = useQuery({ query: OperationReportQuery, variables: { id: op.id } });
+  const categories = report.data?.operationReport.categories ?? [];
   return (
     <div className="plan">
+      {categories.length > 0 && (
+        <p className="plan-totals muted small" data-testid="plan-totals">
+          All files by category:{' '}
+          {categories.map((c, i) => (
+            <span key={c.category}>
+              {i > 0 && ' · '}
+              {c.category} {formatCount(c.files, 'file')} ({formatBytes(c.bytes)})
+            </span>
+          ))}
+        </p>
+      )}
       <input
         type="search"
         name="plan-search"
@@ -274,7 +288,8 @@ function OrganizePlan({
           <summary>
             <span className="plan-folder">{g.folder === STAYS ? STAYS : `→ ${folderLabel(g.folder)}`}</span>
             <span className="muted">
-              {formatCount(g.records.length, 'file')} · {formatBytes(g.bytes)}
+              {formatCount(g.records.length, 'file')}
+              {paged.hasMore ? ' loaded' : ''} · {formatBytes(g.bytes)}
             </span>
           </summary>
           <ul className="plan-list">
