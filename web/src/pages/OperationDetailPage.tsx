@@ -257,22 +257,8 @@ function OrganizePlan({
   }, [typed]);
   const paged = usePaged(FileRecordsQuery, { operationId: op.id, first: 100, search: search || null }, (d) => d.fileRecords);
   const groups = groupByDestination(paged.nodes);
-  // Counts over every record, from the server (the groups below cover the loaded ones).
-  const [report] = useQuery({ query: OperationReportQuery, variables: { id: op.id } });
-  const categories = report.data?.operationReport.categories ?? [];
   return (
     <div className="plan">
-      {categories.length > 0 && (
-        <p className="plan-totals muted small" data-testid="plan-totals">
-          All files by category:{' '}
-          {categories.map((c, i) => (
-            <span key={c.category}>
-              {i > 0 && ' · '}
-              {c.category} {formatCount(c.files, 'file')} ({formatBytes(c.bytes)})
-            </span>
-          ))}
-        </p>
-      )}
       <input
         type="search"
         name="plan-search"
