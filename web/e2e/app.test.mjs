@@ -5,7 +5,8 @@
 // Writes screenshots of the main screens to docs/screenshots/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BASE,
@@ -261,6 +262,39 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     const body = Buffer.from(await res.arrayBuffer());
     assert.ok(body.equals(readFileSync(join(folder.root, 'docs/notes.txt'))), 'downloaded bytes are the uploaded bytes');
+  });
+
+  step('an HTML file never runs as the app', ['files: new folder, rename, move, download'], async () => {
+    // A page that would announce itself if its script ran, in the app's origin or anywhere.
+    const dir = mkdtempSync(join(tmpdir(), 'organizer-e2e-html-'));
+    const html = join(dir, 'page.html');
+    writeFileSync(html, '<!doctype html><title>page</title><script>document.title = "RAN"; localStorage.setItem("pwned", "1");</script>');
+    await page.goto(`${BASE}/files?path=trip`, { waitUntil: 'networkidle0' });
+    const input = await page.waitForSelector('input[data-testid=upload-files]');
+    await input.uploadFile(html);
+    await page.waitForFunction(() => document.querySelector('.files-table')?.textContent.includes('page.html'), { timeout: 30_000 });
+    // "Open" asks for it inline; the server answers with an attachment of bytes instead.
+    const opened = new Promise((resolve) => browser.once('targetcreated', resolve));
+    const seen = new Promise((resolve) => page.on('request', (r) => r.url().includes('/files/trip/page.html') && resolve(r.url())));
+    await page.click('button[aria-label="Open page.html"]');
+    const target = await Promise.race([opened, sleep(15_000).then(() => null)]);
+    const url = await Promise.race([seen, sleep(5_000).then(() => null)]);
+    const tab = target ? await target.page() : null;
+    if (tab) {
+      await sleep(1_500);
+      const title = await tab.title().catch(() => '');
+      assert.notEqual(title, 'RAN', 'the HTML file ran as a page');
+      await tab.close().catch(() => {});
+    }
+    const link = url ?? '';
+    if (link) {
+      const res = await fetch(link.startsWith('http') ? link : `${BASE}${link}`);
+      assert.match(res.headers.get('content-disposition') ?? '', /^attachment;/);
+      assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+      assert.match(res.headers.get('content-security-policy') ?? '', /sandbox/);
+    }
+    assert.equal(await page.evaluate(() => localStorage.getItem('pwned')), null, 'no script ran in the app origin');
+    assert.equal(await page.title() === 'RAN', false);
   });
 
   step('search and sort', ['files: new folder, rename, move, download'], async () => {

@@ -456,6 +456,33 @@ function Report({ op, refreshKey }: { op: OperationFieldsFragment; refreshKey: n
           </table>
         </figure>
       )}
+      {report.folders.length > 1 && (
+        <details className="folder-counts">
+          <summary>Files per folder they came from ({report.folders.length})</summary>
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Folder</th>
+                <th scope="col" className="num">
+                  Files
+                </th>
+                <th scope="col" className="num">
+                  Size
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.folders.slice(0, 20).map((f) => (
+                <tr key={f.folder}>
+                  <td className="path">{folderLabel(f.folder)}</td>
+                  <td className="num">{f.files.toLocaleString('en-US')}</td>
+                  <td className="num muted">{formatBytes(f.bytes)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      )}
       {report.statuses.length > 0 && (
         <p className="small muted">
           Records:{' '}
