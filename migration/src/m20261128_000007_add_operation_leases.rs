@@ -5,7 +5,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::create_index;
+use crate::{create_index, drop_columns};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -47,16 +47,6 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for column in ["lease_expires_at", "lease_owner"] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table("operations")
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        drop_columns(manager, "operations", &["lease_expires_at", "lease_owner"]).await
     }
 }

@@ -4,40 +4,32 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [
-            double_null("percent"),
-            double_null("files_per_second"),
-            big_integer_null("seconds_left"),
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table("operations")
-                        .add_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        add_columns(
+            manager,
+            "operations",
+            vec![
+                double_null("percent"),
+                double_null("files_per_second"),
+                big_integer_null("seconds_left"),
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in ["percent", "files_per_second", "seconds_left"] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table("operations")
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        drop_columns(
+            manager,
+            "operations",
+            &["percent", "files_per_second", "seconds_left"],
+        )
+        .await
     }
 }

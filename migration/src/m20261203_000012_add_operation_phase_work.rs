@@ -4,39 +4,26 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [
-            big_integer_null("phase_done"),
-            big_integer_null("phase_total"),
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table("operations")
-                        .add_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        add_columns(
+            manager,
+            "operations",
+            vec![
+                big_integer_null("phase_done"),
+                big_integer_null("phase_total"),
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in ["phase_done", "phase_total"] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table("operations")
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        drop_columns(manager, "operations", &["phase_done", "phase_total"]).await
     }
 }

@@ -242,38 +242,16 @@ async fn build_plan(
 /// folders inside it, once its files have left it (a folder a file merely left stays).
 async fn prune_moved_folders(engine: &Engine, op: &operations::Model) -> anyhow::Result<()> {
     let folders: Vec<String> = relocate::sources(&op.metadata);
-    let mut rows = file_records::Entity::find()
-        .select_only()
-        .column(file_records::Column::OriginalPath)
-        .filter(file_records::Column::OperationId.eq(op.id))
-        .filter(file_records::Column::Status.eq(RecordStatus::Done))
-        .into_tuple::<String>()
-        .stream(&engine.db)
-        .await
-        .context("read the folders a move emptied")?;
-    let mut emptied: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
-    while let Some(path) = rows
-        .try_next()
-        .await
-        .context("read the folders a move emptied")?
-    {
-        let parent = paths::parent(&path);
-        if let Some(folder) = folders
-            .iter()
-            .find(|f| path != **f && paths::is_within(&path, f))
-        {
-            emptied
-                .entry(folder.as_str())
-                .or_default()
-                .insert(parent.to_string());
+    // The emptied folders of each moved folder (a moved file's folder is none of them).
+    let mut emptied: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for dir in source_folders(engine, op).await? {
+        if let Some(folder) = folders.iter().find(|f| paths::is_within(&dir, f)) {
+            emptied.entry(folder.as_str()).or_default().push(dir);
         }
     }
-    drop(rows);
     let space = engine.storage.space(op.user_id);
     for (folder, dirs) in emptied {
-        space
-            .prune_empty_dirs(dirs.into_iter().collect(), paths::parent(folder))
-            .await;
+        space.prune_empty_dirs(dirs, paths::parent(folder)).await;
     }
     // Folders with no file at all go too, made again where the folder went (the trash
     // included, so a restore or rollback brings them back).
@@ -285,6 +263,35 @@ async fn prune_moved_folders(engine: &Engine, op: &operations::Model) -> anyhow:
         carry_empty_folders(&space, &entry.from, &to).await?;
     }
     Ok(())
+}
+
+/// The distinct folders the files of `op`'s done records came from. Streamed: only the
+/// few distinct folders are held, not a path per file.
+async fn source_folders(
+    engine: &Engine,
+    op: &operations::Model,
+) -> anyhow::Result<BTreeSet<String>> {
+    let mut rows = file_records::Entity::find()
+        .select_only()
+        .column(file_records::Column::OriginalPath)
+        .filter(file_records::Column::OperationId.eq(op.id))
+        .filter(file_records::Column::Status.eq(RecordStatus::Done))
+        .into_tuple::<String>()
+        .stream(&engine.db)
+        .await
+        .context("read the folders an operation's files left")?;
+    let mut folders = BTreeSet::new();
+    while let Some(path) = rows
+        .try_next()
+        .await
+        .context("read the folders an operation's files left")?
+    {
+        let parent = paths::parent(&path);
+        if !folders.contains(parent) {
+            folders.insert(parent.to_string());
+        }
+    }
+    Ok(folders)
 }
 
 /// Moves the folders under `from` that hold no file to the same places under `to`.
@@ -327,30 +334,10 @@ async fn carry_back_empty_folders(engine: &Engine, source: uuid::Uuid) -> anyhow
     Ok(())
 }
 
-/// After a rollback: the folders the undone operation created (category folders, the
-/// trash) go too, when nothing else is in them.
+/// After an organize (the folders its files left) or a rollback (the folders the undone
+/// operation created: category folders, the trash): those with nothing left in them go.
 async fn prune_emptied_folders(engine: &Engine, op: &operations::Model) -> anyhow::Result<()> {
-    // Streamed: only the few distinct folders are held, not a path per file.
-    let mut rows = file_records::Entity::find()
-        .select_only()
-        .column(file_records::Column::OriginalPath)
-        .filter(file_records::Column::OperationId.eq(op.id))
-        .filter(file_records::Column::Status.eq(RecordStatus::Done))
-        .into_tuple::<String>()
-        .stream(&engine.db)
-        .await
-        .context("read the folders a rollback emptied")?;
-    let mut emptied = BTreeSet::new();
-    while let Some(path) = rows
-        .try_next()
-        .await
-        .context("read the folders a rollback emptied")?
-    {
-        let parent = paths::parent(&path);
-        if !emptied.contains(parent) {
-            emptied.insert(parent.to_string());
-        }
-    }
+    let emptied = source_folders(engine, op).await?;
     let (in_trash, in_root): (Vec<String>, Vec<String>) = emptied
         .into_iter()
         .partition(|dir| paths::is_within(dir, TRASH_DIR));

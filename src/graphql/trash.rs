@@ -7,7 +7,7 @@ use crate::{
     graphql::{
         connection::{Conn, connection, parse_cursor},
         context,
-        ids::parse_id,
+        ids::parse_ids,
         operations::{Operation, OperationType},
         scalars::{BigInt, DateTime},
     },
@@ -85,11 +85,7 @@ impl TrashMutation {
     /// gets the next free name (`name (1).ext`); nothing is overwritten.
     async fn restore_entries(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Operation> {
         let caller = context::caller(ctx).await?;
-        let ids = ids
-            .iter()
-            .map(|id| parse_id("ids", id))
-            .collect::<Result<Vec<_>, _>>()
-            .extend()?;
+        let ids = parse_ids("ids", &ids).extend()?;
         trash::restore(context::state(ctx), caller.user_id(), &ids)
             .await
             .map(Operation)
@@ -105,14 +101,7 @@ impl TrashMutation {
         older_than_days: Option<i32>,
     ) -> Result<i32> {
         let caller = context::caller(ctx).await?;
-        let ids = ids
-            .map(|ids| {
-                ids.iter()
-                    .map(|id| parse_id("ids", id))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()
-            .extend()?;
+        let ids = ids.map(|ids| parse_ids("ids", &ids)).transpose().extend()?;
         let emptied = trash::empty(
             context::state(ctx),
             caller.user_id(),

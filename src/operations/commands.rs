@@ -9,8 +9,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveEnum, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -342,24 +341,14 @@ async fn chosen_seqs(
     statuses: &[RecordStatus],
     why: &str,
 ) -> AppResult<Vec<file_records::Model>> {
-    if ids.len() > crate::operations::actions::MAX_ENTRIES {
-        return Err(AppError::bad_input(
-            field,
-            format!(
-                "at most {} records at once",
-                crate::operations::actions::MAX_ENTRIES
-            ),
-        ));
-    }
-    let unique: std::collections::BTreeSet<Uuid> = ids.iter().copied().collect();
-    let records = file_records::Entity::find()
-        .filter(file_records::Column::OperationId.eq(source))
-        .filter(file_records::Column::Id.is_in(unique.iter().copied()))
-        .all(&state.db)
-        .await?;
-    if records.len() != unique.len() {
-        return Err(AppError::NotFound("file record"));
-    }
+    let records = crate::operations::chosen_records(
+        &state.db,
+        sea_orm::Condition::all().add(file_records::Column::OperationId.eq(source)),
+        ids,
+        field,
+        ("file record", "records"),
+    )
+    .await?;
     if let Some(record) = records.iter().find(|r| !statuses.contains(&r.status)) {
         return Err(AppError::bad_input(
             field,
@@ -511,7 +500,6 @@ pub async fn purge_trash(
     }
     txn.commit().await?;
 
-    let space = state.storage.space(user_id);
     let trashed: Vec<String> = file_records::Entity::find()
         .select_only()
         .column(file_records::Column::NewPath)
@@ -522,24 +510,9 @@ pub async fn purge_trash(
         .into_tuple()
         .all(&state.db)
         .await?;
-    let mut freed = 0i64;
-    for path in &trashed {
-        // What is there now is what is freed; a file already gone frees nothing.
-        if let Some(file) = space.stat(path).await?.filter(|f| !f.is_dir) {
-            space.delete(&file.path).await?;
-            freed += file.size as i64;
-        }
-    }
+    let freed = crate::operations::trash::delete_for_good(state, user_id, &trashed).await?;
+    let space = state.storage.space(user_id);
     space.remove_all(&trash_path(id, "")).await?;
-    users::Entity::update_many()
-        .col_expr(
-            users::Column::StorageUsedBytes,
-            Expr::col(users::Column::StorageUsedBytes).sub(freed),
-        )
-        .filter(users::Column::Id.eq(user_id))
-        .exec(&state.db)
-        .await?;
-    state.users.forget(user_id);
     tracing::info!(files = trashed.len(), freed, "trash purged");
     find_owned(&state.db, user_id, id).await
 }

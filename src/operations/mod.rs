@@ -8,8 +8,8 @@ pub mod commands;
 pub mod queries;
 pub mod trash;
 
-use entity::operations;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use entity::{file_records, operations};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -25,4 +25,33 @@ pub async fn find_owned(
         .one(db)
         .await?
         .ok_or(AppError::NotFound("operation"))
+}
+
+/// The records `ids` name among those `among` selects: at most `actions::MAX_ENTRIES` at
+/// once (`BAD_USER_INPUT` naming `field`, counting `many`), each one of them (`NOT_FOUND`,
+/// as `one`, otherwise). An id named twice counts once.
+pub async fn chosen_records(
+    db: &impl ConnectionTrait,
+    among: Condition,
+    ids: &[Uuid],
+    field: &str,
+    (one, many): (&'static str, &str),
+) -> AppResult<Vec<file_records::Model>> {
+    let most = actions::MAX_ENTRIES;
+    if ids.len() > most {
+        return Err(AppError::bad_input(
+            field,
+            format!("at most {most} {many} at once"),
+        ));
+    }
+    let unique: std::collections::BTreeSet<Uuid> = ids.iter().copied().collect();
+    let records = file_records::Entity::find()
+        .filter(among)
+        .filter(file_records::Column::Id.is_in(unique.iter().copied()))
+        .all(db)
+        .await?;
+    if records.len() != unique.len() {
+        return Err(AppError::NotFound(one));
+    }
+    Ok(records)
 }

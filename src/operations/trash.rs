@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::{
     engine::{TRASH_DIR, relocate::Entry},
     error::{AppError, AppResult},
-    operations::actions::{self, MAX_ENTRIES},
+    operations::actions,
     paging::Page,
     state::AppState,
 };
@@ -107,22 +107,14 @@ async fn chosen(
     if ids.is_empty() {
         return Err(AppError::bad_input("ids", "choose at least one item"));
     }
-    if ids.len() > MAX_ENTRIES {
-        return Err(AppError::bad_input(
-            "ids",
-            format!("at most {MAX_ENTRIES} items at once"),
-        ));
-    }
-    let records = file_records::Entity::find()
-        .filter(in_trash(user_id))
-        .filter(file_records::Column::Id.is_in(ids.iter().copied()))
-        .all(&state.db)
-        .await?;
-    let unique: std::collections::HashSet<&Uuid> = ids.iter().collect();
-    if records.len() != unique.len() {
-        return Err(AppError::NotFound("trash item"));
-    }
-    Ok(records)
+    crate::operations::chosen_records(
+        &state.db,
+        in_trash(user_id),
+        ids,
+        "ids",
+        ("trash item", "items"),
+    )
+    .await
 }
 
 /// Puts the chosen items back where they were (a `RESTORE` operation); a place taken
@@ -181,23 +173,12 @@ pub async fn purge(
     user_id: Uuid,
     records: Vec<file_records::Model>,
 ) -> AppResult<u64> {
-    let space = state.storage.space(user_id);
-    let mut freed = 0i64;
-    let mut purged = Vec::with_capacity(records.len());
-    let mut folders = std::collections::BTreeSet::new();
-    for record in records {
-        let Some(path) = record.new_path.as_deref() else {
-            continue;
-        };
-        // What is there now is what is freed; a file already gone frees nothing.
-        if let Some(file) = space.stat(path).await?.filter(|f| !f.is_dir) {
-            space.delete(&file.path).await?;
-            freed += file.size as i64;
-        }
-        folders.insert(crate::storage::paths::parent(path).to_string());
-        purged.push(record.id);
-    }
-    for ids in purged.chunks(500) {
+    let (ids, paths): (Vec<Uuid>, Vec<String>) = records
+        .into_iter()
+        .filter_map(|r| Some((r.id, r.new_path?)))
+        .unzip();
+    let freed = delete_for_good(state, user_id, &paths).await?;
+    for ids in ids.chunks(500) {
         file_records::Entity::update_many()
             .col_expr(
                 file_records::Column::Status,
@@ -209,9 +190,30 @@ pub async fn purge(
             .exec(&state.db)
             .await?;
     }
-    space
+    let folders: std::collections::BTreeSet<String> = paths
+        .iter()
+        .map(|p| crate::storage::paths::parent(p).to_string())
+        .collect();
+    state
+        .storage
+        .space(user_id)
         .prune_empty_dirs(folders.into_iter().collect(), "")
         .await;
+    tracing::info!(%user_id, items = ids.len(), freed, "trash emptied");
+    Ok(ids.len() as u64)
+}
+
+/// Deletes trashed files for good, and lowers the user's storage used by what was really
+/// deleted: what is there now is what is freed; a file already gone frees nothing.
+pub async fn delete_for_good(state: &AppState, user_id: Uuid, paths: &[String]) -> AppResult<i64> {
+    let space = state.storage.space(user_id);
+    let mut freed = 0i64;
+    for path in paths {
+        if let Some(file) = space.stat(path).await?.filter(|f| !f.is_dir) {
+            space.delete(&file.path).await?;
+            freed += file.size as i64;
+        }
+    }
     if freed > 0 {
         users::Entity::update_many()
             .col_expr(
@@ -223,8 +225,7 @@ pub async fn purge(
             .await?;
         state.users.forget(user_id);
     }
-    tracing::info!(%user_id, items = purged.len(), freed, "trash emptied");
-    Ok(purged.len() as u64)
+    Ok(freed)
 }
 
 /// How often the retention sweep runs.
