@@ -37,3 +37,13 @@ export function useDocumentTitle(title: string): void {
     document.title = title ? `${title} · Organizer` : 'Organizer';
   }, [title]);
 }
+
+/** `value`, once it has stayed the same for `ms` (a search as typing pauses, not per key). */
+export function useDebounced<T>(value: T, ms = 300): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}

@@ -18,7 +18,7 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { PageNav } from '../components/PageNav';
 import { StartOperationForm } from '../components/StartOperationForm';
 import { UploadPanel } from '../components/UploadPanel';
-import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
+import { useDebounced, useDocumentTitle, useRefetchOnReconnect } from '../hooks';
 import { useCursorPages } from '../hooks/usePaged';
 import { defaultOptions } from '../lib/operationOptions';
 import { breadcrumbs, folderLabel, formatBytes, formatCount, formatDateTime, normalizePath } from '../lib/format';
@@ -54,13 +54,8 @@ function FolderView({ path }: { path: string }) {
   const { user, reloadUser } = useAuth();
   const pages = useCursorPages(PAGE);
   const [typed, setTyped] = useState('');
-  const [search, setSearch] = useState('');
   const [sort, setSort] = useState<FileSort>('NAME' as FileSort);
-  // Searched a moment after typing stops, not on every key.
-  useEffect(() => {
-    const t = setTimeout(() => setSearch(typed.trim()), 300);
-    return () => clearTimeout(t);
-  }, [typed]);
+  const search = useDebounced(typed.trim());
   const { reset } = pages;
   useEffect(() => reset(), [search, sort]); // eslint-disable-line react-hooks/exhaustive-deps
   const [result, refetch] = useQuery({
