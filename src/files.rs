@@ -130,6 +130,7 @@ pub async fn upload(
             out.push(meta);
         }
     }
+    crate::search::maintain::added(&state.db, user_id, &out).await;
     Ok(out)
 }
 
@@ -250,18 +251,7 @@ pub struct Listed {
     pub position: usize,
 }
 
-/// How a listing is ordered: folders always first, then by this.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Sort {
-    /// Natural and case-insensitive: `file 2` before `File 10`.
-    #[default]
-    Name,
-    NameDesc,
-    Size,
-    SizeDesc,
-    Modified,
-    ModifiedDesc,
-}
+pub use crate::search::{Bounds, Sort};
 
 /// What a listing shows.
 #[derive(Default)]
@@ -272,14 +262,19 @@ pub struct Listing<'a> {
     pub sort: Sort,
     /// Files of this category only (by name and the caller's rules).
     pub category: Option<&'a str>,
+    /// Files of these sizes and modified times only.
+    pub bounds: Bounds,
 }
 
-/// Files a search looks through at most: past this the answer says to narrow it.
-const MAX_SEARCHED: usize = 1_000_000;
+/// Files a search without its index looks through at most: past this the answer says
+/// to narrow it.
+const MAX_WALKED: usize = 1_000_000;
 
 /// A folder's entries, or with `search` the matching files under it, sorted; the cursor
 /// is the position in that order. Each file's category is the one an organize would
-/// give it now: the caller's rules, then the extension, then the content.
+/// give it now: the caller's rules, then the extension, then the content. A search is
+/// answered from the search index (built on the first search); while it cannot be (files
+/// are moving as it would be built), by reading the folder.
 pub async fn list(
     state: &AppState,
     user_id: Uuid,
@@ -295,64 +290,87 @@ pub async fn list(
         None if folder.is_empty() => {}
         None => return Err(AppError::NotFound("folder")),
     }
-    let categorizer = Categorizer::load(&state.db, user_id).await?;
-    let search = listing
-        .search
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
-    let mut entries = match &search {
-        None => space.list_dir(&folder).await?,
-        Some(words) => {
-            let mut found = Vec::new();
-            let mut walked = 0usize;
-            let mut files = std::pin::pin!(space.walk(&folder));
-            while let Some(file) = futures::TryStreamExt::try_next(&mut files).await? {
-                walked += 1;
-                if walked > MAX_SEARCHED {
-                    return Err(AppError::bad_input(
-                        "search",
-                        "too many files to search here; search in a folder",
-                    ));
-                }
-                if crate::engine::options::is_reserved(&file.path) {
-                    continue;
-                }
-                if paths::name(&file.path)
-                    .to_lowercase()
-                    .contains(words.as_str())
-                {
-                    found.push(file);
-                }
-            }
-            found
-        }
-    };
-    // The trash has its own listing (`trash`): it is not one of your folders.
-    entries.retain(|e| !crate::engine::options::is_reserved(&e.path));
-    if let Some(category) = listing.category {
-        entries.retain(|e| {
-            !e.is_dir
-                && categorizer
-                    .categorize(paths::name(&e.path), e.size, None)
-                    .eq_ignore_ascii_case(category)
-        });
-    }
-    sort(&mut entries, listing.sort);
-    let total = entries.len() as u64;
     let skip = match after {
         None => 0,
         Some(cursor) => {
             cursor
-                .parse::<usize>()
+                .parse::<u64>()
                 .map_err(|_| AppError::bad_input("after", "after is not a cursor from this list"))?
                 + 1
         }
     };
-    let mut entries: Vec<(usize, FileMeta)> = entries.into_iter().enumerate().skip(skip).collect();
-    let has_next = entries.len() as u64 > first;
-    entries.truncate(first as usize);
-    let items = futures::stream::iter(entries)
-        .map(|(position, meta)| {
+    let categorizer = Categorizer::load(&state.db, user_id).await?;
+    let in_category = |e: &FileMeta| {
+        listing.category.is_none_or(|category| {
+            !e.is_dir
+                && categorizer
+                    .categorize(paths::name(&e.path), e.size, None)
+                    .eq_ignore_ascii_case(category)
+        })
+    };
+    let search = listing
+        .search
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
+    let (window, total) = match &search {
+        Some(words) if crate::search::ensure(state, user_id).await? => {
+            let query = crate::search::Query {
+                words,
+                folder: &folder,
+                bounds: listing.bounds,
+                sort: listing.sort,
+            };
+            if listing.category.is_none() {
+                let window = crate::search::Window::Page {
+                    offset: skip,
+                    limit: first + 1,
+                };
+                crate::search::find(&state.db, user_id, &query, window)
+                    .await
+                    .map_err(AppError::Internal)?
+            } else {
+                let (mut all, _) =
+                    crate::search::find(&state.db, user_id, &query, crate::search::Window::All)
+                        .await
+                        .map_err(AppError::Internal)?;
+                all.retain(|e| in_category(e));
+                let total = all.len() as u64;
+                (
+                    all.into_iter()
+                        .skip(skip as usize)
+                        .take(first as usize + 1)
+                        .collect(),
+                    total,
+                )
+            }
+        }
+        _ => {
+            let mut entries = match &search {
+                None => space.list_dir(&folder).await?,
+                Some(words) => walk_matching(&space, &folder, words).await?,
+            };
+            // The trash has its own listing (`trash`): it is not one of your folders.
+            entries.retain(|e| {
+                !crate::engine::options::is_reserved(&e.path)
+                    && (listing.bounds == Bounds::default()
+                        || (!e.is_dir && listing.bounds.admit(e)))
+                    && in_category(e)
+            });
+            sort(&mut entries, listing.sort);
+            let total = entries.len() as u64;
+            (
+                entries
+                    .into_iter()
+                    .skip(skip as usize)
+                    .take(first as usize + 1)
+                    .collect(),
+                total,
+            )
+        }
+    };
+    let has_next = window.len() as u64 > first;
+    let items = futures::stream::iter(window.into_iter().take(first as usize).zip(skip as usize..))
+        .map(|(meta, position)| {
             let (space, categorizer) = (&space, &categorizer);
             async move {
                 let category = if meta.is_dir {
@@ -377,12 +395,36 @@ pub async fn list(
     })
 }
 
+/// The files under `folder` whose name holds `words`, by reading the folder.
+async fn walk_matching(
+    space: &crate::storage::UserSpace,
+    folder: &str,
+    words: &str,
+) -> AppResult<Vec<FileMeta>> {
+    let mut found = Vec::new();
+    let mut walked = 0usize;
+    let mut files = std::pin::pin!(space.walk(folder));
+    while let Some(file) = futures::TryStreamExt::try_next(&mut files).await? {
+        walked += 1;
+        if walked > MAX_WALKED {
+            return Err(AppError::bad_input(
+                "search",
+                "too many files to search here; search in a folder",
+            ));
+        }
+        if paths::name(&file.path).to_lowercase().contains(words) {
+            found.push(file);
+        }
+    }
+    Ok(found)
+}
+
 /// Folders first; then as asked, ties by name so the order is always the same.
 fn sort(entries: &mut [FileMeta], order: Sort) {
-    let name = |e: &FileMeta| paths::name(&e.path).to_string();
+    // The same order as a search the index answers.
+    let key = |e: &FileMeta| crate::search::sort_key(paths::name(&e.path));
     entries.sort_by(|a, b| {
-        let by_name =
-            || natord::compare_ignore_case(&name(a), &name(b)).then_with(|| a.path.cmp(&b.path));
+        let by_name = || key(a).cmp(&key(b)).then_with(|| a.path.cmp(&b.path));
         b.is_dir.cmp(&a.is_dir).then_with(|| match order {
             Sort::Name => by_name(),
             Sort::NameDesc => by_name().reverse(),

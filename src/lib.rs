@@ -19,6 +19,7 @@ pub mod operations;
 pub mod paging;
 pub mod redis;
 pub mod rules;
+pub mod search;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -7,5 +7,7 @@ pub mod file_records;
 pub mod operations;
 pub mod prelude;
 pub mod refresh_tokens;
+pub mod search_entries;
+pub mod search_indexes;
 pub mod states;
 pub mod users;

@@ -16,6 +16,7 @@ mod m20261128_000009_partial_file_hash_index;
 mod m20261203_000010_add_operation_lease_epoch;
 mod m20261203_000011_add_operation_pace;
 mod m20261203_000012_add_operation_phase_work;
+mod m20261203_000013_create_search_entries;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_add_operation_lease_epoch::Migration),
             Box::new(m20261203_000011_add_operation_pace::Migration),
             Box::new(m20261203_000012_add_operation_phase_work::Migration),
+            Box::new(m20261203_000013_create_search_entries::Migration),
         ]
     }
 }

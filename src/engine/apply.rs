@@ -445,6 +445,8 @@ async fn record_outcomes(
 ) -> anyhow::Result<()> {
     let (mut done, mut done_elsewhere, mut skipped, mut failed, mut reverted) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Where each file went, for the search index.
+    let mut moves = Vec::new();
     for (record, outcome) in outcomes {
         match outcome {
             Outcome::Done(to) => {
@@ -454,6 +456,7 @@ async fn record_outcomes(
                     tracker.op.space_saved_bytes += record.file_size_bytes;
                 }
                 reverted.push(record.seq);
+                moves.push((record.original_path.clone(), to.clone()));
                 if record.new_path.as_deref() == Some(to.as_str()) {
                     done.push(record.id);
                 } else {
@@ -468,7 +471,7 @@ async fn record_outcomes(
             Outcome::Collided(_) => failed.push((record.id, Some("destination taken".into()))),
         }
     }
-    let (db, fence) = (tracker.db().clone(), tracker.fence);
+    let (db, fence, user_id) = (tracker.db().clone(), tracker.fence, tracker.op.user_id);
     // Written while the next batch is prepared and moved: its outcomes are safe in
     // `moving` records until then (a resumed run tells what happened to each file).
     tracker
@@ -514,6 +517,7 @@ async fn record_outcomes(
                     .await
                     .context("mark the undone records reverted")?;
             }
+            crate::search::maintain::moved(&txn, user_id, &moves).await;
             // Last, so the operation's row is held only for the commit (see `Fence::hold`).
             fence.hold(&txn).await?;
             txn.commit().await.context("commit a batch")?;

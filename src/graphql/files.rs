@@ -77,7 +77,9 @@ impl FileQuery {
     /// The entries of a folder of your storage (its root by default), folders first,
     /// then in `sort` order (by name, natural and case-insensitive, by default). With
     /// `search`: the files anywhere under the folder whose name holds it, in any case.
-    /// `category`: files of that category only.
+    /// `category`: files of that category only. `minSizeBytes`/`maxSizeBytes` (inclusive)
+    /// and `modifiedAfter` (inclusive)/`modifiedBefore` (exclusive): files within those
+    /// bounds only (folders are left out when any is given).
     #[graphql(complexity = "crate::graphql::connection_cost(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn files(
@@ -89,13 +91,33 @@ impl FileQuery {
         search: Option<String>,
         sort: Option<FileSort>,
         category: Option<String>,
+        min_size_bytes: Option<BigInt>,
+        max_size_bytes: Option<BigInt>,
+        modified_after: Option<DateTime>,
+        modified_before: Option<DateTime>,
     ) -> Result<Conn<FileEntry>> {
         let caller = context::caller(ctx).await?;
+        let size = |field: &str, value: Option<BigInt>| {
+            value
+                .map(|BigInt(n)| {
+                    u64::try_from(n).map_err(|_| {
+                        AppError::bad_input(field, format!("{field} must not be negative"))
+                    })
+                })
+                .transpose()
+        };
+        let bounds = files::Bounds {
+            min_size: size("minSizeBytes", min_size_bytes).extend()?,
+            max_size: size("maxSizeBytes", max_size_bytes).extend()?,
+            modified_after: modified_after.map(|t| t.0),
+            modified_before: modified_before.map(|t| t.0),
+        };
         let listing = files::Listing {
             folder: path.as_deref(),
             search: search.as_deref(),
             sort: sort.unwrap_or_default().into(),
             category: category.as_deref(),
+            bounds,
         };
         let page = files::list(
             context::state(ctx),

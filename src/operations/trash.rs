@@ -208,12 +208,20 @@ pub async fn purge(
 pub async fn delete_for_good(state: &AppState, user_id: Uuid, paths: &[String]) -> AppResult<i64> {
     let space = state.storage.space(user_id);
     let mut freed = 0i64;
-    for path in paths {
-        if let Some(file) = space.stat(path).await?.filter(|f| !f.is_dir) {
-            space.delete(&file.path).await?;
-            freed += file.size as i64;
+    let mut deleted = Vec::new();
+    let outcome: AppResult<()> = async {
+        for path in paths {
+            if let Some(file) = space.stat(path).await?.filter(|f| !f.is_dir) {
+                space.delete(&file.path).await?;
+                freed += file.size as i64;
+                deleted.push(file.path);
+            }
         }
+        Ok(())
     }
+    .await;
+    crate::search::maintain::removed(&state.db, user_id, &deleted).await;
+    outcome?;
     if freed > 0 {
         users::Entity::update_many()
             .col_expr(

@@ -408,7 +408,7 @@ async fn search_and_sort_find_and_order_files_as_people_expect() {
     assert_eq!(&names[2..], ["file 10.txt", "file 1.txt", "File 2.txt"]);
 
     let (found, conn) = list(json!({ "s": "REPORT" })).await;
-    assert_eq!(found, ["docs/deep/report-final.PDF", "docs/Report Q1.pdf"]);
+    assert_eq!(found, ["docs/Report Q1.pdf", "docs/deep/report-final.PDF"]);
     assert_eq!(conn["totalCount"], 2);
     let (found, _) = list(json!({ "s": "report", "p": "docs/deep" })).await;
     assert_eq!(found, ["docs/deep/report-final.PDF"]);

@@ -33,6 +33,7 @@ mod rollback;
 #[cfg(feature = "s3")]
 mod s3;
 mod schema;
+mod search;
 mod subscriptions;
 mod trash;
 mod upload_bounds;

@@ -1,0 +1,248 @@
+//! `files(search:)` answers from the search index: built from the space on the first
+//! search, then kept true by uploads and by every operation that moves files. After each
+//! change the answers are checked against the tree on disk.
+
+use serde_json::{Value, json};
+
+use crate::helpers::Space;
+
+/// Paths of the files under the root (trash left out) whose name holds `words` in any
+/// case, in natural case-insensitive name order: what a search must answer.
+fn expected(space: &Space, words: &str) -> Vec<String> {
+    let mut found: Vec<String> = space
+        .tree()
+        .into_keys()
+        .filter(|path| !path.starts_with(".trash/"))
+        .filter(|path| {
+            let name = path.rsplit('/').next().unwrap();
+            name.to_lowercase().contains(&words.to_lowercase())
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        let name = |p: &str| chunks(p.rsplit('/').next().unwrap());
+        name(a).cmp(&name(b)).then_with(|| a.cmp(b))
+    });
+    found
+}
+
+/// A name as runs of text (lower-cased) and numbers (by value): comparing these is the
+/// natural, case-insensitive order.
+fn chunks(name: &str) -> Vec<(String, (usize, String))> {
+    let mut out = Vec::new();
+    let mut rest = name.to_lowercase();
+    while !rest.is_empty() {
+        let text: String = rest.chars().take_while(|c| !c.is_ascii_digit()).collect();
+        rest = rest[text.len()..].to_string();
+        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        rest = rest[digits.len()..].to_string();
+        let value = digits.trim_start_matches('0').to_string();
+        out.push((text, (value.len(), value)));
+    }
+    out
+}
+
+async fn search(space: &Space, words: &str, more: Value) -> (Vec<String>, Value) {
+    let mut vars = json!({ "s": words, "f": 100 });
+    vars.as_object_mut()
+        .unwrap()
+        .extend(more.as_object().unwrap().clone());
+    let body = space
+        .gql(
+            "query($s: String, $p: String, $f: Int, $o: FileSort, $min: BigInt, $max: BigInt, $after: DateTime, $before: DateTime) {
+               files(search: $s, path: $p, first: $f, sort: $o, minSizeBytes: $min, maxSizeBytes: $max,
+                     modifiedAfter: $after, modifiedBefore: $before) {
+                 totalCount edges { node { path sizeBytes } } } }",
+            vars,
+        )
+        .await;
+    let paths = body["data"]["files"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["node"]["path"].as_str().unwrap().to_string())
+        .collect();
+    (paths, body)
+}
+
+/// Every query answers what the tree on disk says, count included.
+async fn agrees(space: &Space, step: &str) {
+    for words in ["report", "SONG", "file", "1", "do", "cat (1)", ".md"] {
+        let (found, body) = search(space, words, json!({})).await;
+        assert_eq!(
+            found,
+            expected(space, words),
+            "{step}: search {words:?}: {body}"
+        );
+        assert_eq!(
+            body["data"]["files"]["totalCount"],
+            found.len(),
+            "{step}: {words:?}"
+        );
+    }
+}
+
+async fn run(space: &Space, mutation: &str, vars: Value, field: &str) -> Value {
+    let body = space.gql(mutation, vars).await;
+    let op = body["data"][field].clone();
+    assert!(op.is_object(), "{field}: {body}");
+    let done = space.wait(&op).await;
+    assert_eq!(done["status"], "COMPLETED", "{field}: {done}");
+    done
+}
+
+#[tokio::test]
+async fn search_follows_every_change_to_the_space() {
+    let space = Space::new().await;
+    space.write(&[
+        ("file 10.txt", &b"1234567890"[..]),
+        ("File 2.txt", &b"12"[..]),
+        ("file 1.txt", &b"123456"[..]),
+        ("docs/Report Q1.pdf", &b"%PDF q1"[..]),
+        ("docs/deep/report-final.PDF", &b"%PDF final"[..]),
+        ("music/song.mp3", &b"ID3 song"[..]),
+        ("music/Song 2.mp3", &b"ID3 song 2"[..]),
+        ("pics/cat.png", &b"\x89PNG cat"[..]),
+        ("pics/cat (1).png", &b"\x89PNG cat copy"[..]),
+        ("notes/todo.md", &b"# todo"[..]),
+    ]);
+    agrees(&space, "first search (builds the index)").await;
+
+    // Uploads are found at once.
+    let uploaded = space
+        .app
+        .upload(
+            space.token(),
+            "docs",
+            &[("report 3.txt", &b"third report"[..])],
+        )
+        .await;
+    assert!(uploaded["errors"].is_null(), "{uploaded}");
+    agrees(&space, "after an upload").await;
+
+    let organize = space.run("ORGANIZE", "", json!({})).await;
+    assert_eq!(organize["status"], "COMPLETED", "{organize}");
+    agrees(&space, "after an organize").await;
+
+    let rename = run(
+        &space,
+        "mutation($p: String!) { renameEntry(path: $p, newName: \"annual summary.pdf\") { id } }",
+        json!({ "p": expected(&space, "report q1")[0] }),
+        "renameEntry",
+    )
+    .await;
+    agrees(&space, "after a rename").await;
+    assert_eq!(search(&space, "annual", json!({})).await.0.len(), 1);
+
+    let songs = expected(&space, "song");
+    run(
+        &space,
+        "mutation($p: [String!]!) { moveEntries(paths: $p, to: \"Documents\") { id } }",
+        json!({ "p": songs }),
+        "moveEntries",
+    )
+    .await;
+    agrees(&space, "after a move").await;
+
+    let cats = expected(&space, "cat");
+    run(
+        &space,
+        "mutation($p: [String!]!) { deleteEntries(paths: $p) { id } }",
+        json!({ "p": cats }),
+        "deleteEntries",
+    )
+    .await;
+    agrees(&space, "after a delete").await;
+    assert!(search(&space, "cat", json!({})).await.0.is_empty());
+
+    let trash = space
+        .gql(
+            "{ trash(first: 100) { edges { node { id originalPath } } } }",
+            json!({}),
+        )
+        .await;
+    let items: Vec<&Value> = trash["data"]["trash"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let restore: Vec<&str> = items
+        .iter()
+        .filter(|e| {
+            e["node"]["originalPath"]
+                .as_str()
+                .unwrap()
+                .ends_with("cat.png")
+        })
+        .map(|e| e["node"]["id"].as_str().unwrap())
+        .collect();
+    run(
+        &space,
+        "mutation($ids: [ID!]!) { restoreEntries(ids: $ids) { id } }",
+        json!({ "ids": restore }),
+        "restoreEntries",
+    )
+    .await;
+    agrees(&space, "after a restore").await;
+    assert_eq!(search(&space, "cat", json!({})).await.0.len(), 1);
+
+    let emptied = space.gql("mutation { emptyTrash }", json!({})).await;
+    assert!(emptied["errors"].is_null(), "{emptied}");
+    agrees(&space, "after emptying the trash").await;
+
+    space.rollback_and_wait(&rename).await;
+    agrees(&space, "after a rollback").await;
+    space.rollback_and_wait(&organize).await;
+    agrees(&space, "after the organize's rollback").await;
+
+    // The answers come from the index, not from reading the folder: a file written
+    // behind the server's back is not in it.
+    space.write(&[("report behind.txt", &b"x"[..])]);
+    assert!(
+        !search(&space, "report", json!({}))
+            .await
+            .0
+            .contains(&"report behind.txt".to_string())
+    );
+}
+
+#[tokio::test]
+async fn search_filters_escapes_and_bounds() {
+    let space = Space::new().await;
+    space.write(&[
+        ("100%_done.txt", &b"a"[..]),
+        ("100 done.txt", &b"bb"[..]),
+        ("big/video.mp4", &[7u8; 5000][..]),
+        ("big/Video 2.mp4", &[7u8; 3000][..]),
+        ("quote\"d.txt", &b"q"[..]),
+    ]);
+    // `%` and `_` are letters in a search, not patterns.
+    assert_eq!(search(&space, "%_", json!({})).await.0, ["100%_done.txt"]);
+    assert_eq!(search(&space, "%", json!({})).await.0, ["100%_done.txt"]);
+    assert_eq!(search(&space, "\"d", json!({})).await.0, ["quote\"d.txt"]);
+    assert_eq!(
+        search(&space, "x\"", json!({})).await.0,
+        Vec::<String>::new()
+    );
+    // Sizes, either way, and bounds.
+    let (by_size, _) = search(&space, "video", json!({ "o": "SIZE_DESC" })).await;
+    assert_eq!(by_size, ["big/video.mp4", "big/Video 2.mp4"]);
+    let (bounded, body) = search(&space, "o", json!({ "min": "2", "max": "4000" })).await;
+    assert_eq!(bounded, ["100 done.txt", "big/Video 2.mp4"], "{body}");
+    let (listed, _) = search(&space, "", json!({ "min": "4000" })).await;
+    assert_eq!(
+        listed,
+        Vec::<String>::new(),
+        "folder listing: files of the root only"
+    );
+    let (recent, _) = search(
+        &space,
+        "video",
+        json!({ "after": "2000-01-01T00:00:00Z", "before": "2999-01-01T00:00:00Z" }),
+    )
+    .await;
+    assert_eq!(recent.len(), 2);
+    let (none, _) = search(&space, "video", json!({ "before": "2000-01-01T00:00:00Z" })).await;
+    assert!(none.is_empty());
+    let (_, bad) = search(&space, "video", json!({ "min": "-1" })).await;
+    crate::helpers::assert_code(&bad, "BAD_USER_INPUT");
+}
