@@ -17,6 +17,7 @@ mod engine_runs;
 mod fanout;
 mod hashing;
 mod report;
+mod search;
 mod server;
 mod tree;
 
@@ -121,6 +122,8 @@ enum Section {
     Fanout,
     /// Engine SHA-256 per core against one-core `sha2` (its own tree of large files).
     Hashing,
+    /// `files(search:)` over the whole tree, against a walk matching names.
+    Search,
 }
 
 fn main() -> ExitCode {
@@ -202,6 +205,7 @@ async fn run(args: Args) -> Result<Report> {
             Section::Api,
             Section::Fanout,
             Section::Hashing,
+            Section::Search,
         ]
     } else {
         args.only.clone()
@@ -239,10 +243,12 @@ async fn run(args: Args) -> Result<Report> {
     };
 
     // The tree, unless only sections that need none run.
-    let tree = if sections
-        .iter()
-        .any(|s| matches!(s, Section::Engine | Section::Baselines | Section::Fanout))
-    {
+    let tree = if sections.iter().any(|s| {
+        matches!(
+            s,
+            Section::Engine | Section::Baselines | Section::Fanout | Section::Search
+        )
+    }) {
         let params = Params::new(files, args.seed, args.mean_kib, args.dup_fraction);
         let tree = tokio::task::block_in_place(|| Tree::prepare(&work, &params))?;
         let e = &tree.expected;
@@ -271,7 +277,8 @@ async fn run(args: Args) -> Result<Report> {
     let needs_server = wants(Section::Engine)
         || wants(Section::Api)
         || wants(Section::Fanout)
-        || wants(Section::Hashing);
+        || wants(Section::Hashing)
+        || wants(Section::Search);
     let mut deployment = if needs_server {
         eprintln!("starting organizer ({})", bin.display());
         Some(Deployment::start(&bin, &work, &backend).await?)
@@ -366,6 +373,22 @@ async fn run(args: Args) -> Result<Report> {
             Err(e) => report
                 .checks
                 .push(Check::new("hashing section", false, format!("{e:#}"))),
+        }
+    }
+    if wants(Section::Search)
+        && let (Some(d), Some(api), Some(s), Some(tree)) =
+            (&deployment, &api, session.as_mut(), &tree)
+    {
+        let outcome = async {
+            s.refresh(api).await?;
+            search::run(d, api, s, tree, &mut report.checks).await
+        }
+        .await;
+        match outcome {
+            Ok(found) => report.search = Some(found),
+            Err(e) => report
+                .checks
+                .push(Check::new("search section", false, format!("{e:#}"))),
         }
     }
     if let Some(d) = deployment.as_mut()

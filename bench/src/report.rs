@@ -16,6 +16,7 @@ pub struct Report {
     pub api: Option<ApiLoad>,
     pub fanout: Option<Fanout>,
     pub hashing: Option<Hashing>,
+    pub search: Option<Search>,
     pub ratios: Ratios,
     pub checks: Vec<Check>,
 }
@@ -169,6 +170,26 @@ pub struct Fanout {
     pub median_zero: f64,
     pub median_fifty: f64,
     pub operations_total: i64,
+}
+
+/// `files(search:)` over the whole tree.
+#[derive(Serialize)]
+pub struct Search {
+    pub files: usize,
+    /// The first search, which builds the user's index.
+    pub first_search_seconds: f64,
+    pub queries: Vec<SearchQuery>,
+}
+
+#[derive(Serialize)]
+pub struct SearchQuery {
+    pub words: String,
+    pub matches: u64,
+    /// Client-side, request sent to answer read.
+    pub median_ms: f64,
+    pub p95_ms: f64,
+    /// One walk of the tree matching names, the cost of a search without an index.
+    pub walk_ms: f64,
 }
 
 /// Engine SHA-256: a dry run that is all full hashes, against one-core `sha2`.
@@ -520,6 +541,27 @@ impl Report {
                     .join(", "),
                 h.per_core_vs_sha2 * 100.0
             );
+        }
+
+        if let Some(search) = &self.search {
+            let _ = writeln!(
+                out,
+                "\nSearch by name over {} files (first search, which builds the index: {:.1} s)",
+                int(search.files as f64),
+                search.first_search_seconds
+            );
+            for q in &search.queries {
+                let _ = writeln!(
+                    out,
+                    "  {:<28} {:>9} matches  median {:>7.1} ms  p95 {:>7.1} ms  (a walk: {:>8.1} ms, {:.0}x)",
+                    format!("{:?}", q.words),
+                    int(q.matches as f64),
+                    q.median_ms,
+                    q.p95_ms,
+                    q.walk_ms,
+                    q.walk_ms / q.median_ms.max(0.001)
+                );
+            }
         }
 
         let _ = writeln!(out, "\nChecks");
