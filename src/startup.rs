@@ -145,6 +145,9 @@ pub async fn build_state(config: Box<Config>) -> anyhow::Result<AppState> {
         subscriptions,
         keys: Arc::new(JwtKeys::new(secret.as_bytes())),
         links: Arc::new(crate::auth::links::LinkKey::derive(secret.as_bytes())),
+        rotation: Arc::new(crate::auth::rotation::RotationKey::derive(
+            secret.as_bytes(),
+        )),
         limiter: Arc::new(limiter),
         users: Arc::default(),
         config: Arc::new(*config),

@@ -22,6 +22,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     /// Signs and checks file links (`auth::links`).
     pub links: Arc<crate::auth::links::LinkKey>,
+    /// Derives the refresh token a rotation hands out (`auth::rotation`).
+    pub rotation: Arc<crate::auth::rotation::RotationKey>,
     pub limiter: Arc<RateLimiter>,
     /// Accounts read in the last second (`auth::user_cache`).
     pub users: Arc<UserCache>,

@@ -64,6 +64,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Words too short for trigrams are matched by reading this index, not the table.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_search_entries_user_id_name")
+                    .table("search_entries")
+                    .col("user_id")
+                    .col("name")
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()

@@ -3,7 +3,10 @@
 //! Refresh tokens are opaque random strings stored as SHA-256 hashes. Every login starts a
 //! token *family*; each refresh revokes the presented token and issues its successor in
 //! the same family. Presenting a token that was already rotated means two parties hold
-//! it, so the whole family is revoked and both must log in again.
+//! it, so the whole family is revoked and both must log in again — unless it comes back
+//! within `REFRESH_GRACE` of its rotation while its successor is unused: that is a reply
+//! that was lost (a reload mid-refresh, two tabs at once), and the same successor is
+//! handed out again (`auth::rotation`).
 
 use chrono::{Duration, Utc};
 use entity::{refresh_tokens, users};
@@ -20,6 +23,8 @@ use crate::{
 };
 
 pub const REFRESH_TOKEN_TTL: Duration = Duration::days(7);
+/// How long after its rotation a refresh token still gets its (unused) successor again.
+pub const REFRESH_GRACE: Duration = Duration::seconds(10);
 const REFRESH_TOKEN_LEN: usize = 48;
 pub const FREE_TIER_QUOTA_GB: i32 = 5;
 
@@ -187,11 +192,7 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, presented: &str) -> 
 
     let now = Utc::now();
     if token.revoked_at.is_some() {
-        if token.replaced_by.is_some() {
-            tracing::warn!(user_id = %token.user_id, family = %token.family_id, "rotated refresh token reused: revoking its family");
-            revoke_family(state, token.family_id).await?;
-        }
-        return Err(invalid());
+        return again_or_revoke(state, token).await;
     }
     if token.expires_at <= now {
         return Err(invalid());
@@ -203,7 +204,8 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, presented: &str) -> 
         .ok_or_else(invalid)?;
 
     // Claim the token with a conditional update, so two concurrent refreshes with one
-    // token cannot both succeed: the loser sees it as reuse.
+    // token cannot both rotate it: the loser finds it rotated (and, within the grace
+    // window, gets the same successor).
     let successor_id = Uuid::now_v7();
     let txn = state.db.begin().await?;
     let claimed = refresh_tokens::Entity::update_many()
@@ -218,13 +220,61 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, presented: &str) -> 
         .await?;
     if claimed.rows_affected != 1 {
         drop(txn);
-        revoke_family(state, token.family_id).await?;
-        return Err(invalid());
+        let token = refresh_tokens::Entity::find_by_id(token.id)
+            .one(&state.db)
+            .await?
+            .ok_or_else(invalid)?;
+        return again_or_revoke(state, token).await;
     }
     // The old token is claimed and its successor inserted together, or neither is.
-    let session = issue_session(&txn, state, user, token.family_id, successor_id).await?;
+    let refresh_token = state.rotation.successor(token.id, successor_id);
+    let session = issue_session(
+        &txn,
+        state,
+        user,
+        token.family_id,
+        successor_id,
+        refresh_token,
+    )
+    .await?;
     txn.commit().await?;
     Ok(session)
+}
+
+/// A refresh token that is no longer live came back. Rotated within `REFRESH_GRACE` and
+/// its successor unused: the same successor again (with a new access token). Otherwise,
+/// when it was rotated, two parties hold it: the whole family ends.
+async fn again_or_revoke(state: &AppState, token: refresh_tokens::Model) -> AppResult<Session> {
+    let invalid = || AppError::Unauthenticated(BAD_REFRESH_TOKEN.into());
+    let Some(successor_id) = token.replaced_by else {
+        tracing::info!(user_id = %token.user_id, family = %token.family_id, "refresh refused: the session was signed out");
+        return Err(invalid());
+    };
+    let now = Utc::now();
+    let recent = token.revoked_at.is_some_and(|at| now - at <= REFRESH_GRACE);
+    if recent {
+        let successor = refresh_tokens::Entity::find_by_id(successor_id)
+            .one(&state.db)
+            .await?
+            .filter(|s| s.revoked_at.is_none() && s.expires_at > now);
+        let user = users::Entity::find_by_id(token.user_id)
+            .one(&state.db)
+            .await?
+            .filter(|user| user.is_active);
+        if let (Some(_), Some(user)) = (successor, user) {
+            tracing::info!(user_id = %token.user_id, family = %token.family_id, "refresh token presented again within the grace window: same successor");
+            let (access_token, expires_in) = state.keys.issue_in(user.id, token.family_id)?;
+            return Ok(Session {
+                access_token,
+                refresh_token: state.rotation.successor(token.id, successor_id),
+                expires_in,
+                user,
+            });
+        }
+    }
+    tracing::warn!(user_id = %token.user_id, family = %token.family_id, recent, "rotated refresh token reused: revoking its family");
+    revoke_family(state, token.family_id).await?;
+    Err(invalid())
 }
 
 /// Ends the session a refresh token belongs to (its whole family). `false` when the token
@@ -286,7 +336,16 @@ async fn find_by_login(state: &AppState, login: &str) -> AppResult<Option<users:
 }
 
 async fn start_session(state: &AppState, user: users::Model) -> AppResult<Session> {
-    issue_session(&state.db, state, user, Uuid::now_v7(), Uuid::now_v7()).await
+    let refresh_token = secrets::random_alphanumeric(REFRESH_TOKEN_LEN);
+    issue_session(
+        &state.db,
+        state,
+        user,
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        refresh_token,
+    )
+    .await
 }
 
 async fn issue_session(
@@ -295,9 +354,9 @@ async fn issue_session(
     user: users::Model,
     family_id: Uuid,
     token_id: Uuid,
+    refresh_token: String,
 ) -> AppResult<Session> {
     let (access_token, expires_in) = state.keys.issue_in(user.id, family_id)?;
-    let refresh_token = secrets::random_alphanumeric(REFRESH_TOKEN_LEN);
     let now = Utc::now();
     refresh_tokens::ActiveModel {
         id: Set(token_id),

@@ -9,6 +9,7 @@ pub mod jwt;
 pub mod links;
 pub mod password;
 pub mod rate_limit;
+pub mod rotation;
 pub mod secrets;
 pub mod user_cache;
 pub mod validation;

@@ -72,6 +72,7 @@ struct Found {
     path: String,
     size_bytes: i64,
     modified_at: Option<DateTime<Utc>>,
+    total: i64,
 }
 
 /// Whether the user's index is complete.
@@ -103,6 +104,12 @@ pub async fn find(
                 sql.bind(user_id)
             )
         }
+        // SQLite's LIKE ignores ASCII case by itself, and reads `(user_id, name)` only.
+        DbBackend::Sqlite => format!(
+            "FROM search_entries e WHERE e.user_id = {} AND e.name LIKE {} ESCAPE '\\'",
+            sql.bind(user_id),
+            sql.bind(format!("%{}%", escape_like(query.words)))
+        ),
         _ => format!(
             "FROM search_entries e WHERE e.user_id = {} AND lower(e.name) LIKE {} ESCAPE '\\'",
             sql.bind(user_id),
@@ -136,18 +143,9 @@ pub async fn find(
         filter += &format!(" AND e.modified_at < {}", sql.bind(before));
     }
     let count_values = sql.values.clone();
-    let total = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            format!("SELECT COUNT(*) AS n {filter}"),
-            count_values,
-        ))
-        .await?
-        .map(|row| row.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0) as u64;
+    // One pass gives the page and, beside each row, how many match in all.
     let mut select = format!(
-        "SELECT e.path, e.size_bytes, e.modified_at {filter} ORDER BY {}",
+        "SELECT e.path, e.size_bytes, e.modified_at, COUNT(*) OVER () AS total {filter} ORDER BY {}",
         order(backend, query.sort)
     );
     if let Window::Page { offset, limit } = window {
@@ -157,10 +155,25 @@ pub async fn find(
             sql.bind(offset as i64)
         );
     }
-    let found =
-        Found::find_by_statement(Statement::from_sql_and_values(backend, select, sql.values))
-            .all(db)
-            .await?;
+    let found = Found::find_by_statement(Statement::from_sql_and_values(
+        backend, select, sql.values,
+    ))
+    .all(db)
+    .await?;
+    let total = match found.first() {
+        Some(row) => row.total as u64,
+        // A page past the end holds no row to tell the total: count.
+        None => db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!("SELECT COUNT(*) AS n {filter}"),
+                count_values,
+            ))
+            .await?
+            .map(|row| row.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0) as u64,
+    };
     let files = found
         .into_iter()
         .map(|f| FileMeta {

@@ -150,28 +150,72 @@ async fn taken_email_or_username_is_a_conflict_whatever_the_case() {
 async fn refresh_rotates_the_token_and_reuse_revokes_the_whole_family() {
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
+    let refresh = |token: String| {
+        let app = &app;
+        async move { app.gql(None, REFRESH, json!({ "t": token })).await }
+    };
+    let token_of = |body: &serde_json::Value| {
+        body["data"]["refreshToken"]["refreshToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_string()
+    };
 
-    let first = app
-        .gql(None, REFRESH, json!({ "t": ada.refresh_token }))
-        .await;
-    let second_token = first["data"]["refreshToken"]["refreshToken"]
-        .as_str()
-        .expect("rotated")
-        .to_string();
+    let first = refresh(ada.refresh_token.clone()).await;
+    let second_token = token_of(&first);
     assert_ne!(second_token, ada.refresh_token);
     let access = first["data"]["refreshToken"]["accessToken"]
         .as_str()
         .unwrap();
     assert_eq!(app.me(access).await["data"]["me"]["id"], ada.id.as_str());
 
-    // The first token was rotated: presenting it again is reuse.
-    let reuse = app
-        .gql(None, REFRESH, json!({ "t": ada.refresh_token }))
-        .await;
+    // The reply was lost (a reload mid-refresh): the same token again, at once, gets the
+    // same successor and a working access token; so do two at the same moment.
+    let again = refresh(ada.refresh_token.clone()).await;
+    assert_eq!(token_of(&again), second_token);
+    let access = again["data"]["refreshToken"]["accessToken"]
+        .as_str()
+        .unwrap();
+    assert_eq!(app.me(access).await["data"]["me"]["id"], ada.id.as_str());
+    let (a, b) = tokio::join!(
+        refresh(ada.refresh_token.clone()),
+        refresh(ada.refresh_token.clone())
+    );
+    assert_eq!(
+        (token_of(&a), token_of(&b)),
+        (second_token.clone(), second_token.clone())
+    );
+
+    // Once the successor is used, the first token coming back is reuse...
+    let third_token = token_of(&refresh(second_token.clone()).await);
+    let reuse = refresh(ada.refresh_token.clone()).await;
     assert_code(&reuse, "UNAUTHENTICATED");
-    // ... which revoked its successor too.
-    let after = app.gql(None, REFRESH, json!({ "t": second_token })).await;
-    assert_code(&after, "UNAUTHENTICATED");
+    // ... which revoked the newest token too.
+    assert_code(&refresh(third_token).await, "UNAUTHENTICATED");
+
+    // After the grace window, a rotated token coming back is reuse even when its
+    // successor was never used.
+    let login = app.login("ada", &ada.password).await;
+    let fresh = login["data"]["login"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let next = token_of(&refresh(fresh.clone()).await);
+    {
+        use entity::refresh_tokens;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        refresh_tokens::Entity::update_many()
+            .col_expr(
+                refresh_tokens::Column::RevokedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::seconds(60)),
+            )
+            .filter(refresh_tokens::Column::ReplacedBy.is_not_null())
+            .exec(&app.state.db)
+            .await
+            .unwrap();
+    }
+    assert_code(&refresh(fresh).await, "UNAUTHENTICATED");
+    assert_code(&refresh(next).await, "UNAUTHENTICATED");
 
     // Another login is a separate family and still works.
     let again = app.login("ada", &ada.password).await;
