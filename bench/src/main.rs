@@ -299,6 +299,24 @@ async fn run(args: Args) -> Result<Report> {
         None => None,
     };
 
+    // Before the engine runs: with the index built, their moves keep it up to date too,
+    // which is what a user who has searched pays.
+    if wants(Section::Search)
+        && let (Some(d), Some(api), Some(s), Some(tree)) =
+            (&deployment, &api, session.as_mut(), &tree)
+    {
+        let outcome = async {
+            s.refresh(api).await?;
+            search::run(d, api, s, tree, &mut report.checks).await
+        }
+        .await;
+        match outcome {
+            Ok(found) => report.search = Some(found),
+            Err(e) => report
+                .checks
+                .push(Check::new("search section", false, format!("{e:#}"))),
+        }
+    }
     if wants(Section::Engine)
         && let (Some(d), Some(api), Some(s), Some(tree)) =
             (deployment.as_mut(), &api, session.as_mut(), &tree)
@@ -373,22 +391,6 @@ async fn run(args: Args) -> Result<Report> {
             Err(e) => report
                 .checks
                 .push(Check::new("hashing section", false, format!("{e:#}"))),
-        }
-    }
-    if wants(Section::Search)
-        && let (Some(d), Some(api), Some(s), Some(tree)) =
-            (&deployment, &api, session.as_mut(), &tree)
-    {
-        let outcome = async {
-            s.refresh(api).await?;
-            search::run(d, api, s, tree, &mut report.checks).await
-        }
-        .await;
-        match outcome {
-            Ok(found) => report.search = Some(found),
-            Err(e) => report
-                .checks
-                .push(Check::new("search section", false, format!("{e:#}"))),
         }
     }
     if let Some(d) = deployment.as_mut()
