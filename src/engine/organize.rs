@@ -41,6 +41,7 @@ pub async fn plan(
         space: space.clone(),
         projects: Default::default(),
         listings: Default::default(),
+        resolved_folders: Default::default(),
     };
     tracker.count_beside(&space, &op.root_path);
     let mut sink = RecordSink::new(tracker);
@@ -90,8 +91,16 @@ struct Planner {
     /// Folders looked at for the files that make a folder a project: the marker found.
     projects: std::collections::HashMap<String, Option<&'static str>>,
     /// Names in folders a destination passes through, to find `code` for `Code`.
-    listings: std::collections::HashMap<String, Vec<String>>,
+    listings: std::collections::HashMap<String, Listing>,
+    /// Destination folders as `existing_case` resolved them.
+    resolved_folders: std::collections::HashMap<String, String>,
 }
+
+/// A folder's names, exactly and by their lower case (the first of each).
+type Listing = (
+    std::collections::HashSet<String>,
+    std::collections::HashMap<String, String>,
+);
 
 /// Files whose presence makes a folder a project, which an organize leaves whole.
 const PROJECT_MARKERS: &[&str] = &[
@@ -244,26 +253,39 @@ impl Planner {
 
     /// The destination folder (under the root) with each folder already there under
     /// another case spelled as it is: `Code` goes into an existing `code`, not beside it.
+    /// Each folder is looked up once per plan (the root may hold a great many names).
     async fn existing_case(&mut self, folder: &str) -> Result<String, Failure> {
+        if let Some(resolved) = self.resolved_folders.get(folder) {
+            return Ok(resolved.clone());
+        }
         let mut resolved = String::new();
         for segment in folder.split('/').filter(|s| !s.is_empty()) {
             let parent = paths::join(&self.root, &resolved);
             if !self.listings.contains_key(&parent) {
                 let names = self.space.names_in(&parent).await.unwrap_or_default();
-                self.listings.insert(parent.clone(), names);
+                // Exact names first, so that an exact match wins over another case.
+                let mut by_case = std::collections::HashMap::with_capacity(names.len());
+                for name in &names {
+                    by_case
+                        .entry(name.to_lowercase())
+                        .or_insert_with(|| name.clone());
+                }
+                let exact = names.into_iter().collect();
+                self.listings.insert(parent.clone(), (exact, by_case));
             }
-            let names = &self.listings[&parent];
-            let name = if names.iter().any(|n| n == segment) {
+            let (exact, by_case) = &self.listings[&parent];
+            let name = if exact.contains(segment) {
                 segment.to_string()
             } else {
-                names
-                    .iter()
-                    .find(|n| n.eq_ignore_ascii_case(segment))
+                by_case
+                    .get(&segment.to_lowercase())
                     .cloned()
                     .unwrap_or_else(|| segment.to_string())
             };
             resolved = paths::join(&resolved, &name);
         }
+        self.resolved_folders
+            .insert(folder.to_string(), resolved.clone());
         Ok(resolved)
     }
 

@@ -1,13 +1,17 @@
 //! Accounts over GraphQL: `me`, `signup`, `login`, `refreshToken`, `logout`.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, ResultExt, SimpleObject};
+use async_graphql::{
+    Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, ResultExt, SimpleObject,
+};
 use entity::users;
 
 use crate::{
     auth::accounts::{self, Session},
+    error::AppError,
     graphql::{
         context,
         scalars::{BigInt, DateTime},
+        session_cookie,
     },
 };
 
@@ -71,6 +75,34 @@ pub struct AuthPayload {
     pub user: User,
 }
 
+/// The answer to a sign-in or refresh; a browser that keeps its session in the cookie gets
+/// the refresh token there, not in the answer.
+fn payload(ctx: &Context<'_>, session: Session) -> AuthPayload {
+    let mut payload = AuthPayload::from(session);
+    payload.refresh_token = session_cookie::keep(ctx, payload.refresh_token);
+    payload
+}
+
+/// The refresh token a request presents: the argument, else the cookie of a request
+/// that opted in to the cookie session.
+fn presented(ctx: &Context<'_>, argument: Option<String>) -> Result<String> {
+    if let Some(token) = argument {
+        return Ok(token);
+    }
+    let cookie = session_cookie::of(ctx);
+    match cookie.token {
+        Some(token) => Ok(token),
+        None if cookie.opted_in => {
+            Err(AppError::Unauthenticated("no session cookie: sign in again".into()).extend())
+        }
+        None => Err(AppError::bad_input(
+            "refreshToken",
+            "refreshToken is required (a browser may send X-Organizer-Session: cookie instead)",
+        )
+        .extend()),
+    }
+}
+
 impl From<Session> for AuthPayload {
     fn from(session: Session) -> Self {
         Self {
@@ -126,7 +158,7 @@ impl AccountMutation {
         let session = accounts::signup(context::state(ctx), context::client(ctx)?, input)
             .await
             .extend()?;
-        Ok(session.into())
+        Ok(payload(ctx, session))
     }
 
     /// Signs in with an email address or username and the password.
@@ -139,21 +171,41 @@ impl AccountMutation {
         )
         .await
         .extend()?;
-        Ok(session.into())
+        Ok(payload(ctx, session))
     }
 
     /// Trades a refresh token for new tokens. The presented token stops working; presenting
-    /// it again ends the whole session.
-    async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
-        let session = accounts::refresh(context::state(ctx), context::client(ctx)?, &refresh_token)
-            .await
-            .extend()?;
-        Ok(session.into())
+    /// it again ends the whole session, unless it comes back within 10 seconds while its
+    /// successor is unused (a lost reply): then the same successor is handed out again.
+    /// Without `refreshToken`: the token of the browser's `HttpOnly` session cookie, read
+    /// only for a request with `X-Organizer-Session: cookie`; such requests (signup and
+    /// login too) get the new token in that cookie and an empty `refreshToken` field.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: Option<String>,
+    ) -> Result<AuthPayload> {
+        let presented = presented(ctx, refresh_token)?;
+        let refreshed =
+            accounts::refresh(context::state(ctx), context::client(ctx)?, &presented).await;
+        match refreshed {
+            Ok(session) => Ok(payload(ctx, session)),
+            Err(err) => {
+                // A cookie that no longer works is not sent again.
+                if matches!(err, AppError::Unauthenticated(_)) {
+                    session_cookie::clear(ctx);
+                }
+                Err(err.extend())
+            }
+        }
     }
 
     /// Ends the session a refresh token belongs to. `false` if it had already ended or was unknown.
-    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
-        accounts::logout(context::state(ctx), &refresh_token)
+    /// Without `refreshToken`: the session of the browser's cookie (see `refreshToken`).
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: Option<String>) -> Result<bool> {
+        let presented = presented(ctx, refresh_token)?;
+        session_cookie::clear(ctx);
+        accounts::logout(context::state(ctx), &presented)
             .await
             .extend()
     }

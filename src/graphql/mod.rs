@@ -14,6 +14,7 @@ pub mod operations;
 pub mod rules;
 pub mod scalars;
 pub mod server;
+pub mod session_cookie;
 pub mod subscriptions;
 pub mod trash;
 

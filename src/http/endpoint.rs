@@ -16,7 +16,10 @@ use crate::{
     auth::{self, ClientInfo},
     error::AppError,
     files::{self, Reservation},
-    graphql::context::{Auth, credential_from_headers},
+    graphql::{
+        context::{Auth, credential_from_headers},
+        session_cookie::CookieSession,
+    },
     http::{
         Http, client, declared_length, multipart,
         request_error::{self, RequestError},
@@ -32,6 +35,13 @@ pub async fn post(
 ) -> Response {
     let request_id = request_id(&headers);
     let client = client(&http, peer, &headers);
+    // HTTPS as a trusted proxy says (the server itself speaks plain HTTP).
+    let https = http.state.config.trusted_proxies.contains(&peer.ip())
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let cookie_session = CookieSession::from_headers(&headers, https);
     let credential = credential_from_headers(&headers);
     // The type is matched case-insensitively; the header itself is kept as sent, since a
     // multipart boundary is case-sensitive (browsers send `----WebKitFormBoundary…`).
@@ -54,7 +64,11 @@ pub async fn post(
     };
     match prepared {
         Ok((request, auth, held)) => {
-            let request = request.data(request_id).data(client).data(auth);
+            let request = request
+                .data(request_id)
+                .data(client)
+                .data(auth)
+                .data(cookie_session);
             let response = http.schema.execute(request).await;
             // The upload is over: its files are stored or refused; what it still holds of
             // the quota goes back before the answer (a timeout or a client gone drops it).

@@ -155,11 +155,10 @@ pub async fn find(
             sql.bind(offset as i64)
         );
     }
-    let found = Found::find_by_statement(Statement::from_sql_and_values(
-        backend, select, sql.values,
-    ))
-    .all(db)
-    .await?;
+    let found =
+        Found::find_by_statement(Statement::from_sql_and_values(backend, select, sql.values))
+            .all(db)
+            .await?;
     let total = match found.first() {
         Some(row) => row.total as u64,
         // A page past the end holds no row to tell the total: count.

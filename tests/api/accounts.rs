@@ -379,3 +379,108 @@ fn forge(user: &str, alg: &str, secret: &[u8], offset: i64) -> String {
     };
     format!("{input}.{}", b64(&signature))
 }
+
+/// A browser keeps its session in an `HttpOnly` cookie scoped to `/graphql`: only
+/// requests with `X-Organizer-Session: cookie` get or use it, and the token never shows
+/// in an answer a script could read.
+#[tokio::test]
+async fn a_browser_session_lives_in_an_http_only_cookie() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let post = |query: &str, variables: serde_json::Value, cookie: Option<&str>, opt_in: bool| {
+        let mut request = app
+            .http
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if opt_in {
+            request = request.header("X-Organizer-Session", "cookie");
+        }
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", format!("organizer_refresh={cookie}"));
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let set_cookie: Vec<String> = response
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (body, set_cookie)
+        }
+    };
+    let cookie_value = |set: &[String]| {
+        let first = set.first().expect("a Set-Cookie").clone();
+        let value = first
+            .strip_prefix("organizer_refresh=")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        (value, first)
+    };
+    const LOGIN: &str =
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken } }";
+    const COOKIE_REFRESH: &str = "mutation { refreshToken { accessToken refreshToken } }";
+    let credentials = json!({ "i": { "login": "ada", "password": ada.password } });
+
+    // An API client: the token in the answer, no cookie.
+    let (body, set) = post(LOGIN, credentials.clone(), None, false).await;
+    assert!(set.is_empty(), "{set:?}");
+    assert!(
+        !body["data"]["login"]["refreshToken"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+
+    // A browser: the token only in the cookie, which scripts cannot read.
+    let (body, set) = post(LOGIN, credentials, None, true).await;
+    assert_eq!(body["data"]["login"]["refreshToken"], "", "{body}");
+    let (token, header) = cookie_value(&set);
+    assert!(token.len() >= 32, "{header}");
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/graphql",
+        "Max-Age=604800",
+    ] {
+        assert!(header.contains(attribute), "{attribute} in {header}");
+    }
+    assert!(!header.contains("Secure"), "plain HTTP here: {header}");
+
+    // Refreshing from the cookie rotates it; the access token works.
+    let (body, set) = post(COOKIE_REFRESH, json!({}), Some(&token), true).await;
+    let access = body["data"]["refreshToken"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(app.me(access).await["data"]["me"]["id"], ada.id.as_str());
+    assert_eq!(body["data"]["refreshToken"]["refreshToken"], "");
+    let (next, _) = cookie_value(&set);
+    assert_ne!(next, token);
+
+    // Without the header the cookie is never read (a forged cross-site request cannot
+    // send the header): the argument is required.
+    let (body, set) = post(COOKIE_REFRESH, json!({}), Some(&next), false).await;
+    assert_code(&body, "BAD_USER_INPUT");
+    assert!(set.is_empty());
+    // With the header but no cookie: sign in again.
+    let (body, _) = post(COOKIE_REFRESH, json!({}), None, true).await;
+    assert_code(&body, "UNAUTHENTICATED");
+
+    // Logout ends the session and clears the cookie.
+    let (body, set) = post("mutation { logout }", json!({}), Some(&next), true).await;
+    assert_eq!(body["data"]["logout"], true, "{body}");
+    assert!(
+        set[0].starts_with("organizer_refresh=;") && set[0].contains("Max-Age=0"),
+        "{set:?}"
+    );
+    let (body, set) = post(COOKIE_REFRESH, json!({}), Some(&next), true).await;
+    assert_code(&body, "UNAUTHENTICATED");
+    assert!(
+        set[0].contains("Max-Age=0"),
+        "a dead cookie is cleared: {set:?}"
+    );
+}

@@ -477,11 +477,25 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
 
   step('sign out', ['sign up'], async () => {
     await page.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });
+    // Signed in, no script can read the refresh token: it is in an HttpOnly cookie, and
+    // storage holds only a marker that a session exists.
+    const held = await page.evaluate(() => ({
+      cookie: document.cookie,
+      marker: localStorage.getItem('organizer.session'),
+      legacy: localStorage.getItem('organizer.refreshToken'),
+    }));
+    assert.ok(!held.cookie.includes('organizer_refresh'), held.cookie);
+    assert.match(held.marker ?? '', /^cookie:/);
+    assert.equal(held.legacy, null);
+    const cookies = await page.cookies(`${BASE}/graphql`);
+    const session = cookies.find((c) => c.name === 'organizer_refresh');
+    assert.ok(session && session.httpOnly && session.sameSite === 'Strict' && session.path === '/graphql', JSON.stringify(cookies));
     await click(page, 'Sign out');
     await page.waitForFunction(() => location.pathname === '/login');
     await waitForText(page, 'You signed out.');
-    const stored = await page.evaluate(() => localStorage.getItem('organizer.refreshToken'));
+    const stored = await page.evaluate(() => localStorage.getItem('organizer.session') ?? localStorage.getItem('organizer.refreshToken'));
     assert.equal(stored, null);
+    assert.ok(!(await page.cookies(`${BASE}/graphql`)).some((c) => c.name === 'organizer_refresh'), 'the cookie is cleared');
     // Signed out means signed out: a reload stays on the sign-in page.
     await page.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });
     await page.waitForFunction(() => location.pathname === '/login');

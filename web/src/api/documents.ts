@@ -51,7 +51,7 @@ export const LoginMutation = graphql(`
 `);
 
 export const RefreshTokenMutation = graphql(`
-  mutation RefreshToken($refreshToken: String!) {
+  mutation RefreshToken($refreshToken: String) {
     refreshToken(refreshToken: $refreshToken) {
       accessToken
       refreshToken
@@ -61,7 +61,7 @@ export const RefreshTokenMutation = graphql(`
 `);
 
 export const LogoutMutation = graphql(`
-  mutation Logout($refreshToken: String!) {
+  mutation Logout($refreshToken: String) {
     logout(refreshToken: $refreshToken)
   }
 `);

@@ -5,7 +5,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import { SessionManager } from '../auth/session';
 import { tokenStore } from '../auth/tokenStore';
 import { browserLock } from '../auth/lock';
-import { httpRefresh } from '../auth/refresh';
+import { COOKIE_SESSION_HEADERS, httpRefresh } from '../auth/refresh';
 import { Connectivity, probeGraphql } from './connectivity';
 import { graphqlHttpUrl, graphqlWsUrl } from './endpoints';
 import { shouldRetrySocket } from './socketPolicy';
@@ -83,6 +83,8 @@ function isAuthMutation(operation: Operation): boolean {
 export function makeUrqlClient(): Client {
   return new Client({
   url: '/graphql',
+  // Sign-up, login and logout set or clear the session cookie (refreshes go by refresh.ts).
+  fetchOptions: { credentials: 'same-origin', headers: { ...COOKIE_SESSION_HEADERS } },
   preferGetMethod: false,
   requestPolicy: 'cache-and-network',
   exchanges: [

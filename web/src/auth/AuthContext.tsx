@@ -3,7 +3,7 @@ import { useMutation, useQuery } from 'urql';
 import { LogoutMutation, MeQuery } from '../api/documents';
 import type { UserFieldsFragment } from '../gql/graphql';
 import { resetLiveConnection, session } from '../api/runtime';
-import { tokenStore } from './tokenStore';
+import { isCookieMarker, tokenStore } from './tokenStore';
 import type { TokenPair } from './session';
 import { useRefetchOnReconnect, useSession } from '../hooks';
 
@@ -58,10 +58,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const signOut = useCallback(async () => {
-    const refreshToken = tokenStore.get();
-    if (refreshToken) {
-      // Best effort: the local sign-out happens even if the server cannot be told.
-      await logout({ refreshToken }).catch(() => undefined);
+    const stored = tokenStore.get();
+    if (stored) {
+      // Best effort: the local sign-out happens even if the server cannot be told. The
+      // cookie names the session; only a legacy stored token is sent in the body.
+      await logout(isCookieMarker(stored) ? {} : { refreshToken: stored }).catch(() => undefined);
     }
     session.signOut('You signed out.');
   }, [logout]);

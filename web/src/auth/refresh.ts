@@ -1,8 +1,13 @@
 // The refreshToken mutation, sent with plain fetch (outside urql, so it never waits
-// on the auth exchange that calls it).
+// on the auth exchange that calls it). The token is the session cookie's: only a legacy
+// token from an older version's storage is sent in the body (once, to get the cookie).
 import { stringifyDocument } from 'urql';
 import { RefreshTokenMutation } from '../api/documents';
 import { RefreshError, type TokenPair } from './session';
+import { isCookieMarker } from './tokenStore';
+
+/** Sent with every GraphQL request: the session's refresh token lives in the cookie. */
+export const COOKIE_SESSION_HEADERS = { 'X-Organizer-Session': 'cookie' } as const;
 
 interface RefreshResponse {
   data?: { refreshToken?: TokenPair | null } | null;
@@ -26,13 +31,19 @@ export function interpretRefreshResponse(body: RefreshResponse): TokenPair {
 }
 
 export function httpRefresh(url: () => string) {
-  return async (refreshToken: string): Promise<TokenPair> => {
+  return async (stored: string): Promise<TokenPair> => {
+    const variables = isCookieMarker(stored) ? {} : { refreshToken: stored };
     let res: Response;
     try {
       res = await fetch(url(), {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json' },
-        body: JSON.stringify({ query: REFRESH_QUERY, variables: { refreshToken }, operationName: 'RefreshToken' }),
+        credentials: 'same-origin',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/graphql-response+json, application/json',
+          ...COOKIE_SESSION_HEADERS,
+        },
+        body: JSON.stringify({ query: REFRESH_QUERY, variables, operationName: 'RefreshToken' }),
       });
     } catch {
       throw new RefreshError('network', 'The server cannot be reached.');

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createTokenStore, type KeyValueStorage } from './tokenStore';
 import { inTabLock, type LockRunner } from './lock';
 import { RefreshError, SESSION_ENDED_MESSAGE, SessionManager, type TokenPair } from './session';
-import { interpretRefreshResponse } from './refresh';
+import { httpRefresh, interpretRefreshResponse } from './refresh';
 
 function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {
   const data = new Map<string, string>();
@@ -65,7 +65,8 @@ describe('SessionManager', () => {
     expect(b).toBe('at-1');
     expect(c).toBe('at-1');
     expect(server.refresh).toHaveBeenCalledTimes(1);
-    expect(storage.getItem('organizer.refreshToken')).toBe('rt-1');
+    expect(storage.getItem('organizer.session')).toBe('rt-1');
+    expect(storage.getItem('organizer.refreshToken')).toBeNull();
   });
 
   it('serializes refreshes across tabs and re-reads the rotated token', async () => {
@@ -171,5 +172,42 @@ describe('interpretRefreshResponse', () => {
   it('returns the pair', () => {
     const pair = { accessToken: 'a', refreshToken: 'r', expiresIn: 1800 };
     expect(interpretRefreshResponse({ data: { refreshToken: pair } })).toEqual(pair);
+  });
+});
+
+describe('the cookie session', () => {
+  it('keeps a fresh marker, never a token, when the token went into the cookie', () => {
+    const storage = memoryStorage();
+    storage.setItem('organizer.refreshToken', 'legacy-token');
+    const store = createTokenStore(storage);
+    expect(store.get()).toBe('legacy-token');
+    store.set('');
+    const first = store.get();
+    expect(first).toMatch(/^cookie:/);
+    expect(storage.getItem('organizer.refreshToken')).toBeNull();
+    store.set('');
+    expect(store.get()).not.toBe(first);
+    store.clear();
+    expect(store.get()).toBeNull();
+  });
+
+  it('refreshes from the cookie with the opt-in header, a legacy token once in the body', async () => {
+    const bodies: unknown[] = [];
+    const headers: Record<string, string>[] = [];
+    vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+      bodies.push(JSON.parse(String(init.body)));
+      headers.push(init.headers as Record<string, string>);
+      expect(init.credentials).toBe('same-origin');
+      return new Response(JSON.stringify({ data: { refreshToken: { accessToken: 'a', refreshToken: '', expiresIn: 1800 } } }));
+    });
+    try {
+      const refresh = httpRefresh(() => '/graphql');
+      await refresh('cookie:abc');
+      await refresh('legacy-token');
+      expect(bodies.map((b) => (b as { variables: unknown }).variables)).toEqual([{}, { refreshToken: 'legacy-token' }]);
+      expect(headers.every((h) => h['X-Organizer-Session'] === 'cookie')).toBe(true);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
