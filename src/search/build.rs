@@ -38,14 +38,13 @@ pub async fn ensure(state: &AppState, user_id: Uuid) -> AppResult<bool> {
     }
     // Its own task: a request that times out or goes away does not stop a build halfway.
     let state = state.clone();
-    let built = tokio::spawn(async move {
+    tokio::spawn(async move {
         let built = build(&state, user_id).await;
         release(user_id);
         built
     })
     .await
-    .map_err(|err| crate::error::AppError::Internal(err.into()))?;
-    Ok(built?)
+    .map_err(|err| crate::error::AppError::Internal(err.into()))?
 }
 
 fn claim(user_id: Uuid) -> bool {
