@@ -128,6 +128,11 @@ pub struct Config {
     #[arg(long, env = "AUTH_RATE_LIMIT_PER_ACCOUNT", default_value_t = 10)]
     pub auth_rate_limit_per_account: u32,
 
+    /// refreshToken calls per minute for one account. Higher than the sign-in limit: a
+    /// refresh needs a live refresh token, and every tab a person opens refreshes once.
+    #[arg(long, env = "REFRESH_RATE_LIMIT_PER_ACCOUNT", default_value_t = 60)]
+    pub refresh_rate_limit_per_account: u32,
+
     /// Seconds before a request (other than a WebSocket) is cut off.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -250,6 +255,10 @@ impl std::fmt::Debug for Config {
             .field(
                 "auth_rate_limit_per_account",
                 &self.auth_rate_limit_per_account,
+            )
+            .field(
+                "refresh_rate_limit_per_account",
+                &self.refresh_rate_limit_per_account,
             )
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("max_body_bytes", &self.max_body_bytes)

@@ -186,7 +186,7 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, presented: &str) -> 
         .limiter
         .hit(
             &format!("refresh:account:{}", token.user_id),
-            limits.auth_rate_limit_per_account,
+            limits.refresh_rate_limit_per_account,
         )
         .await?;
 

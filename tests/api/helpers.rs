@@ -50,6 +50,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     config.jwt_secret = Some(TEST_JWT_SECRET.into());
     config.auth_rate_limit_per_ip = 1000;
     config.auth_rate_limit_per_account = 1000;
+    config.refresh_rate_limit_per_account = 1000;
     config.cors_origins = vec![];
     config.trusted_proxies = vec![];
     config.disable_introspection = false;

@@ -306,3 +306,45 @@ async fn a_document_seen_before_is_still_checked_on_every_request() {
         .await;
     assert_code(&bad, "BAD_USER_INPUT");
 }
+
+/// Every tab a person opens refreshes once: twelve within a minute are fine (with the
+/// default limits), and past the refresh limit the answer says when to try again.
+#[tokio::test]
+async fn twelve_tabs_refresh_and_the_refresh_limit_says_when_to_retry() {
+    let app = spawn_app_with(|c| {
+        c.auth_rate_limit_per_ip = 30;
+        c.auth_rate_limit_per_account = 10;
+        c.refresh_rate_limit_per_account = 60;
+    })
+    .await;
+    let ada = app.signup("ada").await;
+    const REFRESH: &str =
+        "mutation($t: String!) { refreshToken(refreshToken: $t) { refreshToken } }";
+    let mut token = ada.refresh_token.clone();
+    for tab in 0..12 {
+        let body = app.gql(None, REFRESH, json!({ "t": token })).await;
+        token = body["data"]["refreshToken"]["refreshToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("tab {tab}: {body}"))
+            .to_string();
+    }
+
+    let app = spawn_app_with(|c| c.refresh_rate_limit_per_account = 3).await;
+    let ada = app.signup("ada").await;
+    let mut token = ada.refresh_token.clone();
+    for _ in 0..3 {
+        let body = app.gql(None, REFRESH, json!({ "t": token })).await;
+        token = body["data"]["refreshToken"]["refreshToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_string();
+    }
+    let limited = app.gql(None, REFRESH, json!({ "t": token })).await;
+    assert_code(&limited, "RATE_LIMITED");
+    let retry_after = limited["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{limited}");
+    // Signing in is counted apart.
+    assert!(app.login("ada", &ada.password).await["errors"].is_null());
+}

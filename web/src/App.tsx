@@ -42,7 +42,7 @@ export function Root() {
 }
 
 function App() {
-  const { status, startupError, retryStartup } = useAuth();
+  const { status, startupError, startupRetryAfter, retryStartup } = useAuth();
   const { pathname } = useLocation();
   const isPublic = PUBLIC.includes(pathname);
 
@@ -56,7 +56,13 @@ function App() {
   }, [status, isPublic, pathname]);
 
   if (status === 'unknown') {
-    return startupError ? <StartupProblem onRetry={retryStartup} /> : <p className="loading-screen" role="status">Loading…</p>;
+    return startupError ? (
+      <StartupProblem onRetry={retryStartup} retryAfter={startupRetryAfter} />
+    ) : (
+      <p className="loading-screen" role="status">
+        Loading…
+      </p>
+    );
   }
   if (status === 'signed-out') {
     if (pathname === '/signup') return <SignupPage />;

@@ -4,7 +4,7 @@ import { LogoutMutation, MeQuery } from '../api/documents';
 import type { UserFieldsFragment } from '../gql/graphql';
 import { resetLiveConnection, session } from '../api/runtime';
 import { isCookieMarker, tokenStore } from './tokenStore';
-import type { TokenPair } from './session';
+import { RefreshError, type TokenPair } from './session';
 import { useRefetchOnReconnect, useSession } from '../hooks';
 
 export type User = UserFieldsFragment;
@@ -15,6 +15,8 @@ interface AuthValue {
   endedReason: string | null;
   /** The startup refresh could not reach the server. */
   startupError: boolean;
+  /** The startup refresh was rate limited: seconds until it is tried again by itself. */
+  startupRetryAfter: number | null;
   retryStartup: () => void;
   user: User | null;
   signIn: (pair: TokenPair & { user: User }) => void;
@@ -27,6 +29,7 @@ const AuthContext = createContext<AuthValue | null>(null);
 export function AuthProvider({ children }: { children: ReactNode }) {
   const state = useSession();
   const [startupError, setStartupError] = useState(false);
+  const [startupRetryAfter, setStartupRetryAfter] = useState<number | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [signedInUser, setSignedInUser] = useState<User | null>(null);
   const [, logout] = useMutation(LogoutMutation);
@@ -35,12 +38,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (state.status !== 'unknown') return;
     let cancelled = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     session.refresh().then(
-      () => !cancelled && setStartupError(false),
-      () => !cancelled && setStartupError(true),
+      () => {
+        if (cancelled) return;
+        setStartupError(false);
+        setStartupRetryAfter(null);
+      },
+      (error: unknown) => {
+        if (cancelled) return;
+        setStartupError(true);
+        // Limited is not unreachable: say when, and try again by itself then.
+        const limited = error instanceof RefreshError && error.kind === 'limited' ? (error.retryAfter ?? 5) : null;
+        setStartupRetryAfter(limited);
+        if (limited !== null) retry = setTimeout(() => setAttempt((n) => n + 1), limited * 1000);
+      },
     );
     return () => {
       cancelled = true;
+      if (retry) clearTimeout(retry);
     };
   }, [state.status, attempt]);
 
@@ -74,13 +90,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       status: state.status,
       endedReason: state.endedReason,
       startupError,
+      startupRetryAfter,
       retryStartup: () => setAttempt((n) => n + 1),
       user: state.status === 'signed-in' ? (me.data?.me ?? signedInUser) : null,
       signIn,
       signOut,
       reloadUser,
     }),
-    [state, startupError, me.data, signedInUser, signIn, signOut, reloadUser],
+    [state, startupError, startupRetryAfter, me.data, signedInUser, signIn, signOut, reloadUser],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -11,7 +11,7 @@ export const COOKIE_SESSION_HEADERS = { 'X-Organizer-Session': 'cookie' } as con
 
 interface RefreshResponse {
   data?: { refreshToken?: TokenPair | null } | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; retryAfter?: number } }[];
 }
 
 const REFRESH_QUERY = stringifyDocument(RefreshTokenMutation);
@@ -22,6 +22,10 @@ export function interpretRefreshResponse(body: RefreshResponse): TokenPair {
     const code = error.extensions?.code;
     if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN' || code === 'BAD_USER_INPUT') {
       throw new RefreshError('unauthenticated', error.message);
+    }
+    if (code === 'RATE_LIMITED') {
+      const seconds = Math.max(1, Math.round(Number(error.extensions?.retryAfter) || 5));
+      throw new RefreshError('limited', `Too many requests right now. Try again in ${seconds} s.`, seconds);
     }
     throw new RefreshError('other', error.message);
   }

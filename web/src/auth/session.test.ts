@@ -164,6 +164,11 @@ describe('interpretRefreshResponse', () => {
       expect.objectContaining({ kind: 'unauthenticated' }),
     );
   });
+  it('maps RATE_LIMITED to a wait, not a lost connection', () => {
+    expect(() => interpretRefreshResponse({ errors: [{ message: 'slow down', extensions: { code: 'RATE_LIMITED', retryAfter: 42 } }] })).toThrow(
+      expect.objectContaining({ kind: 'limited', retryAfter: 42, message: 'Too many requests right now. Try again in 42 s.' }),
+    );
+  });
   it('maps other errors to retryable ones', () => {
     expect(() => interpretRefreshResponse({ errors: [{ message: 'x', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] })).toThrow(
       expect.objectContaining({ kind: 'other' }),

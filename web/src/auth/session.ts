@@ -13,12 +13,17 @@ export interface TokenPair {
   expiresIn: number;
 }
 
-/** Thrown by a RefreshFn. `unauthenticated`: the server refused the token (session over). */
+/**
+ * Thrown by a RefreshFn. `unauthenticated`: the server refused the token (session over);
+ * `limited`: too many refreshes, try again in `retryAfter` seconds (the session is kept).
+ */
 export class RefreshError extends Error {
-  readonly kind: 'unauthenticated' | 'network' | 'other';
-  constructor(kind: 'unauthenticated' | 'network' | 'other', message: string) {
+  readonly kind: 'unauthenticated' | 'limited' | 'network' | 'other';
+  readonly retryAfter: number | undefined;
+  constructor(kind: 'unauthenticated' | 'limited' | 'network' | 'other', message: string, retryAfter?: number) {
     super(message);
     this.kind = kind;
+    this.retryAfter = retryAfter;
     this.name = 'RefreshError';
   }
 }

@@ -174,7 +174,23 @@ function nextPath(): string {
   return next && next.startsWith('/') && !next.startsWith('//') ? next : '/files';
 }
 
-export function StartupProblem({ onRetry }: { onRetry: () => void }) {
+export function StartupProblem({ onRetry, retryAfter }: { onRetry: () => void; retryAfter: number | null }) {
+  if (retryAfter !== null) {
+    return (
+      <AuthFrame title="Too many requests right now">
+        <ErrorNotice
+          errors={[
+            {
+              code: 'RATE_LIMITED',
+              message: 'Your session is fine, but the server asks to wait before it is restored.',
+              nextStep: `Trying again in ${retryAfter} s.`,
+            },
+          ]}
+          onRetry={onRetry}
+        />
+      </AuthFrame>
+    );
+  }
   return (
     <AuthFrame title="Cannot reach the server">
       <ErrorNotice
