@@ -6,6 +6,8 @@ interface Props {
   /** Exactly what will happen. */
   children: ReactNode;
   confirmLabel: string;
+  /** What the button that closes the dialog without acting says. */
+  cancelLabel?: string;
   danger?: boolean;
   busy?: boolean;
   onConfirm: () => void;
@@ -13,7 +15,7 @@ interface Props {
 }
 
 /** A modal <dialog>: focus stays inside, Escape cancels, focus returns afterwards. */
-export function ConfirmDialog({ open, title, children, confirmLabel, danger, busy, onConfirm, onCancel }: Props) {
+export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel = 'Cancel', danger, busy, onConfirm, onCancel }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const bodyId = useId();
@@ -40,7 +42,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel, danger, bus
       </div>
       <div className="dialog-actions">
         <button type="button" className="btn" onClick={onCancel} autoFocus>
-          Cancel
+          {cancelLabel}
         </button>
         <button type="button" className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`} onClick={onConfirm} disabled={busy}>
           {busy ? 'Working…' : confirmLabel}

@@ -93,14 +93,15 @@ export function OperationProgressView({ entry, title, showDuplicates }: Props) {
       {p.message && <p className="muted small">{p.message}</p>}
       {active && (
         <button type="button" className="btn btn-small" onClick={() => setConfirm(true)}>
-          Cancel…
+          Stop…
         </button>
       )}
       <ErrorNotice errors={errors} />
       <ConfirmDialog
         open={confirm}
-        title="Cancel this operation?"
-        confirmLabel="Cancel operation"
+        title="Stop this operation?"
+        confirmLabel="Stop operation"
+        cancelLabel="Keep running"
         danger
         busy={cancelState.fetching}
         onCancel={() => setConfirm(false)}
