@@ -128,6 +128,12 @@ pub struct Config {
     #[arg(long, env = "AUTH_RATE_LIMIT_PER_ACCOUNT", default_value_t = 10)]
     pub auth_rate_limit_per_account: u32,
 
+    /// Operations with more files than this do not update the search index file by file
+    /// (at a million files on SQLite that made a rollback several times slower); the
+    /// user's index is built again, from one walk, on the next search.
+    #[arg(long, env = "SEARCH_FOLLOW_MAX_MOVES", default_value_t = 20_000)]
+    pub search_follow_max_moves: i64,
+
     /// refreshToken calls per minute for one account. Higher than the sign-in limit: a
     /// refresh needs a live refresh token, and every tab a person opens refreshes once.
     #[arg(long, env = "REFRESH_RATE_LIMIT_PER_ACCOUNT", default_value_t = 60)]
@@ -260,6 +266,7 @@ impl std::fmt::Debug for Config {
                 "refresh_rate_limit_per_account",
                 &self.refresh_rate_limit_per_account,
             )
+            .field("search_follow_max_moves", &self.search_follow_max_moves)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("max_body_bytes", &self.max_body_bytes)
             .field(

@@ -83,6 +83,7 @@ impl AppState {
             stopping: self.process.stopping.subscribe(),
             shutdown_grace: std::time::Duration::from_secs(self.config.shutdown_grace_secs),
             single_process: matches!(self.queue, crate::jobs::queue::JobQueue::InProcess(_)),
+            search_follow_max: self.config.search_follow_max_moves,
         }
     }
 }

@@ -546,7 +546,7 @@ impl Report {
         if let Some(search) = &self.search {
             let _ = writeln!(
                 out,
-                "\nSearch by name over {} files (first search, which builds the index: {:.1} s)",
+                "\nSearch by name over {} files (index built {:.1} s after the first search)",
                 int(search.files as f64),
                 search.first_search_seconds
             );

@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use crate::{
@@ -35,21 +35,21 @@ pub async fn run(
 ) -> Result<Search> {
     let queries = pick_queries(tree);
     let _lease = TreeLease::take(tree, deployment, session)?;
-    // The first search builds the index; a build longer than the server's request
-    // timeout goes on after the answer, so ask until one comes back.
+    // The first search starts building the index (and, if that takes more than a few
+    // seconds, is answered by reading the folder); wait until the server says it is built.
     let started = Instant::now();
-    loop {
-        match api
-            .gql(Some(&session.token), QUERY, json!({ "s": queries[0] }))
-            .await
-        {
-            Ok(_) => break,
-            Err(e) if started.elapsed() < Duration::from_secs(1800) => {
-                eprintln!("first search not answered yet ({e:#}); asking again");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
-            Err(e) => return Err(e.context("the first search")),
+    api.gql(Some(&session.token), QUERY, json!({ "s": queries[0] }))
+        .await
+        .context("the first search")?;
+    let built = || {
+        (0..deployment.api_ports().len())
+            .any(|i| deployment.log_tail(i, 200).contains("search index built"))
+    };
+    while !built() {
+        if started.elapsed() > Duration::from_secs(1800) {
+            bail!("the search index was not built within 30 minutes");
         }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let first_search_seconds = started.elapsed().as_secs_f64();
 

@@ -159,7 +159,8 @@ pub async fn apply(engine: &Engine, tracker: &mut Tracker, mode: Mode) -> Result
         if fault(FaultPoint::Moved) {
             return Err(Failure::SimulatedCrash);
         }
-        record_outcomes(tracker, outcomes, mode).await?;
+        let large = tracker.op.files_scanned > engine.search_follow_max;
+        record_outcomes(tracker, outcomes, mode, large).await?;
         tracker.tick().await?;
     }
 }
@@ -437,11 +438,13 @@ fn direct_outcome(
 }
 
 /// Step 5: Records each outcome, in one transaction per batch; a rollback also marks the
-/// source records it undid as `reverted`.
+/// source records it undid as `reverted`. The same transaction moves the moved files'
+/// search-index rows, or (`large`) marks the user's index incomplete.
 async fn record_outcomes(
     tracker: &mut Tracker,
     outcomes: Vec<(file_records::Model, Outcome)>,
     mode: Mode,
+    large: bool,
 ) -> anyhow::Result<()> {
     let (mut done, mut done_elsewhere, mut skipped, mut failed, mut reverted) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -517,7 +520,14 @@ async fn record_outcomes(
                     .await
                     .context("mark the undone records reverted")?;
             }
-            crate::search::maintain::moved(&txn, user_id, &moves).await;
+            // A large operation does not move its index rows one by one (on SQLite, random
+            // writes across a table of a million rows cost more than the moves): the
+            // user's index is marked incomplete, to be built again on the next search.
+            if large {
+                crate::search::maintain::outgrown(&txn, user_id).await;
+            } else {
+                crate::search::maintain::moved(&txn, user_id, &moves).await;
+            }
             // Last, so the operation's row is held only for the commit (see `Fence::hold`).
             fence.hold(&txn).await?;
             txn.commit().await.context("commit a batch")?;

@@ -70,6 +70,9 @@ pub struct Engine {
     pub stopping: watch::Receiver<bool>,
     /// How long a run may go on once the process is stopping.
     pub shutdown_grace: Duration,
+    /// Operations with more records than this do not move their search-index rows one by
+    /// one: the user's index is built again on the next search (`search::maintain`).
+    pub search_follow_max: i64,
     /// One process only (no Redis): at start, every unfinished operation is an orphan of
     /// this process's previous life and is taken over at once.
     pub single_process: bool,

@@ -20,6 +20,10 @@ use uuid::Uuid;
 use super::maintain;
 use crate::{error::AppResult, state::AppState, storage::FileMeta};
 
+/// How long a search waits for a build before it reads the folder instead (the build goes
+/// on; later searches use the index once it is complete).
+const BUILD_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Files written per transaction while building.
 const BUILD_CHUNK: usize = 10_000;
 
@@ -27,8 +31,8 @@ const BUILD_CHUNK: usize = 10_000;
 static BUILDING: Mutex<Option<HashSet<Uuid>>> = Mutex::new(None);
 
 /// Whether the user's index is ready to answer, building it first when it is not. False
-/// when it cannot be built now (files are moving, or this process is building it): the
-/// caller then reads the folder.
+/// when it cannot be built now (files are moving, or this process is building it) or the
+/// build takes longer than `BUILD_WAIT`: the caller then reads the folder.
 pub async fn ensure(state: &AppState, user_id: Uuid) -> AppResult<bool> {
     if super::ready(&state.db, user_id).await? {
         return Ok(true);
@@ -36,15 +40,18 @@ pub async fn ensure(state: &AppState, user_id: Uuid) -> AppResult<bool> {
     if !claim(user_id) {
         return Ok(false);
     }
-    // Its own task: a request that times out or goes away does not stop a build halfway.
+    // Its own task: a search that stops waiting, times out or goes away does not stop a
+    // build halfway.
     let state = state.clone();
-    tokio::spawn(async move {
+    let building = tokio::spawn(async move {
         let built = build(&state, user_id).await;
         release(user_id);
         built
-    })
-    .await
-    .map_err(|err| crate::error::AppError::Internal(err.into()))?
+    });
+    match tokio::time::timeout(BUILD_WAIT, building).await {
+        Ok(built) => built.map_err(|err| crate::error::AppError::Internal(err.into()))?,
+        Err(_) => Ok(false),
+    }
 }
 
 fn claim(user_id: Uuid) -> bool {

@@ -181,6 +181,23 @@ fn move_statement(
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// A large operation is moving files: the user's index is no longer complete (one small
+/// statement per batch, in the batch's transaction), and the next search builds it again.
+pub async fn outgrown(txn: &impl TransactionTrait, user_id: Uuid) {
+    let written = async {
+        let savepoint = txn.begin().await?;
+        search_indexes::Entity::delete_by_id(user_id)
+            .exec(&savepoint)
+            .await?;
+        savepoint.commit().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(err) = written {
+        tracing::warn!(error = %format!("{err:#}"), %user_id, "could not mark the search index incomplete");
+    }
+}
+
 /// Files deleted for good.
 pub async fn removed(db: &impl TransactionTrait, user_id: Uuid, paths: &[String]) {
     if paths.is_empty() {

@@ -246,3 +246,38 @@ async fn search_filters_escapes_and_bounds() {
     let (_, bad) = search(&space, "video", json!({ "min": "-1" })).await;
     crate::helpers::assert_code(&bad, "BAD_USER_INPUT");
 }
+
+/// An operation larger than `SEARCH_FOLLOW_MAX_MOVES` does not follow its moves row by row:
+/// the index is built again on the next search, whose answers are as true.
+#[tokio::test]
+async fn after_a_large_operation_the_index_is_built_again() {
+    let space = Space::with(|c| c.search_follow_max_moves = 3).await;
+    space.write(&[
+        ("a/report 1.txt", &b"1"[..]),
+        ("a/report 2.txt", &b"22"[..]),
+        ("b/report 3.pdf", &b"%PDF 3"[..]),
+        ("b/song.mp3", &b"ID3 x"[..]),
+        ("c/notes.md", &b"# n"[..]),
+    ]);
+    agrees(&space, "first search").await;
+    let organize = space.run("ORGANIZE", "", json!({})).await;
+    assert_eq!(organize["status"], "COMPLETED", "{organize}");
+    agrees(&space, "after a large organize").await;
+    // The rebuilt index follows small changes again.
+    space.write(&[("behind.txt", &b"x"[..])]);
+    let rename = run(
+        &space,
+        "mutation($p: String!) { renameEntry(path: $p, newName: \"summary.md\") { id } }",
+        json!({ "p": expected(&space, "notes")[0] }),
+        "renameEntry",
+    )
+    .await;
+    assert_eq!(rename["status"], "COMPLETED");
+    assert_eq!(search(&space, "summary", json!({})).await.0.len(), 1);
+    assert!(
+        search(&space, "behind", json!({})).await.0.is_empty(),
+        "answers come from the rebuilt index"
+    );
+    space.rollback_and_wait(&organize).await;
+    agrees(&space, "after the large organize's rollback").await;
+}
