@@ -88,12 +88,18 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
     await page.waitForSelector('input[name=email]');
     await shoot(page, 'sign-up');
     await typeInto(page, 'input[name=fullName]', user.fullName);
-    await typeInto(page, 'input[name=email]', user.email);
-    await typeInto(page, 'input[name=username]', user.username);
-    // A too-short password first: the field shows the server's reason.
+    // Every bad field is shown at once, and focus goes to the first.
+    await typeInto(page, 'input[name=email]', 'not an address');
+    await typeInto(page, 'input[name=username]', 'a');
     await typeInto(page, 'input[name=password]', 'short');
     await click(page, 'Create account');
     await page.waitForSelector('input[name=password][aria-invalid=true]');
+    for (const name of ['email', 'username']) {
+      assert.equal(await page.$eval(`input[name=${name}]`, (el) => el.getAttribute('aria-invalid')), 'true', name);
+    }
+    await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'email');
+    await typeInto(page, 'input[name=email]', user.email);
+    await typeInto(page, 'input[name=username]', user.username);
     await typeInto(page, 'input[name=password]', PASSWORD);
     await click(page, 'Create account');
     await page.waitForFunction(() => location.pathname === '/files');

@@ -3,6 +3,7 @@ import { breadcrumbs, formatBytes, formatDuration, formatPercent, formatRate, jo
 import { barShares, groupByDestination, parseList, STAYS, summarizeDuplicates, trashedCopies, type PlanRecord } from './plan';
 import { multipartBody, multipartParts, perFileProgress, planBatches, type PickedFile } from './upload';
 import { defaultOptions, toStartInput } from './operationOptions';
+import { signupProblems } from './signupChecks';
 
 describe('format', () => {
   it('formats bytes in decimal units', () => {
@@ -146,5 +147,13 @@ describe('operation options', () => {
       dryRun: false,
       options: { includeHidden: false, destinationTemplate: '{category}/{year}', settleSeconds: 30 },
     });
+  });
+});
+
+describe('signupProblems', () => {
+  it('names every bad field at once, and none for a good form', () => {
+    const fields = signupProblems({ email: 'nope', username: 'a', password: 'short', fullName: 'x'.repeat(201) }).map((p) => p.field);
+    expect(fields).toEqual(['email', 'username', 'password', 'fullName']);
+    expect(signupProblems({ email: 'ada@example.com', username: 'ada_l', password: 'a long password', fullName: '' })).toEqual([]);
   });
 });

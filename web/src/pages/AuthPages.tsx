@@ -6,6 +6,7 @@ import { useAuth } from '../auth/AuthContext';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { useDocumentTitle } from '../hooks';
 import { Link, navigate } from '../router';
+import { signupProblems } from '../lib/signupChecks';
 
 function AuthFrame({ title, children }: { title: string; children: React.ReactNode }) {
   return (
@@ -116,8 +117,19 @@ export function SignupPage() {
   const id = useId();
   const set = (key: keyof typeof form) => (v: string) => setForm((f) => ({ ...f, [key]: v }));
 
+  // Focus goes to the first field in error, so a keyboard or screen-reader user lands on it.
+  const showErrors = (found: FriendlyError[]) => {
+    setErrors(found);
+    const first = ['fullName', 'email', 'username', 'password'].find((f) => found.some((e) => e.field === f));
+    if (first) requestAnimationFrame(() => document.getElementById(`${id}-${first}`)?.focus());
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    const problems = signupProblems(form);
+    if (problems.length > 0) {
+      showErrors(problems);
+      return;
+    }
     const result = await run({
       input: {
         email: form.email.trim(),
@@ -126,7 +138,7 @@ export function SignupPage() {
         fullName: form.fullName.trim() || null,
       },
     });
-    setErrors(describeErrors(result.error, 'signup'));
+    showErrors(describeErrors(result.error, 'signup'));
     if (result.data?.signup) {
       signIn(result.data.signup);
       navigate('/files', { replace: true });
