@@ -25,6 +25,14 @@ export async function launch() {
   return { browser, page, problems };
 }
 
+function describeThrown(e) {
+  try {
+    return `${e?.name ?? typeof e} ${JSON.stringify(e, Object.getOwnPropertyNames(e ?? {}))}`;
+  } catch {
+    return String(e);
+  }
+}
+
 /** A new tab at laptop width; CSP reports and page errors are collected in `problems`. */
 export async function newPage(browser) {
   const page = await browser.newPage();
@@ -36,7 +44,8 @@ export async function newPage(browser) {
     const text = m.text();
     if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
   });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // A thrown non-Error (puppeteer says "Object") is shown by its own fields.
+  page.on('pageerror', (e) => problems.push(`page error: ${e?.message && e.message !== 'Object' ? e.message : describeThrown(e)}`));
   return { page, problems };
 }
 

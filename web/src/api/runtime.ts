@@ -34,6 +34,8 @@ function wsClient(): WsClient {
       return token ? { Authorization: `Bearer ${token}` } : {};
     },
     shouldRetry: (event) => {
+      // Signed out: nothing to reconnect for, and no refresh to try.
+      if (!session.hasSession()) return false;
       const decision = shouldRetrySocket(event, refusals);
       if (decision === 'refresh') {
         refusals++;

@@ -216,3 +216,22 @@ describe('the cookie session', () => {
     }
   });
 });
+
+describe('signing out while a refresh is on its way', () => {
+  it('keeps the sign-out reason, not "your session has ended"', async () => {
+    const storage = memoryStorage();
+    storage.setItem('organizer.session', 'rt-0');
+    let answer: (e: Error) => void = () => {};
+    const refresh = vi.fn(() => new Promise<TokenPair>((_, reject) => (answer = reject)));
+    const s = manager(storage, refresh);
+    s.start({ accessToken: 'at', refreshToken: 'rt-0', expiresIn: 1800 });
+    const pending = s.refresh();
+    await new Promise((r) => setTimeout(r, 0));
+    s.signOut('You signed out.');
+    answer(new RefreshError('unauthenticated', 'revoked'));
+    expect(await pending).toBeNull();
+    expect(s.getState()).toEqual({ status: 'signed-out', endedReason: 'You signed out.' });
+    expect(await s.refresh()).toBeNull();
+    expect(s.getState().endedReason).toBe('You signed out.');
+  });
+});

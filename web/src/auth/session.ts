@@ -125,6 +125,8 @@ export class SessionManager {
         if (this.accessToken && this.accessToken !== tokenBefore && !this.needsRefresh()) {
           return this.accessToken;
         }
+        // Signed out meanwhile (here, or in another tab): the reason already shown stays.
+        if (this.isSignedOut()) return null;
         const refreshToken = this.opts.store.get(); // re-read: another tab may have rotated it
         if (!refreshToken) {
           this.end(this.state.status === 'signed-in' ? SESSION_ENDED_MESSAGE : null, false);
@@ -136,6 +138,9 @@ export class SessionManager {
           return pair.accessToken;
         } catch (error) {
           if (error instanceof RefreshError && error.kind === 'unauthenticated') {
+            // A sign-out while this refresh was on its way keeps its own reason ("You
+            // signed out."), not "your session has ended".
+            if (this.isSignedOut()) return null;
             // Only clear the store if nobody replaced the token meanwhile.
             const clearStore = this.opts.store.get() === refreshToken;
             this.end(SESSION_ENDED_MESSAGE, clearStore);
@@ -148,6 +153,11 @@ export class SessionManager {
         this.inflight = null;
       });
     return this.inflight;
+  }
+
+  /** Read afresh each time: a refresh awaits the network, and the state may change meanwhile. */
+  private isSignedOut(): boolean {
+    return this.state.status === 'signed-out';
   }
 
   /** Ends the session locally (the caller tells the server, see AuthContext). */
