@@ -109,6 +109,16 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
   step('stays signed in across a reload', ['sign up'], async () => {
     await page.reload({ waitUntil: 'networkidle0' });
     await page.waitForFunction(() => location.pathname === '/files' && document.querySelector('h1')?.textContent === 'All files');
+    // A second tab takes the first tab's access token: signed in, no refresh of its own.
+    const tab = await browser.newPage();
+    let refreshes = 0;
+    tab.on('request', (request) => {
+      if (request.method() === 'POST' && (request.postData() ?? '').includes('"RefreshToken"')) refreshes++;
+    });
+    await tab.goto(`${BASE}/files`, { waitUntil: 'networkidle0' });
+    await tab.waitForFunction(() => location.pathname === '/files' && document.querySelector('h1')?.textContent === 'All files');
+    await tab.close();
+    assert.equal(refreshes, 0, 'the second tab refreshed instead of asking the first');
   });
 
   step('upload a folder', ['sign up'], async () => {

@@ -2,7 +2,7 @@
 import { Client, type Operation, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
 import { authExchange } from '@urql/exchange-auth';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import { SessionManager } from '../auth/session';
+import { SessionManager, type TabChannel, type TabMessage } from '../auth/session';
 import { tokenStore } from '../auth/tokenStore';
 import { browserLock } from '../auth/lock';
 import { COOKIE_SESSION_HEADERS, httpRefresh } from '../auth/refresh';
@@ -14,7 +14,18 @@ export const session = new SessionManager({
   store: tokenStore,
   refresh: httpRefresh(graphqlHttpUrl),
   lock: browserLock(),
+  channel: tabChannel('organizer-session'),
 });
+
+/** Tabs of this origin, when the browser has BroadcastChannel. */
+function tabChannel(name: string): TabChannel | null {
+  if (typeof BroadcastChannel === 'undefined') return null;
+  const channel = new BroadcastChannel(name);
+  return {
+    post: (message) => channel.postMessage(message),
+    listen: (handler) => channel.addEventListener('message', (event: MessageEvent<TabMessage>) => handler(event.data)),
+  };
+}
 
 export const connectivity = new Connectivity(() => probeGraphql(graphqlHttpUrl()));
 

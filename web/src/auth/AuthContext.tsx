@@ -34,12 +34,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [signedInUser, setSignedInUser] = useState<User | null>(null);
   const [, logout] = useMutation(LogoutMutation);
 
-  // A stored refresh token from an earlier visit: trade it for an access token.
+  // A session from an earlier visit: another tab's access token, or a refresh.
   useEffect(() => {
     if (state.status !== 'unknown') return;
     let cancelled = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
-    session.refresh().then(
+    session.restore().then(
       () => {
         if (cancelled) return;
         setStartupError(false);

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createTokenStore, type KeyValueStorage } from './tokenStore';
 import { inTabLock, type LockRunner } from './lock';
-import { RefreshError, SESSION_ENDED_MESSAGE, SessionManager, type TokenPair } from './session';
+import { RefreshError, SESSION_ENDED_MESSAGE, SessionManager, type TabChannel, type TabMessage, type TokenPair } from './session';
 import { httpRefresh, interpretRefreshResponse } from './refresh';
 
 function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {
@@ -233,5 +233,50 @@ describe('signing out while a refresh is on its way', () => {
     expect(s.getState()).toEqual({ status: 'signed-out', endedReason: 'You signed out.' });
     expect(await s.refresh()).toBeNull();
     expect(s.getState().endedReason).toBe('You signed out.');
+  });
+});
+
+/** Tabs on one origin: each message reaches every other tab (as BroadcastChannel does). */
+function tabHub() {
+  const handlers: { id: number; handler: (m: TabMessage) => void }[] = [];
+  let next = 0;
+  return () => {
+    const id = next++;
+    const channel: TabChannel = {
+      post: (message) => setTimeout(() => handlers.filter((h) => h.id !== id).forEach((h) => h.handler(message)), 0),
+      listen: (handler) => void handlers.push({ id, handler }),
+    };
+    return channel;
+  };
+}
+
+describe('tabs share the access token', () => {
+  it('a reload takes an open tab’s token instead of refreshing, and one refresh serves every tab', async () => {
+    const storage = memoryStorage();
+    storage.setItem('organizer.session', 'rt-0');
+    const server = fakeServer();
+    const tab = tabHub();
+    const make = () => new SessionManager({ store: createTokenStore(storage), refresh: server.refresh, lock: inTabLock, schedule: false, channel: tab() });
+    const first = make();
+    expect(await first.restore()).toBe('at-1');
+    expect(server.refresh).toHaveBeenCalledTimes(1);
+    // A second tab opens (or the page reloads while another tab is open): no refresh.
+    const second = make();
+    expect(await second.restore()).toBe('at-1');
+    expect(second.getState().status).toBe('signed-in');
+    expect(server.refresh).toHaveBeenCalledTimes(1);
+    // When one tab refreshes, the other takes the new token.
+    expect(await first.refresh()).toBe('at-2');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(second.getAccessToken()).toBe('at-2');
+    expect(server.refresh).toHaveBeenCalledTimes(2);
+  });
+
+  it('with no other tab, restoring refreshes', async () => {
+    const storage = memoryStorage();
+    storage.setItem('organizer.session', 'rt-0');
+    const server = fakeServer();
+    const s = new SessionManager({ store: createTokenStore(storage), refresh: server.refresh, lock: inTabLock, schedule: false, channel: tabHub()() });
+    expect(await s.restore()).toBe('at-1');
   });
 });

@@ -38,10 +38,24 @@ export interface SessionState {
   endedReason: string | null;
 }
 
+/** What tabs of this origin tell each other about the access token. */
+export type TabMessage = { type: 'ask' } | { type: 'token'; accessToken: string; expiresAt: number };
+
+/** How tabs talk (a BroadcastChannel in the browser: same origin only). */
+export interface TabChannel {
+  post(message: TabMessage): void;
+  listen(handler: (message: TabMessage) => void): void;
+}
+
+/** How long a new tab waits for another tab's access token before refreshing itself. */
+export const ASK_TABS_MS = 250;
+
 export interface SessionOptions {
   store: TokenStore;
   refresh: RefreshFn;
   lock: LockRunner;
+  /** Shares the access token with other tabs, so that one refresh serves them all. */
+  channel?: TabChannel | null;
   now?: () => number;
   /** Refresh this long before the access token expires. */
   marginMs?: number;
@@ -62,7 +76,7 @@ export class SessionManager {
   private readonly opts: Required<SessionOptions>;
 
   constructor(options: SessionOptions) {
-    this.opts = { now: Date.now, marginMs: 60_000, schedule: true, ...options };
+    this.opts = { now: Date.now, marginMs: 60_000, schedule: true, channel: null, ...options };
     this.state = {
       status: this.opts.store.get() ? 'unknown' : 'signed-out',
       endedReason: null,
@@ -70,6 +84,40 @@ export class SessionManager {
     this.opts.store.onExternalChange((token) => {
       if (!token && this.state.status !== 'signed-out') this.end(SESSION_ENDED_MESSAGE, false);
     });
+    this.opts.channel?.listen((message) => {
+      if (message.type === 'ask') {
+        if (this.state.status === 'signed-in' && this.accessToken && !this.needsRefresh()) {
+          this.opts.channel?.post({ type: 'token', accessToken: this.accessToken, expiresAt: this.expiresAt });
+        }
+      } else if (this.hasSession() && this.state.status !== 'signed-out' && message.expiresAt > this.expiresAt) {
+        this.adopt(message.accessToken, message.expiresAt);
+      }
+    });
+  }
+
+  /** Another tab's newer access token: used as if this tab had refreshed. */
+  private adopt(accessToken: string, expiresAt: number): void {
+    this.accessToken = accessToken;
+    this.expiresAt = expiresAt;
+    if (this.state.status !== 'signed-in') this.setState({ status: 'signed-in', endedReason: null });
+    this.scheduleRefresh();
+  }
+
+  /**
+   * At startup: another open tab's access token if one answers within `ASK_TABS_MS`,
+   * else a refresh. A reload then costs no refresh while another tab is open.
+   */
+  async restore(): Promise<string | null> {
+    const channel = this.opts.channel;
+    if (channel && this.hasSession()) {
+      channel.post({ type: 'ask' });
+      const deadline = Date.now() + ASK_TABS_MS;
+      while (Date.now() < deadline && this.needsRefresh()) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      if (!this.needsRefresh()) return this.accessToken;
+    }
+    return this.refresh();
   }
 
   getState(): SessionState {
@@ -102,6 +150,8 @@ export class SessionManager {
     this.expiresAt = this.opts.now() + pair.expiresIn * 1000;
     this.setState({ status: 'signed-in', endedReason: null });
     this.scheduleRefresh();
+    // Tabs waiting to refresh take this one instead.
+    this.opts.channel?.post({ type: 'token', accessToken: pair.accessToken, expiresAt: this.expiresAt });
   }
 
   /** A valid access token, refreshing first when it is about to expire. Null when signed out. */
