@@ -54,9 +54,6 @@ export function Layout({ children }: { children: ReactNode }) {
                 </li>
               );
             })}
-            <li>
-              <a href="/graphql">GraphiQL</a>
-            </li>
           </ul>
         </nav>
         {user && (
@@ -77,6 +74,10 @@ export function Layout({ children }: { children: ReactNode }) {
         <LiveOperations exceptId={matchPath('/operations/:id', pathname)?.id} />
         {children}
       </main>
+      {/* For developers: out of the main navigation, which is for files. */}
+      <footer className="app-footer">
+        <a href="/graphql">GraphiQL, the API playground</a>
+      </footer>
     </div>
   );
 }
