@@ -5,7 +5,7 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use uuid::Uuid;
 
 /// How long a link works.
@@ -28,10 +28,10 @@ impl LinkKey {
     /// A key of its own, derived from the server secret: a link signature is never a
     /// valid token signature, nor the other way round.
     pub fn derive(secret: &[u8]) -> Self {
-        let mut hash = Sha256::new();
-        hash.update(b"organizer file links v1\0");
-        hash.update(secret);
-        Self(hash.finalize().into())
+        Self(super::secrets::derive_key(
+            b"organizer file links v1\0",
+            secret,
+        ))
     }
 
     fn mac(&self, link: &Link) -> Hmac<Sha256> {

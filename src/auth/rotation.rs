@@ -4,7 +4,7 @@
 //! the same successor can be handed out again instead of ending the session.
 
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use uuid::Uuid;
 
 pub struct RotationKey([u8; 32]);
@@ -12,10 +12,10 @@ pub struct RotationKey([u8; 32]);
 impl RotationKey {
     /// A key of its own: a successor is never a link signature or a token signature.
     pub fn derive(secret: &[u8]) -> Self {
-        let mut hash = Sha256::new();
-        hash.update(b"organizer refresh rotation v1\0");
-        hash.update(secret);
-        Self(hash.finalize().into())
+        Self(super::secrets::derive_key(
+            b"organizer refresh rotation v1\0",
+            secret,
+        ))
     }
 
     /// The successor of token `rotated`, whose row is `successor` (64 hex digits, 256 bits).

@@ -13,6 +13,15 @@ pub fn random_alphanumeric(len: usize) -> String {
         .collect()
 }
 
+/// A key of its own for one use of the server secret: SHA-256 of `label` then `secret`,
+/// so that a signature made for one use is never valid for another.
+pub fn derive_key(label: &[u8], secret: &[u8]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(label);
+    hash.update(secret);
+    hash.finalize().into()
+}
+
 /// Lower-case hex SHA-256 of a secret, as stored in the database.
 pub fn sha256_hex(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))

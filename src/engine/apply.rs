@@ -448,7 +448,7 @@ async fn record_outcomes(
 ) -> anyhow::Result<()> {
     let (mut done, mut done_elsewhere, mut skipped, mut failed, mut reverted) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    // Where each file went, for the search index.
+    // Where each file went, for the search index (not gathered when it is not followed).
     let mut moves = Vec::new();
     for (record, outcome) in outcomes {
         match outcome {
@@ -459,7 +459,9 @@ async fn record_outcomes(
                     tracker.op.space_saved_bytes += record.file_size_bytes;
                 }
                 reverted.push(record.seq);
-                moves.push((record.original_path.clone(), to.clone()));
+                if !large {
+                    moves.push((record.original_path.clone(), to.clone()));
+                }
                 if record.new_path.as_deref() == Some(to.as_str()) {
                     done.push(record.id);
                 } else {

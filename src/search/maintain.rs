@@ -184,17 +184,8 @@ fn move_statement(
 /// A large operation is moving files: the user's index is no longer complete (one small
 /// statement per batch, in the batch's transaction), and the next search builds it again.
 pub async fn outgrown(txn: &impl TransactionTrait, user_id: Uuid) {
-    let written = async {
-        let savepoint = txn.begin().await?;
-        search_indexes::Entity::delete_by_id(user_id)
-            .exec(&savepoint)
-            .await?;
-        savepoint.commit().await?;
-        anyhow::Ok(())
-    }
-    .await;
-    if let Err(err) = written {
-        tracing::warn!(error = %format!("{err:#}"), %user_id, "could not mark the search index incomplete");
+    if let Err(err) = forget(txn, user_id).await {
+        tracing::warn!(error = %err, %user_id, "could not mark the search index incomplete");
     }
 }
 
@@ -225,15 +216,17 @@ pub async fn removed(db: &impl TransactionTrait, user_id: Uuid, paths: &[String]
 /// builds it again rather than answer from it.
 async fn lost_track(db: &impl TransactionTrait, user_id: Uuid, err: anyhow::Error) {
     tracing::warn!(error = %format!("{err:#}"), %user_id, "search index not updated; it will be rebuilt");
-    let forgotten = async {
-        let txn = db.begin().await?;
-        search_indexes::Entity::delete_by_id(user_id)
-            .exec(&txn)
-            .await?;
-        txn.commit().await
-    }
-    .await;
-    if let Err(err) = forgotten {
+    if let Err(err) = forget(db, user_id).await {
         tracing::error!(error = %err, %user_id, "could not mark the search index incomplete");
     }
+}
+
+/// Deletes the user's `search_indexes` row (the index is incomplete), in a transaction of
+/// its own or a savepoint of the caller's.
+async fn forget(db: &impl TransactionTrait, user_id: Uuid) -> Result<(), sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    search_indexes::Entity::delete_by_id(user_id)
+        .exec(&txn)
+        .await?;
+    txn.commit().await
 }

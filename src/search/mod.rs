@@ -104,17 +104,18 @@ pub async fn find(
                 sql.bind(user_id)
             )
         }
-        // SQLite's LIKE ignores ASCII case by itself, and reads `(user_id, name)` only.
-        DbBackend::Sqlite => format!(
-            "FROM search_entries e WHERE e.user_id = {} AND e.name LIKE {} ESCAPE '\\'",
-            sql.bind(user_id),
-            sql.bind(format!("%{}%", escape_like(query.words)))
-        ),
-        _ => format!(
-            "FROM search_entries e WHERE e.user_id = {} AND lower(e.name) LIKE {} ESCAPE '\\'",
-            sql.bind(user_id),
-            sql.bind(format!("%{}%", escape_like(query.words)))
-        ),
+        _ => {
+            // SQLite's LIKE ignores ASCII case by itself, and reads `(user_id, name)` only.
+            let name = match backend {
+                DbBackend::Sqlite => "e.name",
+                _ => "lower(e.name)",
+            };
+            format!(
+                "FROM search_entries e WHERE e.user_id = {} AND {name} LIKE {} ESCAPE '\\'",
+                sql.bind(user_id),
+                sql.bind(format!("%{}%", escape_like(query.words)))
+            )
+        }
     };
     let mut filter = format!(
         "{from} AND e.path NOT LIKE {} ESCAPE '\\'",
