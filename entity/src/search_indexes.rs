@@ -10,6 +10,10 @@ pub struct Model {
     pub user_id: Uuid,
     pub built_at: DateTimeUtc,
     pub entries: i64,
+    /// SQLite: the ids a build numbered in name order and that still are (rows added
+    /// or renamed since get ids outside); 0 and 0 when none are.
+    pub ordered_from: i64,
+    pub ordered_until: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

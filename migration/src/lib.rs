@@ -17,6 +17,7 @@ mod m20261203_000010_add_operation_lease_epoch;
 mod m20261203_000011_add_operation_pace;
 mod m20261203_000012_add_operation_phase_work;
 mod m20261203_000013_create_search_entries;
+mod m20261203_000014_search_order;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_add_operation_pace::Migration),
             Box::new(m20261203_000012_add_operation_phase_work::Migration),
             Box::new(m20261203_000013_create_search_entries::Migration),
+            Box::new(m20261203_000014_search_order::Migration),
         ]
     }
 }

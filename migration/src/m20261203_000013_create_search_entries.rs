@@ -12,7 +12,7 @@ use crate::user_fk;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const SQLITE_NAMES: &[&str] = &[
+pub(crate) const SQLITE_NAMES: &[&str] = &[
     "CREATE VIRTUAL TABLE search_names USING fts5(name, content='search_entries', \
      content_rowid='id', tokenize='trigram')",
     "CREATE TRIGGER search_entries_name AFTER UPDATE OF name ON search_entries \
@@ -36,45 +36,7 @@ const POSTGRES_NAMES: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table("search_entries")
-                    .col(big_pk_auto("id"))
-                    .col(uuid("user_id"))
-                    .col(text("path"))
-                    .col(text("name"))
-                    // The name, lower-cased, its digit runs prefixed by their length:
-                    // sorting by it is the natural, case-insensitive order.
-                    .col(text("sort_key"))
-                    .col(big_integer("size_bytes"))
-                    .col(timestamp_with_time_zone_null("modified_at"))
-                    .foreign_key(&mut user_fk("search_entries"))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_search_entries_user_id_path")
-                    .table("search_entries")
-                    .col("user_id")
-                    .col("path")
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        // Words too short for trigrams are matched by reading this index, not the table.
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_search_entries_user_id_name")
-                    .table("search_entries")
-                    .col("user_id")
-                    .col("name")
-                    .to_owned(),
-            )
-            .await?;
+        create_entries(manager, true).await?;
         manager
             .create_table(
                 Table::create()
@@ -111,4 +73,54 @@ impl MigrationTrait for Migration {
             .drop_table(Table::drop().table("search_entries").to_owned())
             .await
     }
+}
+
+/// The `search_entries` table, with the `(user_id, name)` index that the first form of
+/// the search read short words from.
+pub(crate) async fn create_entries(
+    manager: &SchemaManager<'_>,
+    with_name_index: bool,
+) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table("search_entries")
+                .col(big_pk_auto("id"))
+                .col(uuid("user_id"))
+                .col(text("path"))
+                .col(text("name"))
+                // The name, lower-cased, its digit runs prefixed by their length:
+                // sorting by it is the natural, case-insensitive order.
+                .col(text("sort_key"))
+                .col(big_integer("size_bytes"))
+                .col(timestamp_with_time_zone_null("modified_at"))
+                .foreign_key(&mut user_fk("search_entries"))
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_index(
+            Index::create()
+                .name("idx_search_entries_user_id_path")
+                .table("search_entries")
+                .col("user_id")
+                .col("path")
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+    if !with_name_index {
+        return Ok(());
+    }
+    // Words too short for trigrams are matched by reading this index, not the table.
+    manager
+        .create_index(
+            Index::create()
+                .name("idx_search_entries_user_id_name")
+                .table("search_entries")
+                .col("user_id")
+                .col("name")
+                .to_owned(),
+        )
+        .await
 }

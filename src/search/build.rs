@@ -12,13 +12,17 @@ use entity::{
 };
 use futures::TryStreamExt;
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-    sea_query::OnConflict,
+    ColumnTrait, Condition, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
-use super::maintain;
-use crate::{error::AppResult, state::AppState, storage::FileMeta};
+use super::{ids, maintain, ordered};
+use crate::{
+    error::{AppError, AppResult},
+    state::AppState,
+    storage::FileMeta,
+};
 
 /// How long a search waits for a build before it reads the folder instead (the build goes
 /// on; later searches use the index once it is complete).
@@ -49,7 +53,7 @@ pub async fn ensure(state: &AppState, user_id: Uuid) -> AppResult<bool> {
         built
     });
     match tokio::time::timeout(BUILD_WAIT, building).await {
-        Ok(built) => built.map_err(|err| crate::error::AppError::Internal(err.into()))?,
+        Ok(built) => built.map_err(|err| AppError::Internal(err.into()))?,
         Err(_) => Ok(false),
     }
 }
@@ -72,10 +76,16 @@ async fn build(state: &AppState, user_id: Uuid) -> AppResult<bool> {
         return Ok(false);
     }
     let db = &state.db;
+    let sqlite = db.get_database_backend() == DbBackend::Sqlite;
     search_entries::Entity::delete_many()
         .filter(search_entries::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
+    if sqlite {
+        ordered::clear(db, user_id)
+            .await
+            .map_err(AppError::Internal)?;
+    }
     let space = state.storage.space(user_id);
     let mut files = std::pin::pin!(space.walk(""));
     let mut chunk: Vec<FileMeta> = Vec::with_capacity(BUILD_CHUNK);
@@ -88,17 +98,37 @@ async fn build(state: &AppState, user_id: Uuid) -> AppResult<bool> {
         }
         if chunk.len() >= BUILD_CHUNK || (last && !chunk.is_empty()) {
             let txn = db.begin().await?;
-            maintain::insert(&txn, user_id, &chunk)
-                .await
-                .map_err(crate::error::AppError::Internal)?;
+            if sqlite {
+                // Live files wait to be numbered in name order; the trash needs no order.
+                let (trash, live): (Vec<FileMeta>, Vec<FileMeta>) =
+                    chunk.drain(..).partition(|f| ids::in_trash(&f.path));
+                maintain::insert(&txn, user_id, &trash)
+                    .await
+                    .map_err(AppError::Internal)?;
+                ordered::stage(&txn, user_id, &live)
+                    .await
+                    .map_err(AppError::Internal)?;
+                entries += (trash.len() + live.len()) as i64;
+            } else {
+                maintain::insert(&txn, user_id, &chunk)
+                    .await
+                    .map_err(AppError::Internal)?;
+                entries += chunk.len() as i64;
+                chunk.clear();
+            }
             txn.commit().await?;
-            entries += chunk.len() as i64;
-            chunk.clear();
         }
         if last {
             break;
         }
     }
+    let (ordered_from, ordered_until) = if sqlite {
+        ordered::number(db, user_id)
+            .await
+            .map_err(AppError::Internal)?
+    } else {
+        (0, 0)
+    };
     if moving(state, user_id, started).await? {
         tracing::info!(%user_id, "files moved while the search index was built; not using it yet");
         return Ok(false);
@@ -107,12 +137,16 @@ async fn build(state: &AppState, user_id: Uuid) -> AppResult<bool> {
         user_id: Set(user_id),
         built_at: Set(Utc::now()),
         entries: Set(entries),
+        ordered_from: Set(ordered_from),
+        ordered_until: Set(ordered_until),
     })
     .on_conflict(
         OnConflict::column(search_indexes::Column::UserId)
             .update_columns([
                 search_indexes::Column::BuiltAt,
                 search_indexes::Column::Entries,
+                search_indexes::Column::OrderedFrom,
+                search_indexes::Column::OrderedUntil,
             ])
             .to_owned(),
     )

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::sort_key::sort_key;
+use super::{ids, sort_key::sort_key};
 use crate::storage::{FileMeta, paths};
 
 /// Rows per statement (SQLite allows 32,766 parameters; a moved row takes four).
@@ -31,62 +31,63 @@ pub(super) fn row(user_id: Uuid, file: &FileMeta) -> search_entries::ActiveModel
     }
 }
 
-/// Inserts rows (a row already there for a path is left as it is) and, on SQLite, their
-/// names into the trigram table.
+/// Inserts rows (a row already there for a path is left as it is); on SQLite with ids
+/// in the user's spans, and a trigger adds each name to the trigram table.
 pub(super) async fn insert(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     files: &[FileMeta],
 ) -> anyhow::Result<()> {
-    for chunk in files.chunks(CHUNK / 2) {
-        let first_new = next_id(db).await?;
-        search_entries::Entity::insert_many(chunk.iter().map(|f| row(user_id, f)))
-            .on_conflict_do_nothing_on([
-                search_entries::Column::UserId,
-                search_entries::Column::Path,
-            ])
-            .exec(db)
-            .await?;
-        add_names(db, user_id, first_new).await?;
-    }
-    Ok(())
-}
-
-/// The id the next inserted row gets at the least (ids only grow).
-async fn next_id(db: &impl ConnectionTrait) -> anyhow::Result<i64> {
     if db.get_database_backend() != DbBackend::Sqlite {
-        return Ok(0);
-    }
-    let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT COALESCE(MAX(id), 0) + 1 AS next FROM search_entries",
-        ))
-        .await?;
-    Ok(row
-        .map(|r| r.try_get::<i64>("", "next"))
-        .transpose()?
-        .unwrap_or(1))
-}
-
-/// SQLite: the names of the user's rows from `first_id` on into the trigram table (on
-/// PostgreSQL the GIN index follows the table by itself).
-pub(super) async fn add_names(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    first_id: i64,
-) -> anyhow::Result<()> {
-    if db.get_database_backend() != DbBackend::Sqlite {
+        for chunk in files.chunks(CHUNK / 2) {
+            search_entries::Entity::insert_many(chunk.iter().map(|f| row(user_id, f)))
+                .on_conflict_do_nothing_on([
+                    search_entries::Column::UserId,
+                    search_entries::Column::Path,
+                ])
+                .exec(db)
+                .await?;
+        }
         return Ok(());
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Sqlite,
-        "INSERT INTO search_names(rowid, name) SELECT id, name FROM search_entries \
-         WHERE id >= ? AND user_id = ?",
-        [first_id.into(), user_id.into()],
-    ))
-    .await?;
+    let owner = ids::owner(db, user_id).await?;
+    let (trash, live): (Vec<&FileMeta>, Vec<&FileMeta>) =
+        files.iter().partition(|f| ids::in_trash(&f.path));
+    for (span, files) in [(owner.live, live), (owner.trash, trash)] {
+        for chunk in files.chunks(CHUNK / 2) {
+            db.execute_raw(insert_statement(user_id, span, chunk))
+                .await?;
+        }
+    }
     Ok(())
+}
+
+/// SQLite: one statement inserting files after the last id taken in `span`.
+fn insert_statement(user_id: Uuid, span: ids::Span, files: &[&FileMeta]) -> Statement {
+    let mut values: Vec<Value> = vec![user_id.into()];
+    let mut rows = Vec::with_capacity(files.len());
+    for (n, file) in files.iter().enumerate() {
+        let name = paths::name(&file.path);
+        rows.push(format!("({}, ?, ?, ?, ?, ?)", n + 1));
+        values.extend([
+            file.path.clone().into(),
+            name.to_string().into(),
+            sort_key(name).into(),
+            (file.size as i64).into(),
+            file.modified.into(),
+        ]);
+    }
+    Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        format!(
+            "INSERT INTO search_entries (id, user_id, path, name, sort_key, size_bytes, modified_at) \
+             SELECT {} + v.column1, ?, v.column2, v.column3, v.column4, v.column5, v.column6 \
+             FROM (VALUES {}) AS v WHERE true ON CONFLICT (user_id, path) DO NOTHING",
+            span.last_taken(),
+            rows.join(", ")
+        ),
+        values,
+    )
 }
 
 /// Files stored by an upload.
@@ -122,9 +123,13 @@ pub async fn moved(txn: &impl TransactionTrait, user_id: Uuid, moves: &[(String,
                 .filter(search_entries::Column::Path.is_in(chunk.iter().map(|(_, to)| to)))
                 .exec(&savepoint)
                 .await?;
-            savepoint
-                .execute_raw(move_statement(&savepoint, user_id, chunk))
-                .await?;
+            if savepoint.get_database_backend() == DbBackend::Sqlite {
+                move_sqlite(&savepoint, user_id, chunk).await?;
+            } else {
+                savepoint
+                    .execute_raw(move_statement(DbBackend::Postgres, chunk, user_id))
+                    .await?;
+            }
         }
         savepoint.commit().await?;
         anyhow::Ok(())
@@ -135,15 +140,69 @@ pub async fn moved(txn: &impl TransactionTrait, user_id: Uuid, moves: &[(String,
     }
 }
 
-/// One statement that moves a chunk of rows: the moves as a `VALUES` list joined on
-/// `(user_id, path)`. SQLite is told to use that index (without it, it read the whole
-/// table once per chunk).
-fn move_statement(
+/// SQLite: a move that keeps the name and the half (live or trash) keeps its id, and so
+/// its place in the name order; a rename, a trashing or a restore takes a new id after
+/// the last in its destination's half.
+async fn move_sqlite(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     chunk: &[(String, String)],
-) -> Statement {
-    let backend = db.get_database_backend();
+) -> anyhow::Result<()> {
+    let owner = ids::owner(db, user_id).await?;
+    let (mut keep, mut to_live, mut to_trash) = (Vec::new(), Vec::new(), Vec::new());
+    for (from, to) in chunk {
+        let span = owner.span_of(to);
+        if span == owner.span_of(from) && paths::name(from) == paths::name(to) {
+            keep.push((from.clone(), to.clone()));
+        } else if span == owner.trash {
+            to_trash.push((from.clone(), to.clone()));
+        } else {
+            to_live.push((from.clone(), to.clone()));
+        }
+    }
+    if !keep.is_empty() {
+        db.execute_raw(move_statement(DbBackend::Sqlite, &keep, user_id))
+            .await?;
+    }
+    for (span, moves) in [(owner.live, to_live), (owner.trash, to_trash)] {
+        if moves.is_empty() {
+            continue;
+        }
+        let mut values: Vec<Value> = Vec::with_capacity(moves.len() * 4 + 1);
+        let mut rows = Vec::with_capacity(moves.len());
+        for (n, (from, to)) in moves.iter().enumerate() {
+            let name = paths::name(to);
+            rows.push(format!("({}, ?, ?, ?, ?)", n + 1));
+            values.extend([
+                from.clone().into(),
+                to.clone().into(),
+                name.to_string().into(),
+                sort_key(name).into(),
+            ]);
+        }
+        values.push(user_id.into());
+        let sql = format!(
+            "WITH v(n, old, new, name, key) AS (VALUES {}) \
+             UPDATE search_entries INDEXED BY idx_search_entries_user_id_path \
+             SET id = {} + v.n, path = v.new, name = v.name, sort_key = v.key FROM v \
+             WHERE search_entries.user_id = ? AND search_entries.path = v.old",
+            rows.join(", "),
+            span.last_taken()
+        );
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            sql,
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// One statement that moves a chunk of rows: the moves as a `VALUES` list joined on
+/// `(user_id, path)`. SQLite is told to use that index (without it, it read the whole
+/// table once per chunk).
+fn move_statement(backend: DbBackend, chunk: &[(String, String)], user_id: Uuid) -> Statement {
     let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4 + 1);
     let mut rows = Vec::with_capacity(chunk.len());
     for (i, (from, to)) in chunk.iter().enumerate() {

@@ -4,8 +4,11 @@
 //! A user's index is built from one walk of the space on their first search.
 
 mod build;
+mod ids;
 pub mod maintain;
+mod ordered;
 mod sort_key;
+mod sqlite;
 
 use chrono::{DateTime, Utc};
 use entity::search_indexes;
@@ -91,36 +94,27 @@ pub async fn find(
     query: &Query<'_>,
     window: Window,
 ) -> anyhow::Result<(Vec<FileMeta>, u64)> {
-    let backend = db.get_database_backend();
-    let mut sql = Sql::new(backend);
-    let from = match backend {
-        // Trigrams need three characters; shorter words read the user's rows.
-        DbBackend::Sqlite if query.words.chars().count() >= 3 => {
-            let phrase = format!("\"{}\"", query.words.replace('"', "\"\""));
-            format!(
-                "FROM search_names CROSS JOIN search_entries e ON e.id = search_names.rowid \
-                 WHERE search_names MATCH {} AND e.user_id = {}",
-                sql.bind(phrase),
-                sql.bind(user_id)
-            )
-        }
-        _ => {
-            // SQLite's LIKE ignores ASCII case by itself, and reads `(user_id, name)` only.
-            let name = match backend {
-                DbBackend::Sqlite => "e.name",
-                _ => "lower(e.name)",
-            };
-            format!(
-                "FROM search_entries e WHERE e.user_id = {} AND {name} LIKE {} ESCAPE '\\'",
+    match db.get_database_backend() {
+        DbBackend::Sqlite => sqlite::find(db, user_id, query, window).await,
+        backend => {
+            // Trigrams (`pg_trgm`) serve `LIKE` on `lower(name)` by themselves.
+            let mut sql = Sql::new(backend);
+            let from = format!(
+                "FROM search_entries e WHERE e.user_id = {} AND lower(e.name) LIKE {} ESCAPE '\\' \
+                 AND e.path NOT LIKE {} ESCAPE '\\'",
                 sql.bind(user_id),
-                sql.bind(format!("%{}%", escape_like(query.words)))
-            )
+                sql.bind(format!("%{}%", escape_like(query.words))),
+                sql.bind(format!("{}/%", escape_like(TRASH_DIR)))
+            );
+            let filter = format!("{from}{}", filters(&mut sql, query));
+            page(db, sql, filter, order(backend, query.sort), window).await
         }
-    };
-    let mut filter = format!(
-        "{from} AND e.path NOT LIKE {} ESCAPE '\\'",
-        sql.bind(format!("{}/%", escape_like(TRASH_DIR)))
-    );
+    }
+}
+
+/// The conditions of a query's folder and bounds on the joined row `e`.
+fn filters(sql: &mut Sql, query: &Query<'_>) -> String {
+    let mut filter = String::new();
     if !query.folder.is_empty() {
         filter += &format!(
             " AND e.path LIKE {} ESCAPE '\\'",
@@ -143,11 +137,22 @@ pub async fn find(
     if let Some(before) = bounds.modified_before {
         filter += &format!(" AND e.modified_at < {}", sql.bind(before));
     }
+    filter
+}
+
+/// The rows of `filter` (a `FROM … WHERE …` over `e`) in `window`, sorted, and how many
+/// there are in all: one pass gives the page and, beside each row, the total.
+async fn page(
+    db: &impl ConnectionTrait,
+    mut sql: Sql,
+    filter: String,
+    order: String,
+    window: Window,
+) -> anyhow::Result<(Vec<FileMeta>, u64)> {
+    let backend = sql.backend;
     let count_values = sql.values.clone();
-    // One pass gives the page and, beside each row, how many match in all.
     let mut select = format!(
-        "SELECT e.path, e.size_bytes, e.modified_at, COUNT(*) OVER () AS total {filter} ORDER BY {}",
-        order(backend, query.sort)
+        "SELECT e.path, e.size_bytes, e.modified_at, COUNT(*) OVER () AS total {filter} ORDER BY {order}"
     );
     if let Window::Page { offset, limit } = window {
         select += &format!(

@@ -281,3 +281,136 @@ async fn after_a_large_operation_the_index_is_built_again() {
     space.rollback_and_wait(&organize).await;
     agrees(&space, "after the large organize's rollback").await;
 }
+
+/// Every page of `words`, `first` at a time, following the cursors.
+async fn all_pages(space: &Space, words: &str, first: usize) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = space
+            .gql(
+                "query($s: String, $f: Int, $a: String) { files(search: $s, first: $f, after: $a) {
+                   totalCount pageInfo { endCursor hasNextPage } edges { node { path } } } }",
+                json!({ "s": words, "f": first, "a": after }),
+            )
+            .await;
+        let files = &body["data"]["files"];
+        assert_eq!(
+            files["totalCount"],
+            expected(space, words).len(),
+            "{words:?}: {body}"
+        );
+        let edges = files["edges"].as_array().expect("edges");
+        assert!(edges.len() <= first, "{body}");
+        found.extend(
+            edges
+                .iter()
+                .map(|e| e["node"]["path"].as_str().unwrap().to_string()),
+        );
+        if files["pageInfo"]["hasNextPage"] != true {
+            return found;
+        }
+        after = files["pageInfo"]["endCursor"].clone();
+    }
+}
+
+#[tokio::test]
+async fn pages_by_name_are_exact_across_equal_names_and_later_changes() {
+    let space = Space::new().await;
+    let mut files = Vec::new();
+    for folder in ["a", "b", "c", "d", "e"] {
+        for name in [
+            "doc 1.txt",
+            "Doc 2.txt",
+            "doc 10.txt",
+            "zdoc.txt",
+            "other.txt",
+        ] {
+            files.push((format!("{folder}/{name}"), format!("{folder}{name}")));
+        }
+    }
+    files.push(("doc 1.txt".into(), "root doc".into()));
+    let written: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_bytes()))
+        .collect();
+    space.write(&written);
+    for words in ["doc", "oc", "d", "doc 1"] {
+        for first in [1, 4, 7] {
+            assert_eq!(
+                all_pages(&space, words, first).await,
+                expected(&space, words),
+                "built: {words:?} by {first}"
+            );
+        }
+    }
+
+    // A move keeps a row's place in the built order while its path now sorts after (or
+    // before) the other files of the same name.
+    for (paths, to) in [
+        ("\"a/doc 1.txt\", \"a/Doc 2.txt\"", "z"),
+        ("\"e/doc 1.txt\"", "0"),
+    ] {
+        let folder = space
+            .gql(
+                &format!("mutation {{ createFolder(path: \"{to}\") {{ path }} }}"),
+                json!({}),
+            )
+            .await;
+        assert!(folder["errors"].is_null(), "{folder}");
+        run(
+            &space,
+            &format!("mutation {{ moveEntries(paths: [{paths}], to: \"{to}\") {{ id }} }}"),
+            json!({}),
+            "moveEntries",
+        )
+        .await;
+    }
+    for words in ["doc", "doc 1"] {
+        for first in [1, 4] {
+            assert_eq!(
+                all_pages(&space, words, first).await,
+                expected(&space, words),
+                "moved: {words:?} by {first}"
+            );
+        }
+    }
+
+    // Rows added and renamed after the build are not in the built order.
+    let uploaded = space
+        .app
+        .upload(
+            space.token(),
+            "f",
+            &[
+                ("doc 1.txt", &b"late"[..]),
+                ("doc 3.txt", &b"late 3"[..]),
+                ("aaa doc.txt", &b"first by name"[..]),
+            ],
+        )
+        .await;
+    assert!(uploaded["errors"].is_null(), "{uploaded}");
+    run(
+        &space,
+        "mutation { renameEntry(path: \"c/doc 10.txt\", newName: \"doc 0.txt\") { id } }",
+        json!({}),
+        "renameEntry",
+    )
+    .await;
+    run(
+        &space,
+        "mutation { deleteEntries(paths: [\"b/doc 1.txt\", \"d/zdoc.txt\"]) { id } }",
+        json!({}),
+        "deleteEntries",
+    )
+    .await;
+    for words in ["doc", "oc", "d", "doc 1"] {
+        for first in [1, 4, 7] {
+            assert_eq!(
+                all_pages(&space, words, first).await,
+                expected(&space, words),
+                "changed: {words:?} by {first}"
+            );
+        }
+    }
+}
