@@ -107,8 +107,9 @@ fn name_of(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// A rare name (one file's whole name), a common word, an extension, two letters and
-/// nothing at all, taken from the manifest so that every tree has them.
+/// A rare name (one file's whole name), a common word, an extension, two letters found
+/// nowhere and two found often, one letter (in half of all names) and nothing at all,
+/// taken from the manifest so that every tree has them.
 fn pick_queries(tree: &Tree) -> Vec<String> {
     let names: Vec<&str> = tree.manifest.iter().map(|e| name_of(&e.path)).collect();
     let rare = names[names.len() / 2].to_string();
@@ -117,7 +118,15 @@ fn pick_queries(tree: &Tree) -> Vec<String> {
         .find(|w| w.len() >= 4)
         .unwrap_or("file")
         .to_string();
-    vec![rare, word, ".pdf".into(), "ab".into(), "zqxjv".into()]
+    vec![
+        rare,
+        word,
+        ".pdf".into(),
+        "ab".into(),
+        "in".into(),
+        "e".into(),
+        "zqxjv".into(),
+    ]
 }
 
 /// Milliseconds one walk of the tree takes to find the names holding `words`.
