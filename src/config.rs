@@ -207,6 +207,29 @@ pub struct Config {
     /// until its owner empties the trash.
     #[arg(long, env = "TRASH_RETENTION_DAYS")]
     pub trash_retention_days: Option<u32>,
+
+    /// Where mail goes: `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://…:465` (TLS) or `smtp://host:25` (plain, for a relay on the same machine).
+    /// Unset: each message is written to `<data-dir>/outbox/` as an `.eml` file.
+    #[arg(long, env = "SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The sender of the server's mail.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Organizer <no-reply@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// The address people reach the web app at, for links in mail (e.g.
+    /// `https://files.example.com`). Unset: `http://localhost:<port of BIND>`.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Refuse to run operations for an account whose email address is not verified.
+    #[arg(long, env = "REQUIRE_VERIFIED_EMAIL", default_value_t = false)]
+    pub require_verified_email: bool,
 }
 
 impl Config {
@@ -228,6 +251,17 @@ impl Config {
         self.admin_emails
             .iter()
             .any(|admin| admin.trim().eq_ignore_ascii_case(email))
+    }
+
+    /// The web app's address for links in mail, without a trailing `/`.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => {
+                let port = self.bind.rsplit(':').next().unwrap_or("8080");
+                format!("http://localhost:{port}")
+            }
+        }
     }
 
     pub fn request_timeout(&self) -> Duration {
@@ -290,6 +324,10 @@ impl std::fmt::Debug for Config {
                 &self.max_active_operations_per_user,
             )
             .field("trash_retention_days", &self.trash_retention_days)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
+            .field("require_verified_email", &self.require_verified_email)
             .finish()
     }
 }

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod lifecycle;
+pub mod mail;
 pub mod metrics;
 pub mod operations;
 pub mod paging;

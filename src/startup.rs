@@ -150,6 +150,8 @@ pub async fn build_state(config: Box<Config>) -> anyhow::Result<AppState> {
         )),
         limiter: Arc::new(limiter),
         users: Arc::default(),
+        sessions: Arc::default(),
+        outbox: crate::mail::Outbox::from_config(&config)?,
         config: Arc::new(*config),
         storage,
         queue,

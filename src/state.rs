@@ -6,7 +6,11 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{jwt::JwtKeys, rate_limit::RateLimiter, user_cache::UserCache},
+    auth::{
+        jwt::JwtKeys,
+        rate_limit::RateLimiter,
+        user_cache::{SessionCache, UserCache},
+    },
     config::Config,
     db::Backend,
     engine::Engine,
@@ -27,6 +31,10 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Accounts read in the last second (`auth::user_cache`).
     pub users: Arc<UserCache>,
+    /// Sessions found live in the last second (`auth::user_cache`).
+    pub sessions: Arc<SessionCache>,
+    /// Where mail goes (`mail`).
+    pub outbox: Arc<crate::mail::Outbox>,
     pub config: Arc<Config>,
     pub storage: Storage,
     pub queue: JobQueue,

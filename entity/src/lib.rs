@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table, no logic. The migrations in `migration/`
 //! create exactly these tables.
 
+pub mod account_tokens;
 pub mod api_keys;
 pub mod category_rules;
 pub mod file_records;

@@ -131,3 +131,41 @@ pub enum SubscriptionTier {
     #[sea_orm(string_value = "business")]
     Business,
 }
+
+/// What an account may do (`users.role`). Administrators also come from `ADMIN_EMAILS`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum UserRole {
+    #[default]
+    #[sea_orm(string_value = "user")]
+    User,
+    #[sea_orm(string_value = "admin")]
+    Admin,
+}
+
+/// What a mailed token is for (`account_tokens.purpose`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPurpose {
+    /// Proves an address: the account's own, or the one it asked to change to.
+    #[sea_orm(string_value = "verify_email")]
+    VerifyEmail,
+    #[sea_orm(string_value = "reset_password")]
+    ResetPassword,
+}

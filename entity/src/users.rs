@@ -25,6 +25,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_login_at: Option<DateTimeUtc>,
+    pub role: crate::states::UserRole,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

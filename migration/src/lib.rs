@@ -18,6 +18,7 @@ mod m20261203_000011_add_operation_pace;
 mod m20261203_000012_add_operation_phase_work;
 mod m20261203_000013_create_search_entries;
 mod m20261203_000014_search_order;
+mod m20261203_000015_accounts;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_add_operation_phase_work::Migration),
             Box::new(m20261203_000013_create_search_entries::Migration),
             Box::new(m20261203_000014_search_order::Migration),
+            Box::new(m20261203_000015_accounts::Migration),
         ]
     }
 }

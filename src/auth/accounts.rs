@@ -11,8 +11,8 @@
 use chrono::{Duration, Utc};
 use entity::{refresh_tokens, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    SqlErr, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, SqlErr, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -83,6 +83,8 @@ pub async fn signup(
     {
         return Err(AppError::Conflict(TAKEN.into()));
     }
+    // The first account administers the server (as do those in `ADMIN_EMAILS`).
+    let first = users::Entity::find().count(&state.db).await? == 0;
     let now = Utc::now();
     let user = users::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -100,6 +102,11 @@ pub async fn signup(
         created_at: Set(now),
         updated_at: Set(now),
         last_login_at: Set(Some(now)),
+        role: Set(if first {
+            entity::states::UserRole::Admin
+        } else {
+            entity::states::UserRole::User
+        }),
     }
     .insert(&state.db)
     .await
@@ -305,10 +312,27 @@ async fn revoke_family(state: &AppState, family_id: Uuid) -> AppResult<()> {
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(&state.db)
         .await?;
+    state.sessions.forget_all();
     // Sockets signed in with this session's access tokens close.
     if let Some(user_id) = user_id {
         state.bus.credentials_changed(user_id).await;
     }
+    Ok(())
+}
+
+/// Ends every session of a user but `keep`: their refresh tokens stop working, their
+/// access tokens within a second (`SessionCache`), their sockets close.
+pub async fn end_sessions(state: &AppState, user_id: Uuid, keep: Option<Uuid>) -> AppResult<()> {
+    let mut revoke = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_tokens::Column::UserId.eq(user_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        revoke = revoke.filter(refresh_tokens::Column::FamilyId.ne(keep));
+    }
+    revoke.exec(&state.db).await?;
+    state.sessions.forget_all();
+    state.bus.credentials_changed(user_id).await;
     Ok(())
 }
 

@@ -159,6 +159,13 @@ pub async fn authenticate(state: &AppState, credential: &str) -> AppResult<Calle
     }
     let token = state.keys.verify_claims(credential)?;
     let user = active_user(state, token.user_id).await?;
+    if let Some(family) = token.session
+        && !state.sessions.is_live(&state.db, family).await?
+    {
+        return Err(AppError::Unauthenticated(
+            "this session has ended: sign in again".into(),
+        ));
+    }
     Ok(Caller {
         user,
         api_key_id: None,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use entity::users;
 use quick_cache::sync::Cache;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -56,5 +56,48 @@ impl UserCache {
     /// Called after every write to the user's row in this process.
     pub fn forget(&self, user_id: Uuid) {
         self.rows.remove(&user_id);
+    }
+}
+
+/// Sessions (refresh-token families) found live within `FRESH_FOR`, so that an access
+/// token of a session that ended (sign-out, password reset or change, a disabled
+/// account) stops working within a second in every process, without a read per request.
+pub struct SessionCache {
+    live: Cache<Uuid, Instant>,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        Self {
+            live: Cache::new(CAPACITY),
+        }
+    }
+}
+
+impl SessionCache {
+    pub async fn is_live(&self, db: &DatabaseConnection, family_id: Uuid) -> AppResult<bool> {
+        if let Some(read_at) = self.live.get(&family_id)
+            && read_at.elapsed() < FRESH_FOR
+        {
+            return Ok(true);
+        }
+        let read_at = Instant::now();
+        let live = entity::refresh_tokens::Entity::find()
+            .filter(entity::refresh_tokens::Column::FamilyId.eq(family_id))
+            .filter(entity::refresh_tokens::Column::RevokedAt.is_null())
+            .one(db)
+            .await?
+            .is_some();
+        if live {
+            self.live.insert(family_id, read_at);
+        } else {
+            self.live.remove(&family_id);
+        }
+        Ok(live)
+    }
+
+    /// Called when sessions end in this process (which ones is not always known).
+    pub fn forget_all(&self) {
+        self.live.clear();
     }
 }

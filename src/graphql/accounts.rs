@@ -1,12 +1,19 @@
-//! Accounts over GraphQL: `me`, `signup`, `login`, `refreshToken`, `logout`.
+//! Accounts over GraphQL: `me`, `signup`, `login`, `refreshToken`, `logout`, and what
+//! people run themselves: verify an address, reset or change a password, change the
+//! profile or address, delete the account.
 
 use async_graphql::{
-    Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, ResultExt, SimpleObject,
+    Context, Enum, ErrorExtensions, ID, InputObject, MaybeUndefined, Object, Result, ResultExt,
+    SimpleObject,
 };
 use entity::users;
 
 use crate::{
-    auth::accounts::{self, Session},
+    auth::{
+        account_settings,
+        accounts::{self, Session},
+        closing, recovery, verification,
+    },
     error::AppError,
     graphql::{
         context,
@@ -31,8 +38,19 @@ pub struct User {
     pub storage_used_bytes: BigInt,
     pub is_active: bool,
     pub is_verified: bool,
+    /// Whether the email address was proved (the same as `isVerified`).
+    pub email_verified: bool,
     pub created_at: DateTime,
     pub last_login_at: Option<DateTime>,
+    /// `ADMIN`: the first account, and those in the server's `ADMIN_EMAILS`.
+    pub role: UserRole,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::states::UserRole")]
+pub enum UserRole {
+    User,
+    Admin,
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -44,9 +62,22 @@ pub enum SubscriptionTier {
     Business,
 }
 
+impl User {
+    /// The account as the API shows it; its role counts `ADMIN_EMAILS` too.
+    pub fn of(config: &crate::config::Config, user: users::Model) -> Self {
+        let role = crate::auth::roles::role(config, &user).into();
+        Self {
+            role,
+            ..Self::from(user)
+        }
+    }
+}
+
 impl From<users::Model> for User {
     fn from(user: users::Model) -> Self {
         Self {
+            role: user.role.into(),
+            email_verified: user.is_verified,
             id: ID(user.id.to_string()),
             email: user.email,
             username: user.username,
@@ -78,7 +109,9 @@ pub struct AuthPayload {
 /// The answer to a sign-in or refresh; a browser that keeps its session in the cookie gets
 /// the refresh token there, not in the answer.
 fn payload(ctx: &Context<'_>, session: Session) -> AuthPayload {
+    let role = crate::auth::roles::role(&context::state(ctx).config, &session.user);
     let mut payload = AuthPayload::from(session);
+    payload.user.role = role.into();
     payload.refresh_token = session_cookie::keep(ctx, payload.refresh_token);
     payload
 }
@@ -125,6 +158,14 @@ pub struct SignupInput {
 }
 
 #[derive(InputObject)]
+pub struct UpdateProfileInput {
+    /// `null` clears it; left out, it stays.
+    pub full_name: MaybeUndefined<String>,
+    /// 3 to 32 characters: letters, digits, `_` or `-`.
+    pub username: Option<String>,
+}
+
+#[derive(InputObject)]
 pub struct LoginInput {
     /// Email address or username.
     pub login: String,
@@ -138,7 +179,8 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(context::caller(ctx).await?.user.into())
+        let caller = context::caller(ctx).await?;
+        Ok(User::of(&context::state(ctx).config, caller.user))
     }
 }
 
@@ -208,5 +250,107 @@ impl AccountMutation {
         accounts::logout(context::state(ctx), &presented)
             .await
             .extend()
+    }
+
+    /// Mails a link that confirms your address. `false` when it is confirmed already.
+    async fn request_email_verification(&self, ctx: &Context<'_>) -> Result<bool> {
+        let caller = context::caller(ctx).await?;
+        verification::request(context::state(ctx), &caller)
+            .await
+            .extend()
+    }
+
+    /// Confirms an address with the token from its link: your address, or the one you
+    /// asked to change to (which becomes your address now).
+    async fn verify_email(&self, ctx: &Context<'_>, token: String) -> Result<User> {
+        let state = context::state(ctx);
+        let user = verification::verify(state, &token).await.extend()?;
+        Ok(User::of(&state.config, user))
+    }
+
+    /// Mails a link to choose a new password, if the address has an account. The answer
+    /// is `true` either way, so it tells nobody whether an address is known.
+    async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        recovery::request(context::state(ctx), context::client(ctx)?, &email)
+            .await
+            .extend()?;
+        Ok(true)
+    }
+
+    /// Sets a new password with the token from a reset link; every session of the
+    /// account ends (sign in again with the new password).
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        new_password: String,
+    ) -> Result<bool> {
+        recovery::reset(context::state(ctx), &token, new_password)
+            .await
+            .extend()?;
+        Ok(true)
+    }
+
+    /// Changes your password; every other session ends (this one goes on).
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
+        let caller = context::caller(ctx).await?;
+        account_settings::change_password(
+            context::state(ctx),
+            &caller,
+            current_password,
+            new_password,
+        )
+        .await
+        .extend()?;
+        Ok(true)
+    }
+
+    /// Changes your name or username (fields left out stay as they are).
+    async fn update_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> Result<User> {
+        let caller = context::caller(ctx).await?;
+        let state = context::state(ctx);
+        let change = account_settings::ProfileChange {
+            full_name: match input.full_name {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(name) => Some(Some(name)),
+            },
+            username: input.username,
+        };
+        let user = account_settings::update_profile(state, &caller, change)
+            .await
+            .extend()?;
+        Ok(User::of(&state.config, user))
+    }
+
+    /// Asks to change your address: a link goes to the new one, and it changes when that
+    /// link is opened; the current address is told.
+    async fn change_email(
+        &self,
+        ctx: &Context<'_>,
+        new_email: String,
+        password: String,
+    ) -> Result<bool> {
+        let caller = context::caller(ctx).await?;
+        verification::change_email(context::state(ctx), &caller, &new_email, password)
+            .await
+            .extend()?;
+        Ok(true)
+    }
+
+    /// Deletes your account for good: your operations stop, and your files, history,
+    /// rules, keys and sessions are deleted. It cannot be undone.
+    async fn delete_account(&self, ctx: &Context<'_>, password: String) -> Result<bool> {
+        let caller = context::caller(ctx).await?;
+        closing::delete_account(context::state(ctx), &caller, password)
+            .await
+            .extend()?;
+        session_cookie::clear(ctx);
+        Ok(true)
     }
 }

@@ -2,6 +2,7 @@
 //! policy. Resolvers parse, check the caller, call one service, and map to a DTO.
 
 pub mod accounts;
+pub mod admin;
 pub mod api_keys;
 pub mod connection;
 pub mod context;
@@ -25,6 +26,7 @@ use crate::state::AppState;
 #[derive(MergedObject, Default)]
 pub struct Query(
     accounts::AccountQuery,
+    admin::AdminQuery,
     operations::OperationQuery,
     files::FileQuery,
     rules::RuleQuery,
@@ -36,6 +38,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     accounts::AccountMutation,
+    admin::AdminMutation,
     api_keys::ApiKeyMutation,
     operations::OperationMutation,
     files::FileMutation,

@@ -52,6 +52,18 @@ pub async fn start(
             ));
         }
     }
+    if state.config.require_verified_email
+        && !state
+            .users
+            .get(&state.db, user_id)
+            .await?
+            .is_some_and(|user| user.is_verified)
+    {
+        return Err(AppError::Forbidden(
+            "confirm your email address before running operations (see requestEmailVerification)"
+                .into(),
+        ));
+    }
     let root = paths::normalize("rootPath", &input.root_path)?;
     let options = input.options.validate()?;
     let space = state.storage.space(user_id);

@@ -57,6 +57,11 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     config.storage_url = None;
     config.fault_stop_after_files = None;
     config.workers = 2;
+    // Mail goes to the outbox folder unless a test asks for SMTP.
+    config.smtp_url = None;
+    config.public_url = None;
+    config.require_verified_email = false;
+    config.admin_emails = vec![];
     // Stopping a test server hands its running operations back after this long.
     config.shutdown_grace_secs = 2;
     customize(&mut config);

@@ -8,6 +8,8 @@ mod multipart;
 #[path = "../common/postgres.rs"]
 mod postgres;
 
+mod account_admin;
+mod account_mail;
 mod accounts;
 mod api_keys;
 mod cancel_resume;
