@@ -194,8 +194,8 @@ pub struct Config {
     )]
     pub reclaim_idle_secs: u64,
 
-    /// Email addresses of the server's operators: they see deployment-wide figures in
-    /// `serverStatus` (everyone else sees only their own).
+    /// Email addresses of the server's administrators (as is the first account): they
+    /// list and manage accounts and see deployment-wide figures in `serverStatus`.
     #[arg(long, env = "ADMIN_EMAILS", value_delimiter = ',')]
     pub admin_emails: Vec<String>,
 

@@ -20,13 +20,13 @@ pub struct ServerStatus {
     pub progress_bus: String,
     pub rate_limiter: String,
     /// Jobs on the queue: waiting for a worker or being run (in-process: operations
-    /// waiting for a worker). For an operator (`ADMIN_EMAILS`) the whole deployment's;
+    /// waiting for a worker). For an administrator (the first account, `ADMIN_EMAILS`) the whole deployment's;
     /// for everyone else only their own operations waiting or running.
     pub queue_depth: i32,
     /// Workers running in this process.
     pub workers: i32,
     /// Jobs taken over from workers that stopped answering, since the queue began
-    /// (operators only: null for everyone else, as it tells of other users' jobs).
+    /// (administrators only: null for everyone else, as it tells of other users' jobs).
     pub reclaims: Option<i32>,
     /// Worker tasks of any process seen in the last minute (in-process: this one's).
     pub workers_seen: i32,
@@ -41,7 +41,8 @@ impl ServerQuery {
     async fn server_status(&self, ctx: &Context<'_>) -> Result<ServerStatus> {
         let caller = context::caller(ctx).await?;
         let state = context::state(ctx);
-        let operator = state.config.is_admin_email(&caller.user.email);
+        let operator = crate::auth::roles::role(&state.config, &caller.user)
+            == entity::states::UserRole::Admin;
         let stats = state
             .queue
             .stats()
