@@ -98,6 +98,16 @@ pub fn etag(file: &FileMeta) -> String {
 /// compressed: most files people keep are compressed already), so memory holds one
 /// chunk, never the folder. The trash is left out of a download of the whole space.
 pub fn zip(space: UserSpace, folder: String) -> impl Stream<Item = std::io::Result<bytes::Bytes>> {
+    zip_with(space, folder, "", Vec::new())
+}
+
+/// `zip`, each file's name after `prefix`, and `extra` entries (name, bytes) at the end.
+pub fn zip_with(
+    space: UserSpace,
+    folder: String,
+    prefix: &'static str,
+    extra: Vec<(String, Vec<u8>)>,
+) -> impl Stream<Item = std::io::Result<bytes::Bytes>> {
     use async_zip::{Compression, ZipEntryBuilder, base::write::ZipFileWriter};
     use futures::AsyncWriteExt;
 
@@ -116,8 +126,9 @@ pub fn zip(space: UserSpace, folder: String) -> impl Stream<Item = std::io::Resu
                 if folder.is_empty() && paths::is_within(&file.path, TRASH_DIR) {
                     continue;
                 }
-                let mut entry = ZipEntryBuilder::new(inside.into(), Compression::Stored)
-                    .unix_permissions(0o644);
+                let mut entry =
+                    ZipEntryBuilder::new(format!("{prefix}{inside}").into(), Compression::Stored)
+                        .unix_permissions(0o644);
                 if let Some(modified) = file.modified {
                     entry = entry.last_modification_date((&modified).into());
                 }
@@ -127,6 +138,11 @@ pub fn zip(space: UserSpace, folder: String) -> impl Stream<Item = std::io::Resu
                     out.write_all(&chunk?).await?;
                 }
                 out.close().await?;
+            }
+            for (name, bytes) in extra {
+                let entry =
+                    ZipEntryBuilder::new(name.into(), Compression::Stored).unix_permissions(0o644);
+                zip.write_entry_whole(entry, &bytes).await?;
             }
             zip.close().await?;
             Ok(())
@@ -138,6 +154,105 @@ pub fn zip(space: UserSpace, folder: String) -> impl Stream<Item = std::io::Resu
         }
     });
     tokio_util::io::ReaderStream::new(reader)
+}
+
+/// What a signed export link names instead of a path (no path holds a NUL).
+pub const EXPORT_MARK: &str = "\0export";
+
+/// A signed link to `GET /export`: the whole account as a zip, good for `LINK_TTL_SECS`.
+pub fn export_link(state: &AppState, user_id: Uuid) -> String {
+    let link = Link {
+        user_id,
+        path: EXPORT_MARK.to_string(),
+        expires: Utc::now().timestamp() + LINK_TTL_SECS,
+        inline: false,
+    };
+    let signature = state.links.sign(&link);
+    format!(
+        "/export?u={}&exp={}&sig={signature}",
+        link.user_id, link.expires
+    )
+}
+
+/// Everything of an account: its files under `files/` (the trash left out) and
+/// `account.json` (the profile, the rules and every operation).
+pub async fn export(
+    state: &AppState,
+    user_id: Uuid,
+) -> AppResult<(
+    String,
+    impl Stream<Item = std::io::Result<bytes::Bytes>> + use<>,
+)> {
+    use entity::{category_rules, operations, users};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    let user = users::Entity::find_by_id(user_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    let rules = category_rules::Entity::find()
+        .filter(category_rules::Column::UserId.eq(user_id))
+        .all(&state.db)
+        .await?;
+    let operations = operations::Entity::find()
+        .filter(operations::Column::UserId.eq(user_id))
+        .order_by_asc(operations::Column::CreatedAt)
+        .all(&state.db)
+        .await?;
+    let account = serde_json::json!({
+        "exportedAt": Utc::now(),
+        "user": {
+            "id": user.id,
+            "email": user.email,
+            "username": user.username,
+            "fullName": user.full_name,
+            "subscriptionTier": user.subscription_tier,
+            "storageQuotaGb": user.storage_quota_gb,
+            "storageUsedBytes": user.storage_used_bytes,
+            "emailVerified": user.is_verified,
+            "createdAt": user.created_at,
+        },
+        "categoryRules": rules.iter().map(|r| serde_json::json!({
+            "id": r.id,
+            "name": r.name,
+            "category": r.category,
+            "extensions": r.extensions,
+            "nameGlob": r.name_glob,
+            "minSizeBytes": r.min_size_bytes,
+            "maxSizeBytes": r.max_size_bytes,
+            "priority": r.priority,
+            "createdAt": r.created_at,
+        })).collect::<Vec<_>>(),
+        "operations": operations.iter().map(|o| serde_json::json!({
+            "id": o.id,
+            "type": o.operation_type,
+            "status": o.status,
+            "rootPath": o.root_path,
+            "dryRun": o.is_dry_run,
+            "filesScanned": o.files_scanned,
+            "filesProcessed": o.files_processed,
+            "filesSkipped": o.files_skipped,
+            "duplicatesFound": o.duplicates_found,
+            "spaceSavedBytes": o.space_saved_bytes,
+            "errorMessage": o.error_message,
+            "createdAt": o.created_at,
+            "startedAt": o.started_at,
+            "completedAt": o.completed_at,
+            "rollbackOf": o.rollback_of,
+        })).collect::<Vec<_>>(),
+    });
+    let json = serde_json::to_vec_pretty(&account).map_err(|e| AppError::Internal(e.into()))?;
+    let name = format!("organizer-export-{}.zip", user.username);
+    tracing::info!(%user_id, operations = operations.len(), "account export started");
+    Ok((
+        name,
+        zip_with(
+            state.storage.space(user_id),
+            String::new(),
+            "files/",
+            vec![("account.json".into(), json)],
+        ),
+    ))
 }
 
 /// The name a download is saved under.

@@ -343,6 +343,17 @@ impl AccountMutation {
         Ok(true)
     }
 
+    /// A link (good for five minutes, no sign-in needed) to everything of yours as one
+    /// zip stream: your files under `files/` and `account.json` (profile, category
+    /// rules, operations).
+    async fn export_account(&self, ctx: &Context<'_>) -> Result<String> {
+        let caller = context::caller(ctx).await?;
+        Ok(crate::downloads::export_link(
+            context::state(ctx),
+            caller.user_id(),
+        ))
+    }
+
     /// Deletes your account for good: your operations stop, and your files, history,
     /// rules, keys and sessions are deleted. It cannot be undone.
     async fn delete_account(&self, ctx: &Context<'_>, password: String) -> Result<bool> {

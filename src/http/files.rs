@@ -53,6 +53,48 @@ pub async fn get(
     }
 }
 
+/// `GET /export`: the whole account as a zip, for a link from `exportAccount`.
+pub async fn export(
+    State(http): State<Http>,
+    headers: HeaderMap,
+    Query(signed): Query<Signed>,
+) -> Response {
+    let request_id = request_id(&headers);
+    let served = async {
+        let link = Link {
+            user_id: signed.u.unwrap_or_default(),
+            path: downloads::EXPORT_MARK.to_string(),
+            expires: signed.exp.unwrap_or_default(),
+            inline: false,
+        };
+        let good = signed.sig.as_deref().is_some_and(|sig| {
+            http.state
+                .links
+                .verify(&link, sig, chrono::Utc::now().timestamp())
+        });
+        if !good {
+            return Err(AppError::Unauthenticated(
+                "this link is not valid or has expired; ask for a new one".into(),
+            ));
+        }
+        crate::auth::caller::active_user(&http.state, link.user_id).await?;
+        let (name, stream) = downloads::export(&http.state, link.user_id).await?;
+        let mut response = (StatusCode::OK, Body::from_stream(stream)).into_response();
+        let h = response.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/zip"),
+        );
+        h.insert(
+            header::CONTENT_DISPOSITION,
+            value(&downloads::disposition(&name, false)),
+        );
+        Ok(protect(response))
+    }
+    .await;
+    served.unwrap_or_else(|err| RequestError::App(err).into_response_with(&request_id.0))
+}
+
 /// Who asks, and whether inline was asked: a signed link, or the request's credential.
 async fn caller(
     http: &Http,

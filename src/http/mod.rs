@@ -55,6 +55,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .route("/favicon.ico", get(web::favicon))
         .route("/graphql/ws", get(graphql_ws))
         // `/files` itself is the web app's page; `/files/` is the whole space as a zip.
+        .route("/export", get(files::export))
         .route("/files/", get(files::root))
         .route("/files/{*path}", get(files::get))
         .route("/health", get(health))

@@ -74,6 +74,11 @@ async fn a_deleted_account_leaves_nothing_and_touches_no_one_else() {
     .await;
     write_tree(&user_dir(&app, &ada), &[("deep/a/b/c.txt", b"c")]);
     let bob_before = crate::helpers::snapshot(&user_dir(&app, &bob));
+    assert!(bob_before.len() >= 2, "bob has files: {bob_before:?}");
+    assert!(
+        crate::helpers::snapshot(&user_dir(&app, &ada)).len() >= 3,
+        "ada has files to lose"
+    );
 
     let delete = "mutation($p: String!) { deleteAccount(password: $p) }";
     assert_code(
@@ -282,5 +287,122 @@ async fn administrators_can_be_named_by_address() {
     assert_eq!(
         app.gql(Some(&bob.access_token), USERS, json!({})).await["data"]["users"]["totalCount"],
         2
+    );
+}
+
+/// The entries of a zip, by name.
+async fn unzip(bytes: Vec<u8>) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use futures::AsyncReadExt;
+    let reader = async_zip::base::read::mem::ZipFileReader::new(bytes)
+        .await
+        .unwrap();
+    let mut found = std::collections::BTreeMap::new();
+    for index in 0..reader.file().entries().len() {
+        let name = reader.file().entries()[index]
+            .filename()
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut bytes = Vec::new();
+        reader
+            .reader_without_entry(index)
+            .await
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .await
+            .unwrap();
+        found.insert(name, bytes);
+    }
+    found
+}
+
+#[tokio::test]
+async fn an_export_holds_every_file_and_the_history() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let bob = app.signup("bob").await;
+    let uploaded = app
+        .upload(&ada.access_token, "inbox", &[("notes.txt", b"ada's notes")])
+        .await;
+    assert!(uploaded["data"]["uploadFiles"].is_array(), "{uploaded}");
+    let uploaded = app
+        .upload(
+            &ada.access_token,
+            "inbox/deep",
+            &[("song.mp3", b"ID3 song")],
+        )
+        .await;
+    assert!(uploaded["data"]["uploadFiles"].is_array(), "{uploaded}");
+    app.upload(&bob.access_token, "", &[("bob.txt", b"bob's")])
+        .await;
+    app.gql(Some(&ada.access_token), "mutation { createCategoryRule(input: { name: \"Notes\", category: \"Notes\", extensions: [\"txt\"] }) { id } }", json!({}))
+        .await;
+    app.gql(
+        Some(&ada.access_token),
+        "mutation { deleteEntries(paths: [\"inbox/deep/song.mp3\"]) { id } }",
+        json!({}),
+    )
+    .await;
+
+    let link = app
+        .gql(
+            Some(&ada.access_token),
+            "mutation { exportAccount }",
+            json!({}),
+        )
+        .await["data"]["exportAccount"]
+        .as_str()
+        .expect("a link")
+        .to_string();
+    assert!(link.starts_with("/export?"), "{link}");
+    let response = app.http.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    let entries = unzip(response.bytes().await.unwrap().to_vec()).await;
+    assert_eq!(
+        entries.get("files/inbox/notes.txt").map(Vec::as_slice),
+        Some(&b"ada's notes"[..]),
+        "{:?} {}",
+        entries.keys(),
+        String::from_utf8_lossy(&entries["account.json"])
+    );
+    assert!(
+        entries
+            .keys()
+            .all(|k| k == "account.json" || k.starts_with("files/inbox/")),
+        "{:?}",
+        entries.keys()
+    );
+    assert!(
+        !entries
+            .keys()
+            .any(|k| k.contains(".trash") || k.contains("bob")),
+        "trash and others left out"
+    );
+    let account: Value = serde_json::from_slice(&entries["account.json"]).unwrap();
+    assert_eq!(account["user"]["username"], "ada");
+    assert_eq!(account["categoryRules"][0]["name"], "Notes");
+    assert_eq!(account["operations"][0]["type"], "delete", "{account}");
+
+    // A link is for its own account and expiry: changed, it opens nothing.
+    let tampered = link.replace(&ada.id, &bob.id);
+    assert_eq!(
+        app.http
+            .get(app.url(&tampered))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.http
+            .get(app.url("/export"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
     );
 }

@@ -12,6 +12,8 @@ export const UserFieldsFragment = graphql(`
     storageUsedBytes
     createdAt
     lastLoginAt
+    emailVerified
+    role
   }
 `);
 
@@ -458,5 +460,97 @@ export const RestoreEntriesMutation = graphql(`
 export const EmptyTrashMutation = graphql(`
   mutation EmptyTrash($ids: [ID!]) {
     emptyTrash(ids: $ids)
+  }
+`);
+
+export const RequestEmailVerificationMutation = graphql(`
+  mutation RequestEmailVerification {
+    requestEmailVerification
+  }
+`);
+
+export const VerifyEmailMutation = graphql(`
+  mutation VerifyEmail($token: String!) {
+    verifyEmail(token: $token) {
+      ...UserFields
+    }
+  }
+`);
+
+export const RequestPasswordResetMutation = graphql(`
+  mutation RequestPasswordReset($email: String!) {
+    requestPasswordReset(email: $email)
+  }
+`);
+
+export const ResetPasswordMutation = graphql(`
+  mutation ResetPassword($token: String!, $newPassword: String!) {
+    resetPassword(token: $token, newPassword: $newPassword)
+  }
+`);
+
+export const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
+  }
+`);
+
+export const UpdateProfileMutation = graphql(`
+  mutation UpdateProfile($input: UpdateProfileInput!) {
+    updateProfile(input: $input) {
+      ...UserFields
+    }
+  }
+`);
+
+export const ChangeEmailMutation = graphql(`
+  mutation ChangeEmail($newEmail: String!, $password: String!) {
+    changeEmail(newEmail: $newEmail, password: $password)
+  }
+`);
+
+export const DeleteAccountMutation = graphql(`
+  mutation DeleteAccount($password: String!) {
+    deleteAccount(password: $password)
+  }
+`);
+
+export const AdminUserFieldsFragment = graphql(`
+  fragment AdminUserFields on User {
+    id
+    email
+    username
+    fullName
+    subscriptionTier
+    storageQuotaGb
+    storageUsedBytes
+    isActive
+    emailVerified
+    role
+    createdAt
+    lastLoginAt
+  }
+`);
+
+export const UsersQuery = graphql(`
+  query Users($first: Int, $after: String, $search: String) {
+    users(first: $first, after: $after, search: $search) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...AdminUserFields
+      }
+    }
+  }
+`);
+
+export const AdminUpdateUserMutation = graphql(`
+  mutation AdminUpdateUser($id: ID!, $input: AdminUserInput!) {
+    adminUpdateUser(id: $id, input: $input) {
+      ...AdminUserFields
+    }
   }
 `);

@@ -21,6 +21,11 @@ interface AuthValue {
   user: User | null;
   signIn: (pair: TokenPair & { user: User }) => void;
   signOut: () => Promise<void>;
+  /**
+   * Ends the session here without telling the server, for when the server has ended it
+   * already (a password reset, a deleted account); `reason` is shown on the sign-in page.
+   */
+  endLocally: (reason: string) => void;
   reloadUser: () => void;
 }
 
@@ -83,6 +88,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     session.signOut('You signed out.');
   }, [logout]);
 
+  const endLocally = useCallback((reason: string) => session.signOut(reason), []);
+
   const reloadUser = useCallback(() => reexecuteMe({ requestPolicy: 'network-only' }), [reexecuteMe]);
 
   const value = useMemo<AuthValue>(
@@ -95,9 +102,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       user: state.status === 'signed-in' ? (me.data?.me ?? signedInUser) : null,
       signIn,
       signOut,
+      endLocally,
       reloadUser,
     }),
-    [state, startupError, startupRetryAfter, me.data, signedInUser, signIn, signOut, reloadUser],
+    [state, startupError, startupRetryAfter, me.data, signedInUser, signIn, signOut, endLocally, reloadUser],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

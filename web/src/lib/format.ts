@@ -32,6 +32,24 @@ export function formatDateTime(iso: string | null | undefined): string {
   });
 }
 
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '—';
+  return d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+const TIER_LABELS: Record<string, string> = {
+  FREE: 'Free',
+  PERSONAL: 'Personal',
+  PRO: 'Pro',
+  BUSINESS: 'Business',
+};
+/** A subscription tier as people read it ("PRO" → "Pro"). */
+export function tierLabel(tier: string): string {
+  return TIER_LABELS[tier] ?? tier;
+}
+
 /** "3 s", "2 min 5 s", "1 h 4 min". */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms == null || !Number.isFinite(ms) || ms < 0) return '—';

@@ -4,11 +4,12 @@ import { LoginMutation, SignupMutation } from '../api/documents';
 import { describeErrors, fieldErrors, otherErrors, type FriendlyError } from '../api/errors';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { Field } from '../components/Field';
 import { useDocumentTitle } from '../hooks';
 import { Link, navigate } from '../router';
 import { signupProblems } from '../lib/signupChecks';
 
-function AuthFrame({ title, children }: { title: string; children: React.ReactNode }) {
+export function AuthFrame({ title, children }: { title: string; children: React.ReactNode }) {
   return (
     <div className="auth-shell">
       <main id="main" className="auth-card card">
@@ -19,42 +20,6 @@ function AuthFrame({ title, children }: { title: string; children: React.ReactNo
         <h1>{title}</h1>
         {children}
       </main>
-    </div>
-  );
-}
-
-interface FieldProps {
-  id: string;
-  label: string;
-  type?: string;
-  value: string;
-  onChange: (v: string) => void;
-  autoComplete: string;
-  error?: string;
-  hint?: string;
-  required?: boolean;
-}
-
-function Field({ id, label, type = 'text', value, onChange, autoComplete, error, hint, required = true }: FieldProps) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        name={id.split('-').pop()}
-        type={type}
-        value={value}
-        required={required}
-        autoComplete={autoComplete}
-        onChange={(e) => onChange(e.target.value)}
-        aria-invalid={!!error}
-        aria-describedby={error || hint ? `${id}-hint` : undefined}
-      />
-      {(error || hint) && (
-        <span id={`${id}-hint`} className={error ? 'hint hint-error' : 'hint'}>
-          {error ?? hint}
-        </span>
-      )}
     </div>
   );
 }
@@ -101,6 +66,9 @@ export function LoginPage() {
           {state.fetching ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p>
         New here? <Link to="/signup">Create an account</Link>
       </p>

@@ -1,0 +1,309 @@
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useMutation } from 'urql';
+import { ChangeEmailMutation, ChangePasswordMutation, DeleteAccountMutation, UpdateProfileMutation } from '../api/documents';
+import { describeErrors, type FriendlyError } from '../api/errors';
+import { useAuth, type User } from '../auth/AuthContext';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Field, useFormErrors } from '../components/Field';
+import { useDocumentTitle } from '../hooks';
+import { changePasswordProblems, deleteAccountProblems, emailChangeProblems, profileChanges, profileProblems } from '../lib/accountChecks';
+import { formatBytes, formatDate, tierLabel } from '../lib/format';
+import { navigate } from '../router';
+
+export const ACCOUNT_DELETED = 'Your account was deleted, with your files and everything else in it.';
+
+/** A CONFLICT from the server is about one field of the form: shown beside it. */
+function conflictAt(errors: FriendlyError[], field: string, message: string, nextStep: string): FriendlyError[] {
+  return errors.map((e) => (e.code === 'CONFLICT' ? { ...e, field, message, nextStep } : e));
+}
+
+/** What went well, announced; errors are announced by ErrorNotice. */
+function Status({ children }: { children: ReactNode }) {
+  return (
+    <div role="status" aria-live="polite">
+      {children && <p className="notice notice-ok">{children}</p>}
+    </div>
+  );
+}
+
+export function SettingsPage() {
+  useDocumentTitle('Settings');
+  const { user } = useAuth();
+  if (!user) return null;
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Settings</h1>
+          <p className="muted">
+            Signed in as <strong>{user.username}</strong> ({user.email}) · {tierLabel(user.subscriptionTier)} plan · {formatBytes(user.storageUsedBytes)} of{' '}
+            {user.storageQuotaGb} GB used{user.role === 'ADMIN' ? ' · Administrator' : ''} · member since {formatDate(user.createdAt)}
+          </p>
+        </div>
+      </div>
+      <div className="settings-grid">
+        <ProfileSection user={user} />
+        <PasswordSection user={user} />
+        <EmailSection user={user} />
+        <DeleteSection user={user} />
+      </div>
+    </>
+  );
+}
+
+function ProfileSection({ user }: { user: User }) {
+  const id = useId();
+  const [form, setForm] = useState({ fullName: user.fullName ?? '', username: user.username });
+  const [saved, setSaved] = useState<string | null>(null);
+  const [state, run] = useMutation(UpdateProfileMutation);
+  const { show, byField, others } = useFormErrors(id, ['fullName', 'username']);
+  const set = (k: keyof typeof form) => (v: string) => setForm((f) => ({ ...f, [k]: v }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(null);
+    const problems = profileProblems(form);
+    if (problems.length > 0) {
+      show(problems);
+      return;
+    }
+    const changes = profileChanges(form, user);
+    if (Object.keys(changes).length === 0) {
+      show([]);
+      setSaved('Nothing changed: your profile is as shown.');
+      return;
+    }
+    const res = await run({ input: changes });
+    show(conflictAt(describeErrors(res.error), 'username', 'Another account uses this username.', 'Choose another one.'));
+    const updated = res.data?.updateProfile;
+    if (updated) {
+      setForm({ fullName: updated.fullName ?? '', username: updated.username });
+      setSaved(changes.username ? `Profile saved. Sign in as ${updated.username} from now on.` : 'Profile saved.');
+    }
+  };
+
+  return (
+    <section className="card" id="profile" aria-labelledby={`${id}-heading`}>
+      <h2 id={`${id}-heading`}>Profile</h2>
+      <form className="form" onSubmit={submit} noValidate>
+        <Field
+          id={`${id}-fullName`}
+          label="Full name"
+          value={form.fullName}
+          onChange={set('fullName')}
+          autoComplete="name"
+          error={byField.fullName}
+          hint="Optional. Leave it empty to remove it."
+          required={false}
+        />
+        <Field
+          id={`${id}-username`}
+          label="Username"
+          value={form.username}
+          onChange={set('username')}
+          autoComplete="username"
+          error={byField.username}
+          hint="3 to 32 letters, digits, _ or -. You sign in with it (or your email address)."
+        />
+        <ErrorNotice errors={others} />
+        <div>
+          <button type="submit" className="btn btn-primary" disabled={state.fetching}>
+            {state.fetching ? 'Saving…' : 'Save profile'}
+          </button>
+        </div>
+      </form>
+      <Status>{saved}</Status>
+    </section>
+  );
+}
+
+function PasswordSection({ user }: { user: User }) {
+  const id = useId();
+  const empty = { currentPassword: '', newPassword: '', repeatPassword: '' };
+  const [form, setForm] = useState(empty);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [state, run] = useMutation(ChangePasswordMutation);
+  const { show, byField, others } = useFormErrors(id, ['currentPassword', 'newPassword', 'repeatPassword']);
+  const set = (k: keyof typeof form) => (v: string) => setForm((f) => ({ ...f, [k]: v }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(null);
+    const problems = changePasswordProblems(form);
+    if (problems.length > 0) {
+      show(problems);
+      return;
+    }
+    const res = await run({ currentPassword: form.currentPassword, newPassword: form.newPassword });
+    show(describeErrors(res.error));
+    if (res.data?.changePassword) {
+      setForm(empty);
+      setSaved('Password changed. Every other session of your account was signed out; this one goes on.');
+    }
+  };
+
+  return (
+    <section className="card" id="password" aria-labelledby={`${id}-heading`}>
+      <h2 id={`${id}-heading`}>Password</h2>
+      <form className="form" onSubmit={submit} noValidate>
+        {/* For password managers: whose password this is. */}
+        <input type="text" name="username" autoComplete="username" value={user.username} readOnly hidden />
+        <Field
+          id={`${id}-currentPassword`}
+          label="Current password"
+          type="password"
+          value={form.currentPassword}
+          onChange={set('currentPassword')}
+          autoComplete="current-password"
+          error={byField.currentPassword}
+        />
+        <Field
+          id={`${id}-newPassword`}
+          label="New password"
+          type="password"
+          value={form.newPassword}
+          onChange={set('newPassword')}
+          autoComplete="new-password"
+          error={byField.newPassword}
+          hint="8 to 128 characters. A few words make a strong one."
+        />
+        <Field
+          id={`${id}-repeatPassword`}
+          label="New password again"
+          type="password"
+          value={form.repeatPassword}
+          onChange={set('repeatPassword')}
+          autoComplete="new-password"
+          error={byField.repeatPassword}
+        />
+        <ErrorNotice errors={others} />
+        <div>
+          <button type="submit" className="btn btn-primary" disabled={state.fetching}>
+            {state.fetching ? 'Changing…' : 'Change password'}
+          </button>
+        </div>
+      </form>
+      <p className="muted small">Your other sessions (other browsers and devices) are signed out; API keys keep working.</p>
+      <Status>{saved}</Status>
+    </section>
+  );
+}
+
+function EmailSection({ user }: { user: User }) {
+  const id = useId();
+  const [form, setForm] = useState({ newEmail: '', password: '' });
+  const [asked, setAsked] = useState<{ to: string; from: string } | null>(null);
+  const [state, run] = useMutation(ChangeEmailMutation);
+  const { show, byField, others } = useFormErrors(id, ['newEmail', 'password']);
+  const set = (k: keyof typeof form) => (v: string) => setForm((f) => ({ ...f, [k]: v }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setAsked(null);
+    const problems = emailChangeProblems(form, user.email);
+    if (problems.length > 0) {
+      show(problems);
+      return;
+    }
+    const newEmail = form.newEmail.trim();
+    const res = await run({ newEmail, password: form.password });
+    show(conflictAt(describeErrors(res.error), 'newEmail', 'Another account uses this address.', 'Choose another address.'));
+    if (res.data?.changeEmail) {
+      setForm({ newEmail: '', password: '' });
+      setAsked({ to: newEmail, from: user.email });
+    }
+  };
+
+  return (
+    <section className="card" id="email" aria-labelledby={`${id}-heading`}>
+      <h2 id={`${id}-heading`}>Email address</h2>
+      <p>
+        Now: <strong>{user.email}</strong>{' '}
+        {user.emailVerified ? <span className="badge badge-completed">Confirmed</span> : <span className="badge badge-cancelled">Not confirmed</span>}
+      </p>
+      <form className="form" onSubmit={submit} noValidate>
+        <Field id={`${id}-newEmail`} label="New email address" type="email" value={form.newEmail} onChange={set('newEmail')} autoComplete="email" error={byField.newEmail} />
+        <Field
+          id={`${id}-password`}
+          label="Your password"
+          type="password"
+          value={form.password}
+          onChange={set('password')}
+          autoComplete="current-password"
+          error={byField.password}
+          hint="To make sure it is you."
+        />
+        <ErrorNotice errors={others} />
+        <div>
+          <button type="submit" className="btn btn-primary" disabled={state.fetching}>
+            {state.fetching ? 'Sending…' : 'Change email address'}
+          </button>
+        </div>
+      </form>
+      <Status>
+        {asked && (
+          <>
+            <strong>Check your new inbox.</strong> A link went to {asked.to}: your address changes when you open it (within 24 hours).
+            Until then it stays {asked.from}, which we told about the change.
+          </>
+        )}
+      </Status>
+    </section>
+  );
+}
+
+function DeleteSection({ user }: { user: User }) {
+  const id = useId();
+  const { endLocally } = useAuth();
+  const [form, setForm] = useState({ confirmUsername: '', password: '' });
+  const [state, run] = useMutation(DeleteAccountMutation);
+  const { show, byField, others } = useFormErrors(id, ['confirmUsername', 'password']);
+  const set = (k: keyof typeof form) => (v: string) => setForm((f) => ({ ...f, [k]: v }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const problems = deleteAccountProblems(form, user.username);
+    if (problems.length > 0) {
+      show(problems);
+      return;
+    }
+    const res = await run({ password: form.password });
+    show(describeErrors(res.error));
+    if (res.data?.deleteAccount) {
+      endLocally(ACCOUNT_DELETED);
+      navigate('/login', { replace: true });
+    }
+  };
+
+  return (
+    <section className="card danger-zone" id="delete-account" aria-labelledby={`${id}-heading`}>
+      <h2 id={`${id}-heading`}>Delete account</h2>
+      <p>
+        <strong>This cannot be undone.</strong> Deleting your account deletes, for good:
+      </p>
+      <ul className="danger-list">
+        <li>your files ({formatBytes(user.storageUsedBytes)}) and your trash;</li>
+        <li>your operations and their history (running ones stop);</li>
+        <li>your category rules and API keys;</li>
+        <li>every session: you are signed out everywhere.</li>
+      </ul>
+      <form className="form" onSubmit={submit} noValidate>
+        <Field
+          id={`${id}-confirmUsername`}
+          label={`Type your username, ${user.username}, to confirm`}
+          value={form.confirmUsername}
+          onChange={set('confirmUsername')}
+          autoComplete="off"
+          error={byField.confirmUsername}
+        />
+        <Field id={`${id}-password`} label="Your password" type="password" value={form.password} onChange={set('password')} autoComplete="current-password" error={byField.password} />
+        <ErrorNotice errors={others} />
+        <div>
+          <button type="submit" className="btn btn-danger" disabled={state.fetching}>
+            {state.fetching ? 'Deleting…' : 'Delete my account for good'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
