@@ -33,6 +33,26 @@ async fn rows(app: &TestApp, table: &str, column: &str, id: &str) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
+/// Waits until an operation has ended.
+async fn finished(app: &TestApp, token: &str, id: &str) {
+    for _ in 0..200 {
+        let op = app
+            .gql(
+                Some(token),
+                "query($id: ID!) { operation(id: $id) { status } }",
+                json!({ "id": id }),
+            )
+            .await;
+        if ["COMPLETED", "FAILED", "CANCELLED"]
+            .contains(&op["data"]["operation"]["status"].as_str().unwrap_or(""))
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("operation {id} did not end");
+}
+
 #[tokio::test]
 async fn a_deleted_account_leaves_nothing_and_touches_no_one_else() {
     let app = spawn_app().await;
@@ -50,7 +70,11 @@ async fn a_deleted_account_leaves_nothing_and_touches_no_one_else() {
         let op = app
             .gql(Some(&account.access_token), "mutation { startOperation(input: { type: ORGANIZE, rootPath: \"inbox\" }) { id } }", json!({}))
             .await;
-        assert!(op["data"]["startOperation"]["id"].is_string(), "{op}");
+        let id = op["data"]["startOperation"]["id"]
+            .as_str()
+            .expect("an operation")
+            .to_string();
+        finished(&app, &account.access_token, &id).await;
         app.gql(
             Some(&account.access_token),
             "mutation { createApiKey(input: { name: \"script\" }) { secret } }",
