@@ -2,6 +2,7 @@
 //! active operations bounded; GraphQL answers never cached; `serverStatus` keeps other
 //! users' activity to operators.
 
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::helpers::{TestApp, assert_code, spawn_app, spawn_app_with, user_dir, write_tree};
@@ -120,9 +121,15 @@ async fn graphql_answers_are_never_cached_and_server_status_keeps_to_the_caller(
         c.admin_emails = vec!["root@example.com".into()];
     })
     .await;
+    // Not the first account (which administers the server too): ada is the first here.
     let ada = app.signup("ada").await;
     let bob = app.signup("bob").await;
     let root = app.signup("root").await;
+    app.state
+        .db
+        .execute_unprepared("UPDATE users SET role = 'user'")
+        .await
+        .unwrap();
     for (path, token) in [
         (None, None),
         (Some("{ me { id } }"), Some(ada.access_token.as_str())),
