@@ -101,6 +101,10 @@ impl Operation {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The account the operation belongs to.
+    async fn owner_id(&self) -> ID {
+        ID(self.0.user_id.to_string())
+    }
     #[graphql(name = "type")]
     async fn operation_type(&self) -> OperationType {
         self.0.operation_type.into()
@@ -347,7 +351,8 @@ impl OperationQuery {
         Ok(op.map(Operation))
     }
 
-    /// Your operations, newest first.
+    /// Your operations, newest first. `allUsers: true`: every account's (administrators
+    /// only, `FORBIDDEN` for anyone else; `ownerId` says whose).
     #[graphql(complexity = "crate::graphql::connection_cost(first, child_complexity)")]
     async fn operations(
         &self,
@@ -356,12 +361,27 @@ impl OperationQuery {
         after: Option<String>,
         status: Option<OperationStatus>,
         #[graphql(name = "type")] operation_type: Option<OperationType>,
+        #[graphql(default = false)] all_users: bool,
     ) -> Result<Conn<Operation>> {
         let caller = context::caller(ctx).await?;
+        let state = context::state(ctx);
+        let owners = if all_users {
+            crate::auth::roles::require_admin(
+                &state.config,
+                &caller,
+                crate::error::AppError::Forbidden(
+                    "only administrators can list every account's operations".into(),
+                ),
+            )
+            .extend()?;
+            queries::Owners::Everyone
+        } else {
+            queries::Owners::User(caller.user_id())
+        };
         let after = parse_cursor::<Uuid>(after.as_deref()).extend()?;
         let page = queries::list(
-            context::state(ctx),
-            caller.user_id(),
+            state,
+            owners,
             page_size(first),
             after,
             status.map(Into::into),

@@ -43,15 +43,25 @@ pub async fn changed_since(
 }
 
 /// Newest first; the cursor is the id of the last operation seen (ids are time-ordered).
+/// Whose operations a list holds: one user's, or (for an administrator) everyone's.
+#[derive(Clone, Copy)]
+pub enum Owners {
+    User(Uuid),
+    Everyone,
+}
+
 pub async fn list(
     state: &AppState,
-    user_id: Uuid,
+    owners: Owners,
     first: u64,
     after: Option<Uuid>,
     status: Option<OperationStatus>,
     op_type: Option<OperationType>,
 ) -> AppResult<Page<operations::Model>> {
-    let mut filter = Condition::all().add(operations::Column::UserId.eq(user_id));
+    let mut filter = Condition::all();
+    if let Owners::User(user_id) = owners {
+        filter = filter.add(operations::Column::UserId.eq(user_id));
+    }
     if let Some(status) = status {
         filter = filter.add(operations::Column::Status.eq(status));
     }

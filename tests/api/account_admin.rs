@@ -263,6 +263,42 @@ async fn the_first_account_administers_and_no_one_else_sees_it() {
         "NOT_FOUND",
     );
 
+    // Every account's operations, for the administrator only.
+    let dry = "mutation { startOperation(input: { type: ORGANIZE, rootPath: \"\", dryRun: true }) { id } }";
+    let bobs = app.gql(Some(&bob.access_token), dry, json!({})).await;
+    let bobs = bobs["data"]["startOperation"]["id"]
+        .as_str()
+        .expect("started")
+        .to_string();
+    let all =
+        "{ operations(allUsers: true, first: 50) { totalCount edges { node { id ownerId } } } }";
+    assert_code(
+        &app.gql(Some(&bob.access_token), all, json!({})).await,
+        "FORBIDDEN",
+    );
+    let seen = app.gql(Some(&ada.access_token), all, json!({})).await;
+    let edges = seen["data"]["operations"]["edges"]
+        .as_array()
+        .expect("a list")
+        .clone();
+    assert!(
+        edges
+            .iter()
+            .any(|e| e["node"]["id"] == bobs.as_str() && e["node"]["ownerId"] == bob.id.as_str()),
+        "{seen}"
+    );
+    let own = app
+        .gql(
+            Some(&ada.access_token),
+            "{ operations { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        own["data"]["operations"]["totalCount"], 0,
+        "without allUsers: ada's own"
+    );
+
     // Disabled: every credential of the account stops at once.
     let key = app
         .gql(
