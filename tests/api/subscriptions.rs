@@ -985,3 +985,50 @@ async fn a_listener_joining_mid_run_gets_the_engines_pace_in_its_snapshot() {
         "no rate once it has ended: {last}"
     );
 }
+
+#[tokio::test]
+async fn a_changed_password_closes_the_sockets_of_the_other_sessions() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let login = app.login("ada", &ada.password).await;
+    let other = Account {
+        id: ada.id.clone(),
+        password: ada.password.clone(),
+        access_token: login["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .into(),
+        refresh_token: login["data"]["login"]["refreshToken"]
+            .as_str()
+            .unwrap()
+            .into(),
+    };
+    let mut mine = Client::connect(&app, false).await;
+    mine.init_with(&ada).await;
+    let mut theirs = Client::connect(&app, false).await;
+    theirs.init_with(&other).await;
+    let changed = app
+        .gql(
+            Some(&ada.access_token),
+            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"another password\") }",
+            json!({ "c": ada.password }),
+        )
+        .await;
+    assert_eq!(changed["data"]["changePassword"], true, "{changed}");
+    assert_eq!(
+        closes_within(&mut theirs, Duration::from_secs(5)).await,
+        Some(4403)
+    );
+    let closed = tokio::time::timeout(Duration::from_millis(1500), async {
+        loop {
+            if let Event::Closed(code) = mine.next().await {
+                return code;
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_err(),
+        "this session's socket stays open: {closed:?}"
+    );
+}
