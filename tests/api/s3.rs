@@ -217,3 +217,54 @@ async fn object_storage_downloads_moves_deletes_and_restores() {
         [("docs/big.bin".to_string(), 200_000)]
     );
 }
+
+/// Every object of the files a user stored on an object store.
+async fn objects(s: &Space, user_id: &str) -> Vec<String> {
+    use futures::TryStreamExt;
+    let space = s.app.state.storage.space(user_id.parse().unwrap());
+    let found: Vec<_> = space.walk("").try_collect().await.unwrap();
+    found
+        .into_iter()
+        .filter(|f| !f.is_dir)
+        .map(|f| f.path)
+        .collect()
+}
+
+/// A deleted account leaves no object behind, and another user's are untouched.
+#[tokio::test]
+async fn object_storage_deleting_an_account_leaves_no_object() {
+    let url = std::env::var("TEST_S3_URL")
+        .expect("TEST_S3_URL names the S3 server for the s3 tests (see .ci/run)");
+    let s = Space::with(|c| c.storage_url = Some(url)).await;
+    let bob = s.app.signup("bob").await;
+    for token in [s.token(), bob.access_token.as_str()] {
+        let up = s
+            .app
+            .upload(token, "docs", &[("a.txt", b"a"), ("b.txt", b"bb")])
+            .await;
+        assert!(up["errors"].is_null(), "{up}");
+    }
+    let trashed = s
+        .gql(
+            "mutation { deleteEntries(paths: [\"docs/b.txt\"]) { id } }",
+            json!({}),
+        )
+        .await;
+    s.wait(&trashed["data"]["deleteEntries"]).await;
+    assert_eq!(
+        objects(&s, &s.user.id).await.len(),
+        2,
+        "a file and one in the trash"
+    );
+    let deleted = s
+        .gql(
+            "mutation($p: String!) { deleteAccount(password: $p) }",
+            json!({ "p": s.user.password }),
+        )
+        .await;
+    assert_eq!(deleted["data"]["deleteAccount"], true, "{deleted}");
+    assert_eq!(objects(&s, &s.user.id).await, Vec::<String>::new());
+    let mut bobs = objects(&s, &bob.id).await;
+    bobs.sort();
+    assert_eq!(bobs, ["docs/a.txt", "docs/b.txt"]);
+}
