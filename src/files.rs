@@ -97,24 +97,31 @@ pub async fn upload(
     // Free names are found in memory, the folder listed at most once (on a collision).
     let mut names_in_folder = FreeNames::default();
     let mut stored = Vec::new();
+    // Spooled files already linked into place: a file mapped to several paths is linked
+    // once and copied for the others (two names must never share one file's bytes).
+    let mut linked = std::collections::HashSet::new();
     let written: AppResult<()> = async {
         for (file, name) in files.into_iter().zip(names) {
-            // One spooled file may be mapped to several paths: its clones share one
-            // offset, so each copy reads from the start (files are written one at a time).
-            let mut content = file.content;
-            std::io::Seek::rewind(&mut content).map_err(|err| AppError::Internal(err.into()))?;
-            let content = tokio_util::io::ReaderStream::with_capacity(
-                tokio::fs::File::from_std(content),
-                256 * 1024,
-            );
-            let (path, size) = space
-                .write_new(
-                    &paths::join(&folder, &name),
-                    &mut names_in_folder,
-                    content,
-                    file.modified,
-                )
-                .await?;
+            let wanted = paths::join(&folder, &name);
+            let inode = spooled_inode(&file.content);
+            let (path, size) = if inode.is_some_and(|inode| linked.insert(inode)) {
+                space
+                    .write_new_from(&wanted, &mut names_in_folder, file.content, file.modified)
+                    .await?
+            } else {
+                // Clones of one spooled file share one offset, so each copy reads from
+                // the start (files are written one at a time).
+                let mut content = file.content;
+                std::io::Seek::rewind(&mut content)
+                    .map_err(|err| AppError::Internal(err.into()))?;
+                let content = tokio_util::io::ReaderStream::with_capacity(
+                    tokio::fs::File::from_std(content),
+                    256 * 1024,
+                );
+                space
+                    .write_new(&wanted, &mut names_in_folder, content, file.modified)
+                    .await?
+            };
             reservation.keep(size as i64);
             stored.push(path);
         }
@@ -132,6 +139,20 @@ pub async fn upload(
     }
     crate::search::maintain::added(&state.db, user_id, &out).await;
     Ok(out)
+}
+
+/// A spooled file's identity (device and inode), to link each one at most once.
+fn spooled_inode(file: &std::fs::File) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        file.metadata().ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        None
+    }
 }
 
 /// Bytes held against a user's quota for an upload in flight. What is not kept is given

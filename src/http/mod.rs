@@ -48,6 +48,7 @@ struct Http {
 }
 
 pub fn router(state: AppState, schema: AppSchema) -> Router {
+    let spool_dir = state.storage.spool_dir();
     let config = state.config.clone();
     let routes = Router::new()
         .route("/graphql", get(web::graphiql).post(endpoint::post))
@@ -64,7 +65,10 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .with_state(Http {
             state,
             schema,
-            uploads: multipart::Uploads::new(Duration::from_secs(config.upload_idle_secs.max(1))),
+            uploads: multipart::Uploads::new(
+                Duration::from_secs(config.upload_idle_secs.max(1)),
+                spool_dir,
+            ),
             ws_by_address: gate::Gate::new(config.ws_max_connections_per_address, usize::MAX),
             ws_by_user: gate::Gate::new(config.ws_max_connections_per_user, usize::MAX),
         });

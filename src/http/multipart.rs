@@ -52,6 +52,9 @@ pub struct Uploads {
     descriptors: Arc<Semaphore>,
     /// An upload that sends nothing for this long is cut off.
     pub idle: Duration,
+    /// Where files are spooled (`Storage::spool_dir`); `None`: the system's temporary
+    /// folder.
+    spool_dir: Option<std::path::PathBuf>,
 }
 
 /// An upload's places: held until its request has run.
@@ -61,12 +64,13 @@ pub struct Admitted {
 }
 
 impl Uploads {
-    pub fn new(idle: Duration) -> Self {
+    pub fn new(idle: Duration, spool_dir: Option<std::path::PathBuf>) -> Self {
         Self {
             by_user: Gate::new(MAX_UPLOADS_PER_USER, MAX_UPLOADS),
             by_address: Gate::new(MAX_UPLOADS_PER_ADDRESS, MAX_UPLOADS),
             descriptors: Arc::new(Semaphore::new(descriptor_budget())),
             idle,
+            spool_dir,
         }
     }
 
@@ -196,10 +200,14 @@ pub async fn read(
                         .await
                         .map_err(RequestError::internal)?,
                 );
-                let temp = tokio::task::spawn_blocking(tempfile::tempfile)
-                    .await
-                    .map_err(RequestError::internal)?
-                    .map_err(RequestError::internal)?;
+                let spool_dir = uploads.spool_dir.clone();
+                let temp = tokio::task::spawn_blocking(move || match spool_dir {
+                    Some(dir) => tempfile::tempfile_in(dir),
+                    None => tempfile::tempfile(),
+                })
+                .await
+                .map_err(RequestError::internal)?
+                .map_err(RequestError::internal)?;
                 let mut file = tokio::fs::File::from_std(temp);
                 while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                     // Every mapped path stores these bytes once more.

@@ -98,6 +98,56 @@ pub fn is_contained(root: &Path, rel: &str) -> bool {
     true // not even the namespace exists yet
 }
 
+/// Links a spooled upload, an unnamed temporary file (`O_TMPFILE`) on this file system,
+/// onto `rel`, a placeholder this process claimed: its bytes become the stored file
+/// without being written again. An error (another file system, a file that cannot be
+/// linked) leaves the placeholder as it was, and the caller copies instead.
+#[cfg(target_os = "linux")]
+pub fn link_spooled(
+    root: &Path,
+    rel: &str,
+    file: &std::fs::File,
+    modified: Option<DateTime<Utc>>,
+) -> anyhow::Result<u64> {
+    use std::os::fd::AsRawFd;
+    if !is_contained(root, rel) {
+        anyhow::bail!(super::StorageError::OutsideSpace);
+    }
+    let target = root.join(rel);
+    let folder = target.parent().context("a file has a folder")?;
+    let aside = folder.join(format!(".upload-{}", uuid::Uuid::now_v7().simple()));
+    rustix::fs::linkat(
+        rustix::fs::CWD,
+        format!("/proc/self/fd/{}", file.as_raw_fd()),
+        rustix::fs::CWD,
+        &aside,
+        rustix::fs::AtFlags::SYMLINK_FOLLOW,
+    )
+    .context("link the spooled file")?;
+    let placed = (|| {
+        if let Some(time) = modified {
+            file.set_modified(time.into())?;
+        }
+        // Over our own empty placeholder.
+        std::fs::rename(&aside, &target)
+    })();
+    if let Err(err) = placed {
+        let _ = std::fs::remove_file(&aside);
+        return Err(err).context("place the spooled file");
+    }
+    Ok(file.metadata()?.len())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn link_spooled(
+    _root: &Path,
+    _rel: &str,
+    _file: &std::fs::File,
+    _modified: Option<DateTime<Utc>>,
+) -> anyhow::Result<u64> {
+    anyhow::bail!("spooled files are linked on Linux only")
+}
+
 /// `open(O_CREAT | O_EXCL)`, creating the parent folders: `true` if we created the file,
 /// `false` if something was already there.
 pub fn create_new(path: &Path) -> std::io::Result<bool> {
@@ -463,6 +513,44 @@ mod tests {
         let mut text = String::new();
         local.open(rel)?.read_to_string(&mut text)?;
         Ok(text)
+    }
+
+    #[test]
+    fn a_spooled_upload_becomes_the_stored_file_without_a_copy() {
+        use std::{io::Write, os::unix::fs::MetadataExt};
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("users/u/in")).unwrap();
+        let mut spooled = tempfile::tempfile_in(&root).unwrap();
+        spooled.write_all(b"the bytes, once").unwrap();
+        // The placeholder a claim leaves.
+        std::fs::write(root.join("users/u/in/a.txt"), b"").unwrap();
+        let when = chrono::DateTime::parse_from_rfc3339("2020-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let size = link_spooled(&root, "users/u/in/a.txt", &spooled, Some(when)).unwrap();
+        assert_eq!(size, 15);
+        let stored = std::fs::metadata(root.join("users/u/in/a.txt")).unwrap();
+        assert_eq!(
+            stored.ino(),
+            spooled.metadata().unwrap().ino(),
+            "the same file, not a copy"
+        );
+        assert_eq!(
+            std::fs::read(root.join("users/u/in/a.txt")).unwrap(),
+            b"the bytes, once"
+        );
+        assert_eq!(
+            stored.modified().unwrap(),
+            std::time::SystemTime::from(when)
+        );
+        // Nothing left aside.
+        assert_eq!(
+            std::fs::read_dir(root.join("users/u/in")).unwrap().count(),
+            1
+        );
+        // A path leading out is refused.
+        assert!(link_spooled(&root, "../x.txt", &spooled, None).is_err());
     }
 
     #[test]

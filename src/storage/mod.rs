@@ -142,6 +142,15 @@ impl Storage {
         }
     }
 
+    /// Where uploads are spooled: on `fs`, a folder on the storage's own file system
+    /// (outside every user's space), so a spooled file becomes the stored file by a link
+    /// and its bytes are written once. Elsewhere, `None` (the system's temporary folder).
+    pub fn spool_dir(&self) -> Option<PathBuf> {
+        let dir = self.fs_root.as_ref()?.join(".spool");
+        std::fs::create_dir_all(&dir).ok()?;
+        Some(dir)
+    }
+
     /// A readable name of the backend, for logs and `serverStatus`.
     pub fn description(&self) -> &str {
         &self.description
@@ -589,13 +598,60 @@ impl UserSpace {
         &self,
         wanted: &str,
         names: &mut FreeNames,
-        mut content: S,
+        content: S,
         modified: Option<DateTime<Utc>>,
     ) -> anyhow::Result<(String, u64)>
     where
         S: Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
     {
         let path = self.claim_free_name(wanted, names).await?;
+        self.write_claimed(path, content, modified).await
+    }
+
+    /// `write_new` from a spooled file. On `fs`, when the file is an unnamed temporary file
+    /// on the storage's file system (`Storage::spool_dir`), it is linked into place: its
+    /// bytes are not written again. Otherwise (another file system, a backend without
+    /// links) it is copied.
+    pub async fn write_new_from(
+        &self,
+        wanted: &str,
+        names: &mut FreeNames,
+        file: std::fs::File,
+        modified: Option<DateTime<Utc>>,
+    ) -> anyhow::Result<(String, u64)> {
+        let path = self.claim_free_name(wanted, names).await?;
+        if let Some(root) = self.fs_root.clone() {
+            let linked = {
+                let (path, file) = (path.clone(), file.try_clone()?);
+                tokio::task::spawn_blocking(move || {
+                    local::link_spooled(&root, &path, &file, modified)
+                })
+                .await?
+            };
+            match linked {
+                Ok(size) => return Ok((path, size)),
+                Err(err) => tracing::debug!(error = %err, "spooled upload copied, not linked"),
+            }
+        }
+        let mut file = file;
+        std::io::Seek::rewind(&mut file)?;
+        let content = tokio_util::io::ReaderStream::with_capacity(
+            tokio::fs::File::from_std(file),
+            256 * 1024,
+        );
+        self.write_claimed(path, content, modified).await
+    }
+
+    /// Writes a file at a path this process claimed (an empty placeholder).
+    async fn write_claimed<S>(
+        &self,
+        path: String,
+        mut content: S,
+        modified: Option<DateTime<Utc>>,
+    ) -> anyhow::Result<(String, u64)>
+    where
+        S: Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
+    {
         // Dropped before the write ends (a timeout, a client gone): the half-written file
         // is removed, as on an error.
         let unfinished = Unfinished {
