@@ -19,6 +19,7 @@ mod hashing;
 mod report;
 mod search;
 mod server;
+mod transfer;
 mod tree;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -124,6 +125,9 @@ enum Section {
     Hashing,
     /// `files(search:)` over the whole tree, against a walk matching names.
     Search,
+    /// Uploads (10,000 small files; one 1 GiB file) and a 1 GiB download, against a
+    /// write loop, `dd` and nginx on the same disk.
+    Transfer,
 }
 
 fn main() -> ExitCode {
@@ -206,6 +210,7 @@ async fn run(args: Args) -> Result<Report> {
             Section::Fanout,
             Section::Hashing,
             Section::Search,
+            Section::Transfer,
         ]
     } else {
         args.only.clone()
@@ -278,7 +283,8 @@ async fn run(args: Args) -> Result<Report> {
         || wants(Section::Api)
         || wants(Section::Fanout)
         || wants(Section::Hashing)
-        || wants(Section::Search);
+        || wants(Section::Search)
+        || wants(Section::Transfer);
     let mut deployment = if needs_server {
         eprintln!("starting organizer ({})", bin.display());
         Some(Deployment::start(&bin, &work, &backend).await?)
@@ -391,6 +397,23 @@ async fn run(args: Args) -> Result<Report> {
             Err(e) => report
                 .checks
                 .push(Check::new("hashing section", false, format!("{e:#}"))),
+        }
+    }
+    if wants(Section::Transfer)
+        && let (Some(d), Some(api)) = (deployment.as_ref(), &api)
+    {
+        // A user of its own: the tree's owner may be near the free quota.
+        let outcome = async {
+            let id = uuid::Uuid::now_v7().simple().to_string();
+            let s = signup(api, &format!("transfer_{}", &id[20..])).await?;
+            transfer::run(d, api, &s, &work, &mut report.checks).await
+        }
+        .await;
+        match outcome {
+            Ok(t) => report.transfer = Some(t),
+            Err(e) => report
+                .checks
+                .push(Check::new("transfer section", false, format!("{e:#}"))),
         }
     }
     if let Some(d) = deployment.as_mut()

@@ -17,6 +17,7 @@ pub struct Report {
     pub fanout: Option<Fanout>,
     pub hashing: Option<Hashing>,
     pub search: Option<Search>,
+    pub transfer: Option<Transfer>,
     pub ratios: Ratios,
     pub checks: Vec<Check>,
 }
@@ -190,6 +191,39 @@ pub struct SearchQuery {
     pub p95_ms: f64,
     /// One walk of the tree matching names, the cost of a search without an index.
     pub walk_ms: f64,
+}
+
+/// Uploads and downloads against the same disk without the server.
+#[derive(Serialize)]
+pub struct Transfer {
+    pub rows: Vec<TransferRow>,
+}
+
+#[derive(Serialize)]
+pub struct TransferRow {
+    pub what: String,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub baseline: String,
+    pub baseline_seconds: f64,
+}
+
+impl TransferRow {
+    pub fn new(
+        what: &str,
+        bytes: u64,
+        seconds: f64,
+        baseline: &str,
+        baseline_seconds: f64,
+    ) -> Self {
+        Self {
+            what: what.into(),
+            bytes,
+            seconds,
+            baseline: baseline.into(),
+            baseline_seconds,
+        }
+    }
 }
 
 /// Engine SHA-256: a dry run that is all full hashes, against one-core `sha2`.
@@ -560,6 +594,24 @@ impl Report {
                     q.p95_ms,
                     q.walk_ms,
                     q.walk_ms / q.median_ms.max(0.001)
+                );
+            }
+        }
+
+        if let Some(transfer) = &self.transfer {
+            let _ = writeln!(out, "\nTransfers (same disk, same invocation)");
+            let mib = |bytes: u64, s: f64| bytes as f64 / (1 << 20) as f64 / s.max(1e-9);
+            for r in &transfer.rows {
+                let _ = writeln!(
+                    out,
+                    "  {:<46} {:>7.2} s {:>8.1} MiB/s   {}: {:>7.2} s {:>8.1} MiB/s   = {:.1} %",
+                    r.what,
+                    r.seconds,
+                    mib(r.bytes, r.seconds),
+                    r.baseline,
+                    r.baseline_seconds,
+                    mib(r.bytes, r.baseline_seconds),
+                    100.0 * r.baseline_seconds / r.seconds.max(1e-9)
                 );
             }
         }

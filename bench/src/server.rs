@@ -103,6 +103,8 @@ impl Deployment {
             ("WS_MAX_CONNECTIONS_PER_USER".into(), "5000".into()),
             ("WS_MAX_CONNECTIONS_PER_ADDRESS".into(), "5000".into()),
             ("REQUEST_TIMEOUT_SECS".into(), "300".into()),
+            // The transfer section uploads one 1 GiB file (plus its multipart framing).
+            ("MAX_UPLOAD_BYTES".into(), (2u64 << 30).to_string()),
             ("RUST_LOG".into(), "info".into()),
             ("NO_COLOR".into(), "1".into()),
         ];
