@@ -30,6 +30,9 @@ export default defineConfig({
     headers: { 'Content-Security-Policy': CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'") },
     proxy: {
       '/graphql/ws': { target: api.replace(/^http/, 'ws'), ws: true },
+      // Signed file links and account exports (`/files` alone is the app's page).
+      '/files/': { target: api },
+      '^/export$|^/export\\?': { target: api },
       '/graphql': { target: api, bypass: (req) => (req.method === 'GET' && req.headers.accept?.includes('text/html') ? '/graphiql.html' : undefined) },
     },
   },

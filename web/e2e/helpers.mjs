@@ -1,5 +1,5 @@
 // Helpers for the end-to-end tests: a browser, screenshots, and DOM shortcuts.
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,10 @@ function describeThrown(e) {
   }
 }
 
-/** A new tab at laptop width; CSP reports and page errors are collected in `problems`. */
+/**
+ * A new tab at laptop width; CSP reports and page errors are collected in `problems`.
+ * `browser` may be a browser context (its own cookies and storage: another person).
+ */
 export async function newPage(browser) {
   const page = await browser.newPage();
   await page.setViewport(WIDE);
@@ -189,4 +192,48 @@ export async function gql(query, variables, headers = {}) {
     body: JSON.stringify({ query, variables }),
   });
   return res.json();
+}
+
+// ---- mail ----
+// Without SMTP the server writes each mail as an .eml file in <data dir>/outbox;
+// run-against.sh passes that data dir as E2E_DATA_DIR.
+export const OUTBOX = process.env.E2E_DATA_DIR ? join(process.env.E2E_DATA_DIR, 'outbox') : null;
+
+/** The .eml files in the outbox now (to tell new mail from old). */
+export function outboxFiles() {
+  if (!OUTBOX || !existsSync(OUTBOX)) return new Set();
+  return new Set(readdirSync(OUTBOX).filter((f) => f.endsWith('.eml') && !f.startsWith('.')));
+}
+
+/** A mail's text with quoted-printable undone (soft line breaks, =XX bytes as UTF-8). */
+export function decodeMail(raw) {
+  const joined = raw.replace(/=\r?\n/g, '');
+  const bytes = joined.replace(/=([0-9A-Fa-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
+/**
+ * Waits for a new mail (not in `seen`) to `address` holding a link to `path` (e.g.
+ * "/verify-email"); returns { file, text, link }, the link moved onto BASE (the server's
+ * PUBLIC_URL may name another origin, e.g. the API behind the preview server).
+ */
+export async function waitForMail(address, path, { seen = new Set(), timeout = 20_000 } = {}) {
+  if (!OUTBOX) throw new Error('E2E_DATA_DIR is not set: the outbox cannot be read');
+  const pattern = new RegExp(`https?://[^\\s"'<>]+${path.replace(/[/.]/g, '\\$&')}\\?token=[^\\s"'<>&]+`);
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const file of [...outboxFiles()].sort()) {
+      if (seen.has(file)) continue;
+      const text = decodeMail(readFileSync(join(OUTBOX, file), 'latin1'));
+      const headers = text.split(/\r?\n\r?\n/)[0];
+      const to = headers.match(/^To:(.*(?:\r?\n[ \t].*)*)/im)?.[1] ?? '';
+      if (!to.toLowerCase().includes(address.toLowerCase())) continue;
+      const found = text.match(pattern);
+      if (!found) continue;
+      const url = new URL(found[0]);
+      return { file, text, link: `${BASE}${url.pathname}${url.search}`, original: found[0] };
+    }
+    await sleep(250);
+  }
+  throw new Error(`no mail to ${address} with a ${path} link in ${OUTBOX} within ${timeout} ms`);
 }

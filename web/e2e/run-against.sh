@@ -5,7 +5,11 @@
 #
 # Starts `$ORGANIZER_BIN serve` in a temporary folder (its own data dir and storage) on a
 # free port, with a random JWT_SECRET and generous auth rate limits, waits for /ready, runs
-# `npm run e2e` with E2E_BASE_URL pointing at it, then stops the server.
+# `npm run e2e` with E2E_BASE_URL pointing at it, then stops the server. The tests get the
+# server's data dir as E2E_DATA_DIR: with no SMTP_URL the server writes each mail it sends
+# as an .eml file in $E2E_DATA_DIR/outbox, which the account tests read (links to verify an
+# address or reset a password). PUBLIC_URL, the origin of those links, is the address the
+# tests use.
 #
 # The server serves the web app it embedded at its build time. To test the web/ tree as it
 # is now instead, set E2E_PREVIEW=1: web/dist is rebuilt and e2e/serve.mjs (the preview
@@ -63,6 +67,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port="$(free_port)"
+# The preview server's port is chosen now, so that mail links (PUBLIC_URL) point at it.
+pport=""
+public_url="http://127.0.0.1:$port"
+if [ "${E2E_PREVIEW:-}" = 1 ]; then
+  pport="$(free_port)"
+  public_url="http://127.0.0.1:$pport"
+fi
 secret="$(node -e 'console.log(require("node:crypto").randomBytes(32).toString("hex"))')"
 
 echo "run-against.sh: starting $bin on 127.0.0.1:$port (data in a temporary folder)"
@@ -71,6 +82,7 @@ echo "run-against.sh: starting $bin on 127.0.0.1:$port (data in a temporary fold
   exec env \
     BIND="127.0.0.1:$port" \
     DATA_DIR="$work/data" \
+    PUBLIC_URL="$public_url" \
     JWT_SECRET="$secret" \
     AUTH_RATE_LIMIT_PER_IP=1000 \
     AUTH_RATE_LIMIT_PER_ACCOUNT=1000 \
@@ -107,7 +119,6 @@ if [ "${E2E_PREVIEW:-}" = 1 ]; then
     tail -n 40 "$work/build.log" >&2
     exit 1
   }
-  pport="$(free_port)"
   (cd "$web" && exec env ORGANIZER_API="$base" PORT="$pport" HOST=127.0.0.1 node e2e/serve.mjs) >"$work/preview.log" 2>&1 &
   preview_pid=$!
   if ! wait_ready "http://127.0.0.1:$pport/ready"; then
@@ -119,7 +130,7 @@ if [ "${E2E_PREVIEW:-}" = 1 ]; then
 fi
 
 echo "run-against.sh: running the end-to-end tests against $base"
-(cd "$web" && E2E_BASE_URL="$base" timeout --kill-after=30 "${E2E_TIMEOUT_SECS:-900}" npm run e2e)
+(cd "$web" && E2E_BASE_URL="$base" E2E_DATA_DIR="$work/data" timeout --kill-after=30 "${E2E_TIMEOUT_SECS:-900}" npm run e2e)
 status=$?
 if [ "$status" -ne 0 ]; then
   [ "$status" -eq 124 ] && echo "run-against.sh: the tests did not finish in ${E2E_TIMEOUT_SECS:-900} s" >&2

@@ -1,7 +1,8 @@
 // A small preview server that behaves like the Organizer server will once it embeds
 // web/dist: index.html for / and client routes, graphiql.html for GET /graphql,
 // /assets/* immutable, the CSP header on every page, and /graphql (HTTP and
-// WebSocket) proxied to a running API (ORGANIZER_API, default http://127.0.0.1:8000).
+// WebSocket), /files/* and /export proxied to a running API (ORGANIZER_API, default
+// http://127.0.0.1:8000).
 //   node e2e/serve.mjs            # listens on PORT (default 4173)
 import { createServer, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -65,6 +66,9 @@ const server = createServer(async (req, res) => {
       return proxy(req, res);
     }
     if (path === '/health' || path === '/ready') return proxy(req, res);
+    // Signed file links (/files/<path>, /files/ for the whole space) and account exports are
+    // the server's; `/files` alone is the app's page.
+    if (path.startsWith('/files/') || path === '/export') return proxy(req, res);
     if (path.startsWith('/assets/')) {
       const file = normalize(join(dist, path));
       if (!file.startsWith(join(dist, 'assets'))) {

@@ -5,6 +5,8 @@ import { AuthProvider, useAuth } from './auth/AuthContext';
 import { Layout } from './components/Layout';
 import { useSession } from './hooks';
 import { clearProgress } from './live/progressStore';
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/AccountPages';
+import { AdminPage } from './pages/AdminPage';
 import { LoginPage, SignupPage, StartupProblem } from './pages/AuthPages';
 import { FilesPage } from './pages/FilesPage';
 import { KeysPage } from './pages/KeysPage';
@@ -12,9 +14,14 @@ import { OperationDetailPage } from './pages/OperationDetailPage';
 import { OperationsPage } from './pages/OperationsPage';
 import { TrashPage } from './pages/TrashPage';
 import { RulesPage } from './pages/RulesPage';
-import { Link, matchPath, navigate, useLocation } from './router';
+import { SettingsPage } from './pages/SettingsPage';
+import { NotFound } from './components/NotFound';
+import { matchPath, navigate, useLocation } from './router';
 
-const PUBLIC = ['/login', '/signup'];
+/** Only for the signed out: signed in, they lead to the files. */
+const PUBLIC = ['/login', '/signup', '/forgot-password'];
+/** Where mail links lead: signed in or out, nobody is sent elsewhere. */
+const OPEN = ['/verify-email', '/reset-password'];
 
 export function Root() {
   const { status } = useSession();
@@ -45,15 +52,17 @@ function App() {
   const { status, startupError, startupRetryAfter, retryStartup } = useAuth();
   const { pathname } = useLocation();
   const isPublic = PUBLIC.includes(pathname);
+  const isOpen = OPEN.includes(pathname);
 
   useEffect(() => {
+    if (isOpen) return;
     if (status === 'signed-out' && !isPublic) {
       const next = pathname === '/' ? '' : `?next=${encodeURIComponent(pathname + window.location.search)}`;
       navigate(`/login${next}`, { replace: true });
     } else if (status === 'signed-in' && (isPublic || pathname === '/')) {
       navigate('/files', { replace: true });
     }
-  }, [status, isPublic, pathname]);
+  }, [status, isPublic, isOpen, pathname]);
 
   if (status === 'unknown') {
     return startupError ? (
@@ -64,8 +73,12 @@ function App() {
       </p>
     );
   }
+  // A reset link is used signed out, and ends every session anyway: never inside the app.
+  if (pathname === '/reset-password') return <ResetPasswordPage />;
   if (status === 'signed-out') {
     if (pathname === '/signup') return <SignupPage />;
+    if (pathname === '/forgot-password') return <ForgotPasswordPage />;
+    if (pathname === '/verify-email') return <VerifyEmailPage />;
     return <LoginPage />;
   }
   return <Layout>{route(pathname)}</Layout>;
@@ -79,12 +92,8 @@ function route(pathname: string) {
   if (pathname === '/rules') return <RulesPage />;
   if (pathname === '/trash') return <TrashPage />;
   if (pathname === '/keys') return <KeysPage />;
-  return (
-    <>
-      <h1>Page not found</h1>
-      <p>
-        There is nothing at {pathname}. <Link to="/files">Go to your files</Link>
-      </p>
-    </>
-  );
+  if (pathname === '/settings') return <SettingsPage />;
+  if (pathname === '/admin') return <AdminPage />;
+  if (pathname === '/verify-email') return <VerifyEmailPage />;
+  return <NotFound pathname={pathname} />;
 }

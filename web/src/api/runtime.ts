@@ -76,7 +76,9 @@ export function resetLiveConnection(): void {
   const old = ws;
   ws = null;
   refusals = 0;
-  old?.dispose();
+  // dispose() waits for a connection under way; one that fails (the server closed it, e.g.
+  // on sign-out) rejects with its CloseEvent: nothing to report, the socket is gone.
+  if (old) void Promise.resolve(old.dispose()).catch(() => undefined);
   connectivity.markUp('live');
 }
 

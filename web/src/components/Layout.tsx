@@ -4,6 +4,7 @@ import { Link, matchPath, useLocation } from '../router';
 import { ConnectionBanner } from './ConnectionBanner';
 import { LiveOperations } from './LiveOperations';
 import { QuotaMeter } from './QuotaMeter';
+import { VerifyBanner } from './VerifyBanner';
 
 const NAV = [
   { to: '/files', label: 'Files' },
@@ -11,7 +12,10 @@ const NAV = [
   { to: '/trash', label: 'Trash' },
   { to: '/rules', label: 'Rules' },
   { to: '/keys', label: 'API keys' },
+  { to: '/settings', label: 'Settings' },
 ];
+/** Shown to administrators only. */
+const ADMIN_NAV = [{ to: '/admin', label: 'Admin' }];
 
 export function Layout({ children }: { children: ReactNode }) {
   const { user, signOut } = useAuth();
@@ -44,7 +48,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </Link>
         <nav aria-label="Main">
           <ul className="nav">
-            {NAV.map((item) => {
+            {(user?.role === 'ADMIN' ? [...NAV, ...ADMIN_NAV] : NAV).map((item) => {
               const current = pathname === item.to || pathname.startsWith(`${item.to}/`);
               return (
                 <li key={item.to}>
@@ -69,6 +73,7 @@ export function Layout({ children }: { children: ReactNode }) {
         )}
       </header>
       <ConnectionBanner />
+      <VerifyBanner />
       <main id="main" ref={main}>
         {/* The operation page shows its own progress: not twice. */}
         <LiveOperations exceptId={matchPath('/operations/:id', pathname)?.id} />

@@ -66,7 +66,7 @@ export function LoginPage() {
           {state.fetching ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
-      <p>
+      <p className="forgot-link">
         <Link to="/forgot-password">Forgot your password?</Link>
       </p>
       <p>

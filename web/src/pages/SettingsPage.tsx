@@ -26,6 +26,19 @@ function Status({ children }: { children: ReactNode }) {
   );
 }
 
+/** One part of the page: its heading and what it does beside (above, on phones) its form. */
+function Section({ id, anchor, title, intro, danger, children }: { id: string; anchor: string; title: string; intro: ReactNode; danger?: boolean; children: ReactNode }) {
+  return (
+    <section className={`card settings-section${danger ? ' danger-zone' : ''}`} id={anchor} aria-labelledby={`${id}-heading`}>
+      <div className="settings-intro">
+        <h2 id={`${id}-heading`}>{title}</h2>
+        {intro}
+      </div>
+      <div className="settings-body">{children}</div>
+    </section>
+  );
+}
+
 export function SettingsPage() {
   useDocumentTitle('Settings');
   const { user } = useAuth();
@@ -41,12 +54,10 @@ export function SettingsPage() {
           </p>
         </div>
       </div>
-      <div className="settings-grid">
-        <ProfileSection user={user} />
-        <PasswordSection user={user} />
-        <EmailSection user={user} />
-        <DeleteSection user={user} />
-      </div>
+      <ProfileSection user={user} />
+      <PasswordSection user={user} />
+      <EmailSection user={user} />
+      <DeleteSection user={user} />
     </>
   );
 }
@@ -83,8 +94,7 @@ function ProfileSection({ user }: { user: User }) {
   };
 
   return (
-    <section className="card" id="profile" aria-labelledby={`${id}-heading`}>
-      <h2 id={`${id}-heading`}>Profile</h2>
+    <Section id={id} anchor="profile" title="Profile" intro={<p className="muted small">Your name, and the username you sign in with (your email address works too).</p>}>
       <form className="form" onSubmit={submit} noValidate>
         <Field
           id={`${id}-fullName`}
@@ -113,7 +123,7 @@ function ProfileSection({ user }: { user: User }) {
         </div>
       </form>
       <Status>{saved}</Status>
-    </section>
+    </Section>
   );
 }
 
@@ -143,8 +153,12 @@ function PasswordSection({ user }: { user: User }) {
   };
 
   return (
-    <section className="card" id="password" aria-labelledby={`${id}-heading`}>
-      <h2 id={`${id}-heading`}>Password</h2>
+    <Section
+      id={id}
+      anchor="password"
+      title="Password"
+      intro={<p className="muted small">Changing it signs out your other sessions (other browsers and devices); this one goes on. API keys keep working.</p>}
+    >
       <form className="form" onSubmit={submit} noValidate>
         {/* For password managers: whose password this is. */}
         <input type="text" name="username" autoComplete="username" value={user.username} readOnly hidden />
@@ -183,9 +197,8 @@ function PasswordSection({ user }: { user: User }) {
           </button>
         </div>
       </form>
-      <p className="muted small">Your other sessions (other browsers and devices) are signed out; API keys keep working.</p>
       <Status>{saved}</Status>
-    </section>
+    </Section>
   );
 }
 
@@ -215,8 +228,12 @@ function EmailSection({ user }: { user: User }) {
   };
 
   return (
-    <section className="card" id="email" aria-labelledby={`${id}-heading`}>
-      <h2 id={`${id}-heading`}>Email address</h2>
+    <Section
+      id={id}
+      anchor="email"
+      title="Email address"
+      intro={<p className="muted small">Mail about your account goes here. A new address counts once you open the link we send to it.</p>}
+    >
       <p>
         Now: <strong>{user.email}</strong>{' '}
         {user.emailVerified ? <span className="badge badge-completed">Confirmed</span> : <span className="badge badge-cancelled">Not confirmed</span>}
@@ -248,7 +265,7 @@ function EmailSection({ user }: { user: User }) {
           </>
         )}
       </Status>
-    </section>
+    </Section>
   );
 }
 
@@ -276,11 +293,18 @@ function DeleteSection({ user }: { user: User }) {
   };
 
   return (
-    <section className="card danger-zone" id="delete-account" aria-labelledby={`${id}-heading`}>
-      <h2 id={`${id}-heading`}>Delete account</h2>
-      <p>
-        <strong>This cannot be undone.</strong> Deleting your account deletes, for good:
-      </p>
+    <Section
+      id={id}
+      anchor="delete-account"
+      title="Delete account"
+      danger
+      intro={
+        <p className="small">
+          <strong>This cannot be undone.</strong>
+        </p>
+      }
+    >
+      <p>Deleting your account deletes, for good:</p>
       <ul className="danger-list">
         <li>your files ({formatBytes(user.storageUsedBytes)}) and your trash;</li>
         <li>your operations and their history (running ones stop);</li>
@@ -304,6 +328,6 @@ function DeleteSection({ user }: { user: User }) {
           </button>
         </div>
       </form>
-    </section>
+    </Section>
   );
 }
