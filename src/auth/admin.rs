@@ -5,8 +5,10 @@
 use chrono::Utc;
 use entity::{states::SubscriptionTier, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, LikeExpr},
 };
 use uuid::Uuid;
 
@@ -34,11 +36,22 @@ pub async fn list_users(
         if search.len() > 254 {
             return Err(AppError::bad_input("search", "search is at most 254 bytes"));
         }
-        let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
+        // `%`, `_` and `\` taken literally (usernames hold `_`).
+        let mut pattern = String::from("%");
+        for c in search.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let like = |column: users::Column| {
+            Expr::col(column).like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
         query = query.filter(
             Condition::any()
-                .add(users::Column::Email.like(&pattern))
-                .add(users::Column::Username.like(&pattern)),
+                .add(like(users::Column::Email))
+                .add(like(users::Column::Username)),
         );
     }
     let total = query.clone().count(&state.db).await?;

@@ -222,6 +222,20 @@ async fn the_first_account_administers_and_no_one_else_sees_it() {
         app.gql(Some(&ada.access_token), USERS, json!({})).await["data"]["users"]["totalCount"],
         2
     );
+    // `_` and `%` are taken literally.
+    let underscored = app.signup("bob_the_2nd").await;
+    let found = app
+        .gql(Some(&ada.access_token), USERS, json!({ "s": "bob_the" }))
+        .await;
+    assert_eq!(found["data"]["users"]["totalCount"], 1, "{found}");
+    assert_eq!(
+        found["data"]["users"]["edges"][0]["node"]["id"],
+        underscored.id.as_str()
+    );
+    let none = app
+        .gql(Some(&ada.access_token), USERS, json!({ "s": "b%b" }))
+        .await;
+    assert_eq!(none["data"]["users"]["totalCount"], 0, "{none}");
 
     let changed = app
         .gql(
