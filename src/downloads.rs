@@ -15,7 +15,7 @@ use crate::{
     engine::TRASH_DIR,
     error::{AppError, AppResult},
     state::AppState,
-    storage::{FileMeta, UserSpace, paths},
+    storage::{FileMeta, StorageError, UserSpace, paths},
 };
 
 /// Characters kept as they are in a path segment of a link.
@@ -132,8 +132,23 @@ pub fn zip_with(
                 if let Some(modified) = file.modified {
                     entry = entry.last_modification_date((&modified).into());
                 }
+                // A file moved or deleted since the walk met it (an operation running
+                // meanwhile) is left out, not a broken zip: its first bytes are read
+                // before its entry begins.
+                let opened = space.read_range(&file.path, 0..file.size).await;
+                let mut bytes = match opened {
+                    Ok(bytes) => Box::pin(bytes),
+                    Err(err) if StorageError::of(&err) == StorageError::NotFound => continue,
+                    Err(err) => return Err(err),
+                };
+                let first = match bytes.next().await {
+                    Some(Err(err)) if StorageError::of(&err) == StorageError::NotFound => continue,
+                    first => first.transpose()?,
+                };
                 let mut out = zip.write_entry_stream(entry).await?;
-                let mut bytes = std::pin::pin!(space.read_range(&file.path, 0..file.size).await?);
+                if let Some(chunk) = first {
+                    out.write_all(&chunk).await?;
+                }
                 while let Some(chunk) = bytes.next().await {
                     out.write_all(&chunk?).await?;
                 }

@@ -13,7 +13,7 @@ use crate::{
     error::{AppError, AppResult},
     paging::Page,
     state::AppState,
-    storage::{FileMeta, free_names::FreeNames, paths},
+    storage::{FileMeta, Upload, free_names::FreeNames, paths},
 };
 
 pub const BYTES_PER_GB: i64 = 1_000_000_000;
@@ -94,34 +94,78 @@ pub async fn upload(
     };
     reservation.grow_to(total).await?;
 
-    // Free names are found in memory, the folder listed at most once (on a collision).
-    let mut names_in_folder = FreeNames::default();
-    let mut stored = Vec::new();
     // Spooled files already linked into place: a file mapped to several paths is linked
     // once and copied for the others (two names must never share one file's bytes).
     let mut linked = std::collections::HashSet::new();
+    let uploads: Vec<Upload> = files
+        .into_iter()
+        .zip(names)
+        .map(|(file, name)| Upload {
+            wanted: paths::join(&folder, &name),
+            linkable: spooled_inode(&file.content).is_some_and(|inode| linked.insert(inode)),
+            content: file.content,
+            modified: file.modified,
+        })
+        .collect();
+    if space.is_local() {
+        // One blocking call for every file, in a task of its own: a request that goes
+        // away (a timeout, a client gone) cannot leave stored files uncounted or unindexed.
+        let state = state.clone();
+        return tokio::spawn(async move {
+            let stored = space
+                .store_uploads_locally(uploads, FreeNames::default())
+                .await
+                .expect("a local space stores locally");
+            let mut out = Vec::new();
+            let mut failed = None;
+            match stored {
+                Ok((results, _)) => {
+                    for result in results {
+                        match result {
+                            Ok(meta) => {
+                                reservation.keep(meta.size as i64);
+                                out.push(meta);
+                            }
+                            Err(err) => {
+                                failed.get_or_insert(err);
+                            }
+                        }
+                    }
+                }
+                Err(err) => failed = Some(err),
+            }
+            reservation.release().await;
+            crate::search::maintain::added(&state.db, user_id, &out).await;
+            match failed {
+                Some(err) => Err(AppError::from(err)),
+                None => Ok(out),
+            }
+        })
+        .await
+        .map_err(|err| AppError::Internal(err.into()))?;
+    }
+
+    // Free names are found in memory, the folder listed at most once (on a collision).
+    let mut names_in_folder = FreeNames::default();
+    let mut stored = Vec::new();
     let written: AppResult<()> = async {
-        for (file, name) in files.into_iter().zip(names) {
-            let wanted = paths::join(&folder, &name);
-            let inode = spooled_inode(&file.content);
-            let (path, size) = if inode.is_some_and(|inode| linked.insert(inode)) {
-                space
-                    .write_new_from(&wanted, &mut names_in_folder, file.content, file.modified)
-                    .await?
-            } else {
-                // Clones of one spooled file share one offset, so each copy reads from
-                // the start (files are written one at a time).
-                let mut content = file.content;
-                std::io::Seek::rewind(&mut content)
-                    .map_err(|err| AppError::Internal(err.into()))?;
-                let content = tokio_util::io::ReaderStream::with_capacity(
-                    tokio::fs::File::from_std(content),
-                    256 * 1024,
-                );
-                space
-                    .write_new(&wanted, &mut names_in_folder, content, file.modified)
-                    .await?
-            };
+        for upload in uploads {
+            // Clones of one spooled file share one offset, so each copy reads from the
+            // start (files are written one at a time).
+            let mut content = upload.content;
+            std::io::Seek::rewind(&mut content).map_err(|err| AppError::Internal(err.into()))?;
+            let content = tokio_util::io::ReaderStream::with_capacity(
+                tokio::fs::File::from_std(content),
+                256 * 1024,
+            );
+            let (path, size) = space
+                .write_new(
+                    &upload.wanted,
+                    &mut names_in_folder,
+                    content,
+                    upload.modified,
+                )
+                .await?;
             reservation.keep(size as i64);
             stored.push(path);
         }

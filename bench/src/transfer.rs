@@ -1,7 +1,8 @@
 //! Bytes in and out: uploads of many small files and of one large file, and the download
 //! of that large file, each against what the same disk does without the server, in the
 //! same invocation: a one-thread loop writing the same small files, `dd` writing the
-//! large one, and nginx serving it (`sendfile`) on loopback. Every answer is checked: the
+//! large one, and nginx serving it (`sendfile`) on loopback; `sync` before each timed
+//! step, so no step pays for writing back another's bytes. Every answer is checked: the
 //! stored files hash as the sources, the downloaded bytes as the file.
 
 use std::{
@@ -57,11 +58,13 @@ pub async fn run(
     let small_bytes: u64 = small.iter().map(|(_, b)| b.len() as u64).sum();
     let loop_dir = scratch.join("loop");
     std::fs::create_dir_all(&loop_dir)?;
+    settle();
     let started = Instant::now();
     for (name, bytes) in &small {
         std::fs::write(loop_dir.join(name), bytes)?;
     }
     let baseline = started.elapsed().as_secs_f64();
+    settle();
     let started = Instant::now();
     for chunk in small.chunks(SMALL_PER_REQUEST) {
         let body = upload(api, session, "transfer/small", chunk).await?;
@@ -70,6 +73,7 @@ pub async fn run(
         }
     }
     let ours = started.elapsed().as_secs_f64();
+    settle();
     let stored_ok = small.iter().all(|(name, bytes)| {
         std::fs::read(space.join("transfer/small").join(name))
             .ok()
@@ -94,6 +98,7 @@ pub async fn run(
     let source = scratch.join("large.bin");
     let source_hash = write_large(&source)?;
     let dd_out = scratch.join("dd.bin");
+    settle();
     let started = Instant::now();
     let dd = Command::new("dd")
         .arg(format!("if={}", source.display()))
@@ -106,6 +111,7 @@ pub async fn run(
         bail!("dd failed");
     }
     std::fs::remove_file(&dd_out)?;
+    settle();
     let started = Instant::now();
     let body = upload_file(api, session, "transfer/large", &source).await?;
     let ours = started.elapsed().as_secs_f64();
@@ -280,6 +286,11 @@ fn hash_file(path: &Path) -> Result<String> {
         }
         hasher.update(&block[..n]);
     }
+}
+
+/// Writes back what earlier steps left dirty, so that no step pays for another's writes.
+fn settle() {
+    let _ = Command::new("sync").status();
 }
 
 fn median(times: &mut [f64]) -> f64 {

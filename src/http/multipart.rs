@@ -39,6 +39,10 @@ const MAX_JSON_FIELD_BYTES: u64 = 256 * 1024;
 pub const MAX_UPLOADS: usize = 64;
 pub const MAX_UPLOADS_PER_USER: usize = 4;
 pub const MAX_UPLOADS_PER_ADDRESS: usize = 8;
+/// Files up to this size are held in memory, not spooled to disk, up to this much per
+/// request (at most `MAX_UPLOADS` requests at once: 512 MiB in the worst case).
+const IN_MEMORY_MAX: usize = 1 << 20;
+const IN_MEMORY_PER_REQUEST: usize = 8 << 20;
 /// Quota is reserved ahead of the bytes by at most this much (fewer database writes).
 const RESERVE_AHEAD: i64 = 16 * 1024 * 1024;
 
@@ -147,6 +151,7 @@ pub async fn read(
     let mut files: Vec<(Vec<String>, UploadValue)> = Vec::new();
     let mut descriptors = Vec::new();
     let mut spooled_bytes: i64 = 0;
+    let mut held_in_request = 0usize;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         match field.name() {
             Some("operations") => {
@@ -200,26 +205,48 @@ pub async fn read(
                         .await
                         .map_err(RequestError::internal)?,
                 );
-                let spool_dir = uploads.spool_dir.clone();
-                let temp = tokio::task::spawn_blocking(move || match spool_dir {
-                    Some(dir) => tempfile::tempfile_in(dir),
-                    None => tempfile::tempfile(),
-                })
-                .await
-                .map_err(RequestError::internal)?
-                .map_err(RequestError::internal)?;
-                let mut file = tokio::fs::File::from_std(temp);
+                // Small files are held in memory and handed on as an in-memory file (one
+                // write, to their place); larger ones are spooled on the storage's disk and
+                // linked into place there (`Storage::spool_dir`): written once either way.
+                let mut held: Vec<u8> = Vec::new();
+                let mut spooled: Option<tokio::fs::File> = None;
                 while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                     // Every mapped path stores these bytes once more.
                     spooled_bytes += chunk.len() as i64 * paths.len() as i64;
                     reserve_for(reservation, spooled_bytes).await?;
+                    if spooled.is_none()
+                        && held.len() + chunk.len() <= IN_MEMORY_MAX
+                        && held_in_request + held.len() + chunk.len() <= IN_MEMORY_PER_REQUEST
+                    {
+                        held.extend_from_slice(&chunk);
+                        continue;
+                    }
+                    let file = match &mut spooled {
+                        Some(file) => file,
+                        None => {
+                            let mut file = spool(uploads.spool_dir.clone()).await?;
+                            file.write_all(&std::mem::take(&mut held))
+                                .await
+                                .map_err(RequestError::internal)?;
+                            spooled.insert(file)
+                        }
+                    };
                     file.write_all(&chunk)
                         .await
                         .map_err(RequestError::internal)?;
                 }
-                file.flush().await.map_err(RequestError::internal)?;
-                let mut content = file.into_std().await;
-                std::io::Seek::rewind(&mut content).map_err(RequestError::internal)?;
+                let content = match spooled {
+                    Some(mut file) => {
+                        file.flush().await.map_err(RequestError::internal)?;
+                        let mut content = file.into_std().await;
+                        std::io::Seek::rewind(&mut content).map_err(RequestError::internal)?;
+                        content
+                    }
+                    None => {
+                        held_in_request += held.len();
+                        in_memory(&held).map_err(RequestError::internal)?
+                    }
+                };
                 files.push((
                     paths,
                     UploadValue {
@@ -255,6 +282,35 @@ pub async fn read(
         request,
         descriptors: Descriptors { _held: descriptors },
     })
+}
+
+/// A spooled file: unnamed, in `dir` when given (else the system's temporary folder),
+/// gone when closed.
+async fn spool(dir: Option<std::path::PathBuf>) -> Result<tokio::fs::File, RequestError> {
+    let file = tokio::task::spawn_blocking(move || match dir {
+        Some(dir) => tempfile::tempfile_in(dir),
+        None => tempfile::tempfile(),
+    })
+    .await
+    .map_err(RequestError::internal)?
+    .map_err(RequestError::internal)?;
+    Ok(tokio::fs::File::from_std(file))
+}
+
+/// A small upload as a file that lives in memory (`memfd` on Linux; elsewhere an
+/// unnamed temporary file), read from the start.
+fn in_memory(bytes: &[u8]) -> std::io::Result<std::fs::File> {
+    use std::io::{Seek, Write};
+    #[cfg(target_os = "linux")]
+    let mut file = std::fs::File::from(rustix::fs::memfd_create(
+        "upload",
+        rustix::fs::MemfdFlags::CLOEXEC,
+    )?);
+    #[cfg(not(target_os = "linux"))]
+    let mut file = tempfile::tempfile()?;
+    file.write_all(bytes)?;
+    file.rewind()?;
+    Ok(file)
 }
 
 /// Holds at least `spooled` bytes in the reservation, reserving ahead where the quota

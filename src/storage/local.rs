@@ -148,6 +148,103 @@ pub fn link_spooled(
     anyhow::bail!("spooled files are linked on Linux only")
 }
 
+/// A file an upload stores: where it should go, its bytes, its own modified time, and
+/// whether it may be linked into place (a spooled file not stored under another name).
+pub struct Upload {
+    pub wanted: String,
+    pub content: std::fs::File,
+    pub modified: Option<DateTime<Utc>>,
+    pub linkable: bool,
+}
+
+/// Stores an upload's files in one blocking call: each under a free name near the one
+/// wanted (never replacing anything), linked into place or copied, its modified time
+/// set. One result per file, in order; a failed file leaves nothing behind.
+pub fn store_uploads(
+    root: &Path,
+    uploads: Vec<Upload>,
+    names: &mut super::FreeNames,
+) -> Vec<anyhow::Result<FileMeta>> {
+    let mut contained: std::collections::HashMap<String, bool> = Default::default();
+    uploads
+        .into_iter()
+        .map(|upload| {
+            let folder = paths::parent(&upload.wanted).to_string();
+            let inside = *contained
+                .entry(folder.clone())
+                .or_insert_with(|| is_contained(root, &folder));
+            if !inside {
+                anyhow::bail!(super::StorageError::OutsideSpace);
+            }
+            let path = claim_free_name(root, &upload.wanted, &folder, names)?;
+            let stored = place(root, &path, upload);
+            if stored.is_err() {
+                let _ = std::fs::remove_file(root.join(&path));
+            }
+            stored.with_context(|| format!("write {path}"))
+        })
+        .collect()
+}
+
+fn claim_free_name(
+    root: &Path,
+    wanted: &str,
+    folder: &str,
+    names: &mut super::FreeNames,
+) -> anyhow::Result<String> {
+    for _ in 0..64 {
+        let candidate = names.take(wanted);
+        if create_new(&root.join(&candidate)).with_context(|| format!("create {candidate}"))? {
+            return Ok(candidate);
+        }
+        if !names.is_listed(folder) {
+            let taken = match std::fs::read_dir(root.join(folder)) {
+                Ok(entries) => entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            names.learn(folder, taken);
+        }
+    }
+    anyhow::bail!("no free name for {wanted}")
+}
+
+/// Puts an upload's bytes at `path`, a placeholder claimed for it.
+fn place(root: &Path, path: &str, upload: Upload) -> anyhow::Result<FileMeta> {
+    let mut content = upload.content;
+    let size = if upload.linkable
+        && let Ok(size) = link_spooled(root, path, &content, upload.modified)
+    {
+        size
+    } else {
+        std::io::Seek::rewind(&mut content)?;
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(root.join(path))?;
+        let size = std::io::copy(&mut content, &mut out)?;
+        if let Some(time) = upload.modified {
+            out.set_modified(time.into())?;
+        }
+        size
+    };
+    let modified = match upload.modified {
+        Some(time) => Some(time),
+        None => std::fs::metadata(root.join(path))?
+            .modified()
+            .ok()
+            .map(DateTime::<Utc>::from),
+    };
+    Ok(FileMeta {
+        path: path.to_string(),
+        is_dir: false,
+        size,
+        modified,
+    })
+}
+
 /// `open(O_CREAT | O_EXCL)`, creating the parent folders: `true` if we created the file,
 /// `false` if something was already there.
 pub fn create_new(path: &Path) -> std::io::Result<bool> {

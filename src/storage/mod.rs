@@ -15,7 +15,7 @@ pub mod paths;
 
 pub use error::StorageError;
 
-pub use local::Local;
+pub use local::{Local, Upload};
 
 use std::path::{Path, PathBuf};
 
@@ -608,38 +608,33 @@ impl UserSpace {
         self.write_claimed(path, content, modified).await
     }
 
-    /// `write_new` from a spooled file. On `fs`, when the file is an unnamed temporary file
-    /// on the storage's file system (`Storage::spool_dir`), it is linked into place: its
-    /// bytes are not written again. Otherwise (another file system, a backend without
-    /// links) it is copied.
-    pub async fn write_new_from(
+    /// Whether this space is a local folder (`fs`).
+    pub fn is_local(&self) -> bool {
+        self.fs_root.is_some()
+    }
+
+    /// On `fs`: stores an upload's files in one blocking call (`local::store_uploads`),
+    /// `None` elsewhere (the caller writes them one by one).
+    pub async fn store_uploads_locally(
         &self,
-        wanted: &str,
-        names: &mut FreeNames,
-        file: std::fs::File,
-        modified: Option<DateTime<Utc>>,
-    ) -> anyhow::Result<(String, u64)> {
-        let path = self.claim_free_name(wanted, names).await?;
-        if let Some(root) = self.fs_root.clone() {
-            let linked = {
-                let (path, file) = (path.clone(), file.try_clone()?);
-                tokio::task::spawn_blocking(move || {
-                    local::link_spooled(&root, &path, &file, modified)
-                })
-                .await?
-            };
-            match linked {
-                Ok(size) => return Ok((path, size)),
-                Err(err) => tracing::debug!(error = %err, "spooled upload copied, not linked"),
+        uploads: Vec<local::Upload>,
+        names: FreeNames,
+    ) -> Option<anyhow::Result<(Vec<anyhow::Result<FileMeta>>, FreeNames)>> {
+        let root = self.fs_root.clone()?;
+        for upload in &uploads {
+            if let Err(err) = self.ensure_contained(paths::parent(&upload.wanted)) {
+                return Some(Err(err));
             }
         }
-        let mut file = file;
-        std::io::Seek::rewind(&mut file)?;
-        let content = tokio_util::io::ReaderStream::with_capacity(
-            tokio::fs::File::from_std(file),
-            256 * 1024,
-        );
-        self.write_claimed(path, content, modified).await
+        let mut names = names;
+        Some(
+            tokio::task::spawn_blocking(move || {
+                let stored = local::store_uploads(&root, uploads, &mut names);
+                (stored, names)
+            })
+            .await
+            .map_err(Into::into),
+        )
     }
 
     /// Writes a file at a path this process claimed (an empty placeholder).

@@ -411,12 +411,17 @@ async fn an_export_holds_every_file_and_the_history() {
         .await;
     app.gql(Some(&ada.access_token), "mutation { createCategoryRule(input: { name: \"Notes\", category: \"Notes\", extensions: [\"txt\"] }) { id } }", json!({}))
         .await;
-    app.gql(
-        Some(&ada.access_token),
-        "mutation { deleteEntries(paths: [\"inbox/deep/song.mp3\"]) { id } }",
-        json!({}),
-    )
-    .await;
+    let deleted = app
+        .gql(
+            Some(&ada.access_token),
+            "mutation { deleteEntries(paths: [\"inbox/deep/song.mp3\"]) { id } }",
+            json!({}),
+        )
+        .await;
+    let id = deleted["data"]["deleteEntries"]["id"]
+        .as_str()
+        .expect("an operation");
+    finished(&app, &ada.access_token, id).await;
 
     let link = app
         .gql(

@@ -151,8 +151,8 @@ async fn one_part_mapped_many_times_counts_as_many_files_and_each_copy_is_whole(
         );
     }
     assert_eq!(used_bytes(&app, &ada).await, 2 * content.len() as i64);
-    // Two files, not two names of one (the first is the spooled file itself, linked into
-    // place; the second a copy): changing one leaves the other as it was.
+    // Two files, not two names of one spooled file: changing one leaves the other as it
+    // was.
     use std::os::unix::fs::MetadataExt;
     let (a, b) = (dir.join("photo.jpg"), dir.join("photo (1).jpg"));
     assert_ne!(
