@@ -145,6 +145,14 @@ async fn upload(
     )));
     let spooled = {
         let mut held = reservation.lock().await;
+        // The declared length, held at once where the quota allows: one write to the
+        // account for the whole body instead of one per doubling as its bytes arrive.
+        if let Some(declared) = declared_length(headers)
+            .and_then(|d| i64::try_from(d).ok())
+            .filter(|d| *d <= left)
+        {
+            let _ = held.grow_to(declared).await;
+        }
         let read = multipart::read(
             body,
             &boundary,

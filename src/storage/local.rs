@@ -165,6 +165,8 @@ pub fn store_uploads(
     uploads: Vec<Upload>,
     names: &mut super::FreeNames,
 ) -> Vec<anyhow::Result<FileMeta>> {
+    use std::os::unix::fs::MetadataExt;
+    let root_device = std::fs::metadata(root).ok().map(|m| m.dev());
     let mut contained: std::collections::HashMap<String, bool> = Default::default();
     uploads
         .into_iter()
@@ -176,8 +178,8 @@ pub fn store_uploads(
             if !inside {
                 anyhow::bail!(super::StorageError::OutsideSpace);
             }
-            let path = claim_free_name(root, &upload.wanted, &folder, names)?;
-            let stored = place(root, &path, upload);
+            let (path, placeholder) = claim_free_name(root, &upload.wanted, &folder, names)?;
+            let stored = place(root, &path, placeholder, upload, root_device);
             if stored.is_err() {
                 let _ = std::fs::remove_file(root.join(&path));
             }
@@ -186,16 +188,19 @@ pub fn store_uploads(
         .collect()
 }
 
+/// A free name near `wanted`, and the empty file created there for it.
 fn claim_free_name(
     root: &Path,
     wanted: &str,
     folder: &str,
     names: &mut super::FreeNames,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, std::fs::File)> {
     for _ in 0..64 {
         let candidate = names.take(wanted);
-        if create_new(&root.join(&candidate)).with_context(|| format!("create {candidate}"))? {
-            return Ok(candidate);
+        if let Some(file) = create_new_file(&root.join(&candidate))
+            .with_context(|| format!("create {candidate}"))?
+        {
+            return Ok((candidate, file));
         }
         if !names.is_listed(folder) {
             let taken = match std::fs::read_dir(root.join(folder)) {
@@ -212,21 +217,26 @@ fn claim_free_name(
 }
 
 /// Puts an upload's bytes at `path`, a placeholder claimed for it.
-fn place(root: &Path, path: &str, upload: Upload) -> anyhow::Result<FileMeta> {
+fn place(
+    root: &Path,
+    path: &str,
+    mut placeholder: std::fs::File,
+    upload: Upload,
+    root_device: Option<u64>,
+) -> anyhow::Result<FileMeta> {
+    use std::os::unix::fs::MetadataExt;
     let mut content = upload.content;
-    let size = if upload.linkable
-        && let Ok(size) = link_spooled(root, path, &content, upload.modified)
-    {
+    // Only a file spooled on this file system can be linked (one in memory cannot).
+    let linkable = upload.linkable
+        && root_device.is_some()
+        && content.metadata().ok().map(|m| m.dev()) == root_device;
+    let size = if linkable && let Ok(size) = link_spooled(root, path, &content, upload.modified) {
         size
     } else {
         std::io::Seek::rewind(&mut content)?;
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(root.join(path))?;
-        let size = std::io::copy(&mut content, &mut out)?;
+        let size = std::io::copy(&mut content, &mut placeholder)?;
         if let Some(time) = upload.modified {
-            out.set_modified(time.into())?;
+            placeholder.set_modified(time.into())?;
         }
         size
     };
@@ -243,6 +253,31 @@ fn place(root: &Path, path: &str, upload: Upload) -> anyhow::Result<FileMeta> {
         size,
         modified,
     })
+}
+
+/// `create_new`, keeping the file open for writing.
+fn create_new_file(path: &Path) -> std::io::Result<Option<std::fs::File>> {
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+    };
+    // The folder is made only when it is missing (one call per file, not a walk).
+    let opened = match open() {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            open()
+        }
+        opened => opened,
+    };
+    match opened {
+        Ok(file) => Ok(Some(file)),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 /// `open(O_CREAT | O_EXCL)`, creating the parent folders: `true` if we created the file,
