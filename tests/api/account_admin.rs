@@ -364,7 +364,8 @@ async fn administrators_can_be_named_by_address() {
     );
 }
 
-/// The entries of a zip, by name.
+/// The entries of a zip, by name (the same reader as `downloads.rs`).
+#[allow(deprecated)]
 async fn unzip(bytes: Vec<u8>) -> std::collections::BTreeMap<String, Vec<u8>> {
     use futures::AsyncReadExt;
     let reader = async_zip::base::read::mem::ZipFileReader::new(bytes)
