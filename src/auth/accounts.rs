@@ -300,7 +300,7 @@ pub async fn logout(state: &AppState, presented: &str) -> AppResult<bool> {
     }
 }
 
-async fn revoke_family(state: &AppState, family_id: Uuid) -> AppResult<()> {
+pub(crate) async fn revoke_family(state: &AppState, family_id: Uuid) -> AppResult<()> {
     let user_id = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::FamilyId.eq(family_id))
         .one(&state.db)

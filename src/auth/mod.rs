@@ -17,6 +17,7 @@ pub mod recovery;
 pub mod roles;
 pub mod rotation;
 pub mod secrets;
+pub mod sessions;
 pub mod user_cache;
 pub mod validation;
 pub mod verification;

@@ -11,8 +11,8 @@ use entity::users;
 use crate::{
     auth::{
         account_settings,
-        accounts::{self, Session},
-        closing, recovery, verification,
+        accounts::{self, Session as SignedIn},
+        closing, recovery, sessions, verification,
     },
     error::AppError,
     graphql::{
@@ -108,7 +108,7 @@ pub struct AuthPayload {
 
 /// The answer to a sign-in or refresh; a browser that keeps its session in the cookie gets
 /// the refresh token there, not in the answer.
-fn payload(ctx: &Context<'_>, session: Session) -> AuthPayload {
+fn payload(ctx: &Context<'_>, session: SignedIn) -> AuthPayload {
     let role = crate::auth::roles::role(&context::state(ctx).config, &session.user);
     let mut payload = AuthPayload::from(session);
     payload.user.role = role.into();
@@ -136,8 +136,8 @@ fn presented(ctx: &Context<'_>, argument: Option<String>) -> Result<String> {
     }
 }
 
-impl From<Session> for AuthPayload {
-    fn from(session: Session) -> Self {
+impl From<SignedIn> for AuthPayload {
+    fn from(session: SignedIn) -> Self {
         Self {
             access_token: session.access_token,
             refresh_token: session.refresh_token,
@@ -172,6 +172,18 @@ pub struct LoginInput {
     pub password: String,
 }
 
+/// A signed-in browser or client: one per sign-in, kept by its refresh token.
+#[derive(SimpleObject)]
+pub struct Session {
+    pub id: ID,
+    pub signed_in_at: DateTime,
+    /// Its last refresh (or the sign-in).
+    pub last_active_at: DateTime,
+    pub expires_at: DateTime,
+    /// The session this request comes from.
+    pub current: bool,
+}
+
 #[derive(Default)]
 pub struct AccountQuery;
 
@@ -181,6 +193,24 @@ impl AccountQuery {
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let caller = context::caller(ctx).await?;
         Ok(User::of(&context::state(ctx).config, caller.user))
+    }
+
+    /// Your signed-in sessions, most recently active first.
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        let caller = context::caller(ctx).await?;
+        let list = sessions::list(context::state(ctx), &caller)
+            .await
+            .extend()?;
+        Ok(list
+            .into_iter()
+            .map(|s| Session {
+                id: ID(s.id.to_string()),
+                signed_in_at: s.signed_in_at.into(),
+                last_active_at: s.last_active_at.into(),
+                expires_at: s.expires_at.into(),
+                current: s.current,
+            })
+            .collect())
     }
 }
 
@@ -338,6 +368,17 @@ impl AccountMutation {
     ) -> Result<bool> {
         let caller = context::caller(ctx).await?;
         verification::change_email(context::state(ctx), &caller, &new_email, password)
+            .await
+            .extend()?;
+        Ok(true)
+    }
+
+    /// Ends one of your sessions (see `sessions`): its refresh token stops, its access
+    /// tokens and sockets within a second. `NOT_FOUND` for one that is not yours or ended.
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let caller = context::caller(ctx).await?;
+        let family = crate::graphql::ids::parse_id("id", &id).extend()?;
+        sessions::revoke(context::state(ctx), &caller, family)
             .await
             .extend()?;
         Ok(true)

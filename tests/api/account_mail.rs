@@ -484,3 +484,64 @@ async fn mail_goes_out_through_a_real_smtp_server() {
         "SMTP, not the outbox folder"
     );
 }
+
+#[tokio::test]
+async fn sessions_are_listed_and_ended_one_by_one() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada").await;
+    let bob = app.signup("bob").await;
+    let other = app.login("ada", &ada.password).await;
+    let other_access = other["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other_refresh = other["data"]["login"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = "{ sessions { id signedInAt lastActiveAt expiresAt current } }";
+    let seen = app.gql(Some(&ada.access_token), list, json!({})).await;
+    let sessions = seen["data"]["sessions"].as_array().expect("a list").clone();
+    assert_eq!(sessions.len(), 2, "{seen}");
+    assert_eq!(
+        sessions.iter().filter(|s| s["current"] == true).count(),
+        1,
+        "{seen}"
+    );
+    let theirs = sessions.iter().find(|s| s["current"] == false).unwrap()["id"].clone();
+
+    let revoke = "mutation($id: ID!) { revokeSession(id: $id) }";
+    // Not bob's to end; nor an unknown one.
+    assert_code(
+        &app.gql(Some(&bob.access_token), revoke, json!({ "id": theirs }))
+            .await,
+        "NOT_FOUND",
+    );
+    assert_code(
+        &app.gql(
+            Some(&ada.access_token),
+            revoke,
+            json!({ "id": uuid::Uuid::now_v7().to_string() }),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+    let ended = app
+        .gql(Some(&ada.access_token), revoke, json!({ "id": theirs }))
+        .await;
+    assert_eq!(ended["data"]["revokeSession"], true, "{ended}");
+    assert_code(&me(&app, &other_access).await, "UNAUTHENTICATED");
+    assert_code(&refresh(&app, &other_refresh).await, "UNAUTHENTICATED");
+    assert!(me(&app, &ada.access_token).await["data"]["me"].is_object());
+    let left = app.gql(Some(&ada.access_token), list, json!({})).await;
+    assert_eq!(
+        left["data"]["sessions"].as_array().map(Vec::len),
+        Some(1),
+        "{left}"
+    );
+    assert_code(
+        &app.gql(Some(&ada.access_token), revoke, json!({ "id": theirs }))
+            .await,
+        "NOT_FOUND",
+    );
+}
