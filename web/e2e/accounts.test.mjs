@@ -1,19 +1,22 @@
 // Accounts people run themselves, end to end in Chromium against a fresh server
 // (E2E_BASE_URL), reading the mail the server writes to $E2E_DATA_DIR/outbox:
 // sign up (the first account of a fresh server administers it) → confirm the address
-// from the banner's link → settings (profile, password) → forgot password → reset → sign
-// in with the new password → administration (search, tier, quota, disable, enable; a
-// non-administrator sees no such page) → delete an account.
+// from the banner's link → settings (profile, password, everything as one zip) → forgot
+// password → reset → sign in with the new password → administration (search, tier,
+// quota, disable, enable; a non-administrator sees no such page) → delete an account.
 // This file runs before app.test.mjs (files run in name order), so its first sign-up is
-// the server's first account. Screenshots: settings, admin, verify-banner, forgot-password.
+// the server's first account. Screenshots: settings, settings-export, admin, verify-banner,
+// forgot-password.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   BASE,
   OUTBOX,
   PASSWORD,
   click,
   confirmDialog,
+  downloadOf,
   failureShot,
   gql,
   launch,
@@ -188,6 +191,25 @@ describe('Accounts: verify, settings, reset, administration', { timeout: 8 * 60_
       input: { login: admin.email, password: NEW_ADMIN_PASSWORD },
     });
     assert.equal(login.data?.login.user.username, renamed, JSON.stringify(login));
+  });
+
+  step('settings: download everything as one zip', ['settings: change the profile and the password'], async () => {
+    await page.goto(`${BASE}/settings`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('#export');
+    assert.match(await page.$eval('#export', (el) => el.textContent), /files\/.*account\.json/);
+    const download = await downloadOf(browser, () => click(page, 'Download everything', { within: '#export' }));
+    assert.match(download.url, /\/export\?.*sig=/, download.url);
+    assert.match(download.suggestedFilename, /\.zip$/, download.suggestedFilename);
+    await waitForText(page, 'Your download has started');
+    await shoot(page, 'settings-export', { scrollTo: '#export' });
+    assert.equal(readFileSync(download.path).subarray(0, 2).toString('latin1'), 'PK', 'the download is a zip');
+    // The link answers a zip (asked again from the page: it is good for five minutes).
+    const answer = await page.evaluate(async (url) => {
+      const res = await fetch(url);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      return { status: res.status, type: res.headers.get('content-type'), magic: String.fromCharCode(bytes[0], bytes[1]) };
+    }, download.url);
+    assert.deepEqual(answer, { status: 200, type: 'application/zip', magic: 'PK' });
   });
 
   step('forgot password → mail → new password → sign in with it', [], async (t) => {

@@ -14,6 +14,7 @@ import {
   click,
   confirmDialog,
   currentOperationId,
+  downloadOf,
   gql,
   launch,
   newPage,
@@ -124,9 +125,12 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
   step('upload a folder', ['sign up'], async () => {
     const input = await page.waitForSelector('input[data-testid=upload-folder]');
     await input.uploadFile(folder.root);
-    await waitForText(page, `${folder.files.length} of ${folder.files.length} files uploaded.`, 60_000);
+    await waitForText(page, `${folder.files.length} of ${folder.files.length} files uploaded to All files.`, 60_000);
     await page.waitForFunction(() => [...document.querySelectorAll('.files-table a')].some((a) => a.textContent.includes('trip')));
     await shoot(page, 'files-upload');
+    // The tray goes with the uploads it shows (else it stays, on every page).
+    await click(page, 'Clear finished', { within: '[data-testid=upload-tray]' });
+    await page.waitForFunction(() => !document.querySelector('[data-testid=upload-tray]'));
     await click(page, 'trip (folder)', { tag: 'a' });
     await page.waitForFunction(() => location.search.includes('trip'));
     await page.waitForFunction(() => document.querySelectorAll('.files-table tbody tr').length === 4); // photos, docs, music, budget.csv
@@ -267,11 +271,12 @@ describe('Organizer web app', { timeout: 12 * 60_000 }, () => {
 
     // Download: the link the button follows gives back the uploaded bytes, as an attachment.
     await page.goto(`${BASE}/files?path=trip%2Fdocs`, { waitUntil: 'networkidle0' });
-    const seen = new Promise((resolve) => page.on('request', (r) => r.url().includes('/files/trip/docs/notes.txt') && resolve(r.url())));
-    await page.click('button[aria-label="Download notes.txt"]');
-    const url = await Promise.race([seen, sleep(15_000).then(() => null)]);
-    assert.ok(url, 'the Download button follows a file link');
+    const download = await downloadOf(browser, () => page.click('button[aria-label="Download notes.txt"]'));
+    const { url } = download;
+    assert.ok(url.includes('/files/trip/docs/notes.txt'), `the Download button follows a file link: ${url}`);
     assert.ok(!url.includes('Bearer') && url.includes('sig='), `a signed link, no token: ${url}`);
+    assert.equal(download.suggestedFilename, 'notes.txt');
+    assert.ok(readFileSync(download.path).equals(readFileSync(join(folder.root, 'docs/notes.txt'))), 'the browser saved the uploaded bytes');
     const res = await fetch(url);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-disposition') ?? '', /^attachment;/);

@@ -52,14 +52,21 @@ export async function newPage(browser) {
   return { page, problems };
 }
 
-/** Screenshots of the current page at laptop and phone width. */
-export async function shoot(page, name) {
+/**
+ * Screenshots of the current page at laptop and phone width; `scrollTo`: a selector of
+ * what to show, scrolled to the middle of the view at each width.
+ */
+export async function shoot(page, name, { scrollTo } = {}) {
   mkdirSync(SHOTS, { recursive: true });
   await page.bringToFront();
-  await settle(page);
+  const show = async () => {
+    if (scrollTo) await page.$eval(scrollTo, (el) => el.scrollIntoView({ block: 'center', behavior: 'instant' }));
+    await settle(page);
+  };
+  await show();
   await page.screenshot({ path: join(SHOTS, `${name}-wide.png`) });
   await page.setViewport(NARROW);
-  await settle(page);
+  await show();
   await page.screenshot({ path: join(SHOTS, `${name}-narrow.png`) });
   await page.setViewport(WIDE);
   await settle(page);
@@ -182,6 +189,31 @@ export function makeFolder() {
     utimesSync(file, MODIFIED, MODIFIED); // uploads carry each file's own modified time
   }
   return { root, files: Object.keys(files), duplicates: 2, modified: MODIFIED };
+}
+
+/**
+ * Runs `action` (a click that should start a download) and waits for the browser's
+ * download: it is saved in a temporary folder; returns { url, suggestedFilename, path }.
+ * (A download started by a link with `download` is the browser's, not the page's: no
+ * page request event shows it.)
+ */
+export async function downloadOf(browser, action, timeout = 30_000) {
+  const dir = mkdtempSync(join(tmpdir(), 'organizer-e2e-download-'));
+  const cdp = await browser.target().createCDPSession();
+  try {
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allowAndName', downloadPath: dir, eventsEnabled: true });
+    const begun = new Promise((resolve) => cdp.on('Browser.downloadWillBegin', resolve));
+    const ended = new Promise((resolve) => cdp.on('Browser.downloadProgress', (e) => e.state !== 'inProgress' && resolve(e)));
+    const timedOut = (what) => sleep(timeout).then(() => Promise.reject(new Error(`no download ${what} within ${timeout} ms`)));
+    await action();
+    const download = await Promise.race([begun, timedOut('began')]);
+    const progress = await Promise.race([ended, timedOut('ended')]);
+    if (progress.state !== 'completed') throw new Error(`the download of ${download.url} ended ${progress.state}`);
+    return { url: download.url, suggestedFilename: download.suggestedFilename, path: join(dir, download.guid) };
+  } finally {
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'default' }).catch(() => undefined);
+    await cdp.detach().catch(() => undefined);
+  }
 }
 
 /** A GraphQL request from the test itself (not the browser). */

@@ -554,3 +554,9 @@ export const AdminUpdateUserMutation = graphql(`
     }
   }
 `);
+
+export const ExportAccountMutation = graphql(`
+  mutation ExportAccount {
+    exportAccount
+  }
+`);

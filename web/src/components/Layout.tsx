@@ -5,6 +5,8 @@ import { ConnectionBanner } from './ConnectionBanner';
 import { LiveOperations } from './LiveOperations';
 import { QuotaMeter } from './QuotaMeter';
 import { VerifyBanner } from './VerifyBanner';
+import { UploadProvider } from '../uploads/UploadProvider';
+import { UploadTray } from '../uploads/UploadTray';
 
 const NAV = [
   { to: '/files', label: 'Files' },
@@ -37,52 +39,56 @@ export function Layout({ children }: { children: ReactNode }) {
   }, [pathname]);
 
   return (
-    <div className="shell">
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header className="topbar">
-        <Link to="/files" className="brand" aria-label="Organizer, home">
-          <span className="brand-mark" aria-hidden="true" />
-          Organizer
-        </Link>
-        <nav aria-label="Main">
-          <ul className="nav">
-            {(user?.role === 'ADMIN' ? [...NAV, ...ADMIN_NAV] : NAV).map((item) => {
-              const current = pathname === item.to || pathname.startsWith(`${item.to}/`);
-              return (
-                <li key={item.to}>
-                  <Link to={item.to} aria-current={current ? 'page' : undefined}>
-                    {item.label}
-                  </Link>
-                </li>
-              );
-            })}
-          </ul>
-        </nav>
-        {user && (
-          <div className="account">
-            <QuotaMeter usedBytes={user.storageUsedBytes} quotaGb={user.storageQuotaGb} compact />
-            <span className="account-name" title={user.email}>
-              {user.username}
-            </span>
-            <button type="button" className="btn btn-small" onClick={() => void signOut()}>
-              Sign out
-            </button>
-          </div>
-        )}
-      </header>
-      <ConnectionBanner />
-      <VerifyBanner />
-      <main id="main" ref={main}>
-        {/* The operation page shows its own progress: not twice. */}
-        <LiveOperations exceptId={matchPath('/operations/:id', pathname)?.id} />
-        {children}
-      </main>
-      {/* For developers: out of the main navigation, which is for files. */}
-      <footer className="app-footer">
-        <a href="/graphql">GraphiQL, the API playground</a>
-      </footer>
-    </div>
+    <UploadProvider>
+      <div className="shell">
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="topbar">
+          <Link to="/files" className="brand" aria-label="Organizer, home">
+            <span className="brand-mark" aria-hidden="true" />
+            Organizer
+          </Link>
+          <nav aria-label="Main">
+            <ul className="nav">
+              {(user?.role === 'ADMIN' ? [...NAV, ...ADMIN_NAV] : NAV).map((item) => {
+                const current = pathname === item.to || pathname.startsWith(`${item.to}/`);
+                return (
+                  <li key={item.to}>
+                    <Link to={item.to} aria-current={current ? 'page' : undefined}>
+                      {item.label}
+                    </Link>
+                  </li>
+                );
+              })}
+            </ul>
+          </nav>
+          {user && (
+            <div className="account">
+              <QuotaMeter usedBytes={user.storageUsedBytes} quotaGb={user.storageQuotaGb} compact />
+              <span className="account-name" title={user.email}>
+                {user.username}
+              </span>
+              <button type="button" className="btn btn-small" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </div>
+          )}
+        </header>
+        <ConnectionBanner />
+        <VerifyBanner />
+        <main id="main" ref={main}>
+          {/* The operation page shows its own progress: not twice. */}
+          <LiveOperations exceptId={matchPath('/operations/:id', pathname)?.id} />
+          {children}
+        </main>
+        {/* For developers: out of the main navigation, which is for files. */}
+        <footer className="app-footer">
+          <a href="/graphql">GraphiQL, the API playground</a>
+        </footer>
+        {/* Uploads go on from page to page: their tray is the shell's, not a page's. */}
+        <UploadTray />
+      </div>
+    </UploadProvider>
   );
 }

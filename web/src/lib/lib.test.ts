@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { breadcrumbs, formatBytes, formatDuration, formatPercent, formatRate, joinPath, normalizePath, parentPath } from './format';
 import { barShares, groupByDestination, parseList, STAYS, summarizeDuplicates, trashedCopies, type PlanRecord } from './plan';
-import { multipartBody, multipartParts, perFileProgress, planBatches, type PickedFile } from './upload';
+import { multipartBody, multipartBodyInSlices, multipartParts, perFileProgress, type PickedFile, type UploadBatch } from './upload';
 import { defaultOptions, toStartInput } from './operationOptions';
 import { signupProblems } from './signupChecks';
 
@@ -90,22 +90,11 @@ const picked = (relativePath: string, size = 10, lastModified = Date.UTC(2024, 0
   relativePath,
 });
 
-describe('upload batches', () => {
-  it('groups by target folder and splits into batches of 20', () => {
-    const files = [picked('top/a.txt'), picked('top/sub/b.txt'), picked('top/c.txt'), ...Array.from({ length: 25 }, (_, i) => picked(`top/big/${i}.txt`))];
-    const batches = planBatches(files, 'inbox', 20);
-    expect(batches.map((b) => [b.path, b.items.length])).toEqual([
-      ['inbox/top', 2],
-      ['inbox/top/big', 20],
-      ['inbox/top/big', 5],
-      ['inbox/top/sub', 1],
-    ]);
-  });
-  it('puts loose files in the current folder', () => {
-    expect(planBatches([picked('a.txt')], '', 20)[0].path).toBe('');
-  });
+const batchOf = (items: PickedFile[], path: string): UploadBatch => ({ path, items, bytes: items.reduce((n, f) => n + f.file.size, 0) });
+
+describe('upload requests', () => {
   it('builds the multipart operations and map, with modifiedAt only when asked', () => {
-    const batch = planBatches([picked('a.txt'), picked('b.txt')], 'x', 20)[0];
+    const batch = batchOf([picked('a.txt'), picked('b.txt')], 'x');
     const without = multipartParts('mutation', batch, false);
     expect(JSON.parse(without.operations)).toEqual({ query: 'mutation', variables: { path: 'x', files: [null, null] }, operationName: 'UploadFiles' });
     expect(JSON.parse(without.map)).toEqual({ 0: ['variables.files.0'], 1: ['variables.files.1'] });
@@ -113,7 +102,7 @@ describe('upload batches', () => {
     expect(JSON.parse(withTimes.operations).variables.modifiedAt).toEqual(['2024-01-02T00:00:00.000Z', '2024-01-02T00:00:00.000Z']);
   });
   it('writes the multipart body with its own lowercase boundary', async () => {
-    const batch = planBatches([picked('a.txt')], 'x', 20)[0];
+    const batch = batchOf([picked('a.txt')], 'x');
     const { body, contentType } = multipartBody(multipartParts('mutation', batch, false), 'organizer-0123abcd');
     expect(contentType).toBe('multipart/form-data; boundary=organizer-0123abcd');
     const text = await body.text();
@@ -122,6 +111,16 @@ describe('upload batches', () => {
     expect(text).toContain('Content-Disposition: form-data; name="0"; filename="a.txt"\r\n');
     expect(text.endsWith('\r\n--organizer-0123abcd--\r\n')).toBe(true);
     expect(/^organizer-[0-9a-f]{32}$/.test(multipartBody(multipartParts('m', batch, false)).contentType.split('boundary=')[1])).toBe(true);
+  });
+  it('builds the same body a few files at a time', async () => {
+    const files = Array.from({ length: 25 }, (_, i) => ({ file: new File([`content ${i}`], `f${i}.txt`), relativePath: `f${i}.txt` }));
+    const parts = multipartParts('mutation', batchOf(files, 'x'), false);
+    let pauses = 0;
+    const sliced = await multipartBodyInSlices(parts, async () => void pauses++, 'organizer-0123abcd', -1);
+    const whole = multipartBody(parts, 'organizer-0123abcd');
+    expect(await sliced.body.text()).toBe(await whole.body.text());
+    expect(sliced.contentType).toBe(whole.contentType);
+    expect(pauses).toBe(2); // after files 10 and 20
   });
   it('spreads request progress over the files in order', () => {
     expect(perFileProgress([100, 100], 0, 220)).toEqual([0, 0]);

@@ -1,9 +1,9 @@
-// Uploads: collecting dropped or picked files (with their folders), grouping them
-// into one uploadFiles call per folder, and sending the GraphQL multipart request
+// Uploads: collecting dropped or picked files (with their folders), and sending one
+// batch of them (see uploadQueue.ts) as the GraphQL multipart request
 // (https://github.com/jaydenseric/graphql-multipart-request-spec) with
 // XMLHttpRequest so the browser reports upload progress.
 
-import { joinPath, normalizePath, parentPath } from './format';
+import { normalizePath } from './format';
 
 export interface PickedFile {
   file: File;
@@ -26,28 +26,10 @@ export function fromFileList(list: FileList | File[]): PickedFile[] {
   }));
 }
 
-/**
- * Groups files by target folder (base + their relative folder), in batches of at
- * most `batchSize` files, folders in name order.
- */
-export function planBatches(files: PickedFile[], basePath: string, batchSize = 20): UploadBatch[] {
-  const byFolder = new Map<string, PickedFile[]>();
-  for (const f of files) {
-    const folder = joinPath(basePath, parentPath(f.relativePath));
-    const list = byFolder.get(folder) ?? [];
-    list.push(f);
-    byFolder.set(folder, list);
-  }
-  const batches: UploadBatch[] = [];
-  for (const folder of [...byFolder.keys()].sort()) {
-    const items = byFolder.get(folder)!;
-    for (let i = 0; i < items.length; i += batchSize) {
-      const chunk = items.slice(i, i + batchSize);
-      batches.push({ path: folder, items: chunk, bytes: chunk.reduce((n, f) => n + f.file.size, 0) });
-    }
-  }
-  return batches;
-}
+/** The server stores at most this many files per request. */
+export const MAX_BATCH_FILES = 100;
+/** A request carries at most about this many bytes (one larger file goes alone). */
+export const MAX_BATCH_BYTES = 32 * 1000 * 1000;
 
 export interface MultipartParts {
   operations: string;
@@ -106,21 +88,54 @@ function dispositionValue(value: string): string {
  * read into memory here.
  */
 export function multipartBody(parts: MultipartParts, boundary = newBoundary()): MultipartBody {
-  const chunks: BlobPart[] = [];
-  const field = (name: string, value: string) =>
-    chunks.push(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
-  field('operations', parts.operations);
-  field('map', parts.map);
-  parts.files.forEach((file, i) => {
-    chunks.push(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${i}"; filename="${dispositionValue(file.name)}"\r\n` +
-        `Content-Type: ${file.type || 'application/octet-stream'}\r\n\r\n`,
-      file,
-      '\r\n',
-    );
-  });
+  const chunks: BlobPart[] = [head(parts, boundary)];
+  parts.files.forEach((file, i) => chunks.push(filePartHead(file, i, boundary), file, '\r\n'));
   chunks.push(`--${boundary}--\r\n`);
   return { body: new Blob(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/**
+ * The same body, built a few files at a time with `pause()` between slices once
+ * `budgetMs` is spent: putting a picked file into a Blob asks the browser about it, and
+ * 100 of them at once can hold the page for tens of milliseconds (more when it is busy).
+ * The slices are Blobs themselves; the body only refers to them.
+ */
+export async function multipartBodyInSlices(
+  parts: MultipartParts,
+  pause: () => Promise<void>,
+  boundary = newBoundary(),
+  budgetMs = 8,
+): Promise<MultipartBody> {
+  const slices: Blob[] = [];
+  let chunks: BlobPart[] = [head(parts, boundary)];
+  let since = performance.now();
+  for (let i = 0; i < parts.files.length; i++) {
+    const file = parts.files[i];
+    chunks.push(filePartHead(file, i, boundary), file, '\r\n');
+    if ((i + 1) % 10 === 0 && i + 1 < parts.files.length) {
+      slices.push(new Blob(chunks));
+      chunks = [];
+      if (performance.now() - since > budgetMs) {
+        await pause();
+        since = performance.now();
+      }
+    }
+  }
+  chunks.push(`--${boundary}--\r\n`);
+  slices.push(new Blob(chunks));
+  return { body: new Blob(slices), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+function head(parts: MultipartParts, boundary: string): string {
+  const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  return field('operations', parts.operations) + field('map', parts.map);
+}
+
+function filePartHead(file: File, i: number, boundary: string): string {
+  return (
+    `--${boundary}\r\nContent-Disposition: form-data; name="${i}"; filename="${dispositionValue(file.name)}"\r\n` +
+    `Content-Type: ${file.type || 'application/octet-stream'}\r\n\r\n`
+  );
 }
 
 /**
@@ -158,15 +173,24 @@ export interface UploadHandle {
   abort(): void;
 }
 
-/** Sends one batch. `onProgress(loaded, total)` follows the request body upload. */
+/**
+ * Sends one batch. `onProgress(loaded, total)` follows the request body upload; aborting
+ * `signal` aborts the HTTP request (the promise rejects with an AbortError).
+ */
 export function sendMultipart(
   url: string,
   { body, contentType }: MultipartBody,
   accessToken: string | null,
   onProgress: (loaded: number, total: number) => void,
+  signal?: AbortSignal,
 ): UploadHandle {
   const xhr = new XMLHttpRequest();
   const promise = new Promise<UploadResponse>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new DOMException('Upload cancelled', 'AbortError'));
+      return;
+    }
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.open('POST', url);
     xhr.responseType = 'text';
     xhr.setRequestHeader('Content-Type', contentType);

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
 import {
   CreateFolderMutation,
@@ -8,7 +8,7 @@ import {
   MoveEntriesMutation,
   RenameEntryMutation,
 } from '../api/documents';
-import { describeErrors, type FriendlyError } from '../api/errors';
+import { describeErrors, firstErrorCode, type FriendlyError } from '../api/errors';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { PromptDialog } from '../components/PromptDialog';
 import type { FileSort } from '../gql/graphql';
@@ -17,10 +17,14 @@ import { useAuth } from '../auth/AuthContext';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { PageNav } from '../components/PageNav';
 import { StartOperationForm } from '../components/StartOperationForm';
-import { UploadPanel } from '../components/UploadPanel';
+import { QuotaMeter } from '../components/QuotaMeter';
 import { useDebounced, useDocumentTitle, useRefetchOnReconnect } from '../hooks';
 import { useCursorPages } from '../hooks/usePaged';
 import { defaultOptions } from '../lib/operationOptions';
+import { startDownload } from '../lib/download';
+import { throttle } from '../lib/throttle';
+import { DropTarget, UploadButton } from '../uploads/UploadButton';
+import { useUploadLanded, useUploadSettled, useUploadsInto } from '../uploads/UploadProvider';
 import { breadcrumbs, folderLabel, formatBytes, formatCount, formatDateTime, normalizePath } from '../lib/format';
 import { Link, navigate, useSearchParam } from '../router';
 
@@ -108,10 +112,27 @@ function FolderView({ path }: { path: string }) {
       return;
     }
     if (inline) window.open(res.data.fileLink, '_blank', 'noopener');
-    else window.location.assign(res.data.fileLink);
+    else startDownload(res.data.fileLink);
   };
   const [starting, setStarting] = useState<null | 'ORGANIZE' | 'DUPLICATE_CLEANUP'>(null);
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
+  // Files show up as their batches land: this folder's listing is read again (at most
+  // every second) when a batch lands in it or below it (a new folder appears).
+  const refresh = useMemo(() => throttle(() => refetch({ requestPolicy: 'network-only' }), 1000), [refetch]);
+  useEffect(() => () => refresh.cancel(), [refresh]);
+  const concerns = (folder: string) => path === '' || folder === path || folder.startsWith(`${path}/`);
+  useUploadLanded((landed) => {
+    if (concerns(landed)) refresh();
+  });
+  // An upload that ended: its last files are listed now, not a second later.
+  useUploadSettled((job) => {
+    if (!job.targets.some(concerns)) return;
+    refresh.cancel();
+    refetch({ requestPolicy: 'network-only' });
+  });
+  // A folder that does not exist (yet): an upload into it creates it, so it is not an error.
+  const uploadsHere = useUploadsInto(path);
+  const missing = path !== '' && !result.data && firstErrorCode(result.error) === 'NOT_FOUND';
   const conn = result.data?.files;
   const crumbs = breadcrumbs(path);
 
@@ -135,9 +156,11 @@ function FolderView({ path }: { path: string }) {
           </nav>
           )}
           <h1>{folderLabel(path)}</h1>
+          {user && <QuotaMeter usedBytes={user.storageUsedBytes} quotaGb={user.storageQuotaGb} />}
         </div>
         <div className="row">
-          <button type="button" className="btn btn-primary" onClick={() => setStarting('ORGANIZE')}>
+          <UploadButton path={path} />
+          <button type="button" className="btn" onClick={() => setStarting('ORGANIZE')}>
             Organize…
           </button>
           <button type="button" className="btn" onClick={() => setStarting('DUPLICATE_CLEANUP')}>
@@ -161,23 +184,13 @@ function FolderView({ path }: { path: string }) {
         </section>
       )}
 
-      {user && (
-        <UploadPanel
-          path={path}
-          usedBytes={user.storageUsedBytes}
-          quotaGb={user.storageQuotaGb}
-          onUploaded={() => {
-            refetch({ requestPolicy: 'network-only' });
-            reloadUser();
-          }}
-        />
-      )}
+      <DropTarget path={path} />
 
       <section className="card" aria-labelledby="list-heading">
         <div className="card-head">
           <h2 id="list-heading">Contents</h2>
           <span className="muted" aria-live="polite">
-            {conn ? (conn.totalCount === 0 ? 'Empty' : formatCount(conn.totalCount, 'item')) : result.fetching ? 'Loading…' : ''}
+            {conn ? (conn.totalCount === 0 ? 'Empty' : formatCount(conn.totalCount, 'item')) : missing ? 'Empty' : result.fetching ? 'Loading…' : ''}
           </span>
         </div>
         <div className="row files-toolbar">
@@ -206,7 +219,15 @@ function FolderView({ path }: { path: string }) {
           </p>
         )}
         <ErrorNotice errors={actionErrors} />
-        <ErrorNotice errors={describeErrors(result.error)} onRetry={() => refetch({ requestPolicy: 'network-only' })} />
+        {missing ? (
+          <p className="empty">
+            {uploadsHere
+              ? 'Uploading into this new folder: its files show up here as they arrive.'
+              : 'There is no folder here yet. Upload files (the Upload button, or drop them anywhere on this page) to create it.'}
+          </p>
+        ) : (
+          <ErrorNotice errors={describeErrors(result.error)} onRetry={() => refetch({ requestPolicy: 'network-only' })} />
+        )}
         {conn && conn.nodes.length > 0 && (
           <div className="table-wrap">
             <table className="table files-table">
@@ -273,7 +294,7 @@ function FolderView({ path }: { path: string }) {
           </div>
         )}
         {conn && conn.totalCount === 0 && (
-          <p className="empty">{search ? `No file names here hold “${search}”.` : 'This folder is empty. Upload files above.'}</p>
+          <p className="empty">{search ? `No file names here hold “${search}”.` : 'This folder is empty. Upload files with the Upload button, or drop them anywhere on this page.'}</p>
         )}
         {conn && (
           <PageNav {...pages.nav(conn)} />

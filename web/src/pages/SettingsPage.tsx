@@ -1,12 +1,13 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation } from 'urql';
-import { ChangeEmailMutation, ChangePasswordMutation, DeleteAccountMutation, UpdateProfileMutation } from '../api/documents';
+import { ChangeEmailMutation, ChangePasswordMutation, DeleteAccountMutation, ExportAccountMutation, UpdateProfileMutation } from '../api/documents';
 import { describeErrors, type FriendlyError } from '../api/errors';
 import { useAuth, type User } from '../auth/AuthContext';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Field, useFormErrors } from '../components/Field';
 import { useDocumentTitle } from '../hooks';
 import { changePasswordProblems, deleteAccountProblems, emailChangeProblems, profileChanges, profileProblems } from '../lib/accountChecks';
+import { startDownload } from '../lib/download';
 import { formatBytes, formatDate, tierLabel } from '../lib/format';
 import { navigate } from '../router';
 
@@ -57,6 +58,7 @@ export function SettingsPage() {
       <ProfileSection user={user} />
       <PasswordSection user={user} />
       <EmailSection user={user} />
+      <ExportSection user={user} />
       <DeleteSection user={user} />
     </>
   );
@@ -265,6 +267,47 @@ function EmailSection({ user }: { user: User }) {
           </>
         )}
       </Status>
+    </Section>
+  );
+}
+
+function ExportSection({ user }: { user: User }) {
+  const id = useId();
+  const [state, run] = useMutation(ExportAccountMutation);
+  const [errors, setErrors] = useState<FriendlyError[]>([]);
+  const [started, setStarted] = useState(false);
+
+  const download = async () => {
+    setErrors([]);
+    setStarted(false);
+    const res = await run({});
+    const url = res.data?.exportAccount;
+    if (!url) {
+      setErrors(describeErrors(res.error));
+      return;
+    }
+    startDownload(url);
+    setStarted(true);
+  };
+
+  return (
+    <Section
+      id={id}
+      anchor="export"
+      title="Export your data"
+      intro={<p className="muted small">Everything of yours in one zip file, to keep or to take elsewhere.</p>}
+    >
+      <p>
+        One zip file: your files ({formatBytes(user.storageUsedBytes)}) under <code>files/</code>, and <code>account.json</code> with your profile,
+        category rules and operations.
+      </p>
+      <ErrorNotice errors={errors} />
+      <div>
+        <button type="button" className="btn" onClick={download} disabled={state.fetching}>
+          {state.fetching ? 'Preparing…' : 'Download everything'}
+        </button>
+      </div>
+      <Status>{started && 'Your download has started: your browser saves the zip file (for a large account, that takes a while).'}</Status>
     </Section>
   );
 }
