@@ -193,6 +193,20 @@ describe('Accounts: verify, settings, reset, administration', { timeout: 8 * 60_
     assert.equal(login.data?.login.user.username, renamed, JSON.stringify(login));
   });
 
+  step('settings: sign out another session', ['settings: change the profile and the password'], async () => {
+    // The password step signed in once more through the API: a second session.
+    await page.goto(`${BASE}/settings`, { waitUntil: 'networkidle0' });
+    await page.waitForFunction(() => document.querySelectorAll('#sessions .session-row').length >= 2);
+    const before = await page.$$eval('#sessions .session-row', (rows) => rows.length);
+    assert.equal(await page.$$eval('#sessions .session-row', (rows) => rows.filter((r) => r.textContent.includes('This browser')).length), 1);
+    await click(page, 'Sign out', { within: '#sessions' });
+    await waitForText(page, 'That session is signed out.');
+    await page.waitForFunction((n) => document.querySelectorAll('#sessions .session-row').length === n - 1, {}, before);
+    // This browser is still signed in.
+    await page.reload({ waitUntil: 'networkidle0' });
+    await page.waitForFunction(() => location.pathname === '/settings' && document.querySelector('h1')?.textContent === 'Settings');
+  });
+
   step('settings: download everything as one zip', ['settings: change the profile and the password'], async () => {
     await page.goto(`${BASE}/settings`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('#export');

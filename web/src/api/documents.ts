@@ -560,3 +560,21 @@ export const ExportAccountMutation = graphql(`
     exportAccount
   }
 `);
+
+export const SessionsQuery = graphql(`
+  query Sessions {
+    sessions {
+      id
+      signedInAt
+      lastActiveAt
+      expiresAt
+      current
+    }
+  }
+`);
+
+export const RevokeSessionMutation = graphql(`
+  mutation RevokeSession($id: ID!) {
+    revokeSession(id: $id)
+  }
+`);

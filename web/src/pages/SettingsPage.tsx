@@ -1,6 +1,14 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
-import { useMutation } from 'urql';
-import { ChangeEmailMutation, ChangePasswordMutation, DeleteAccountMutation, ExportAccountMutation, UpdateProfileMutation } from '../api/documents';
+import { useMutation, useQuery } from 'urql';
+import {
+  ChangeEmailMutation,
+  ChangePasswordMutation,
+  DeleteAccountMutation,
+  ExportAccountMutation,
+  RevokeSessionMutation,
+  SessionsQuery,
+  UpdateProfileMutation,
+} from '../api/documents';
 import { describeErrors, type FriendlyError } from '../api/errors';
 import { useAuth, type User } from '../auth/AuthContext';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -8,7 +16,7 @@ import { Field, useFormErrors } from '../components/Field';
 import { useDocumentTitle } from '../hooks';
 import { changePasswordProblems, deleteAccountProblems, emailChangeProblems, profileChanges, profileProblems } from '../lib/accountChecks';
 import { startDownload } from '../lib/download';
-import { formatBytes, formatDate, tierLabel } from '../lib/format';
+import { formatBytes, formatDate, formatDateTime, tierLabel } from '../lib/format';
 import { navigate } from '../router';
 
 export const ACCOUNT_DELETED = 'Your account was deleted, with your files and everything else in it.';
@@ -58,6 +66,7 @@ export function SettingsPage() {
       <ProfileSection user={user} />
       <PasswordSection user={user} />
       <EmailSection user={user} />
+      <SessionsSection />
       <ExportSection user={user} />
       <DeleteSection user={user} />
     </>
@@ -267,6 +276,61 @@ function EmailSection({ user }: { user: User }) {
           </>
         )}
       </Status>
+    </Section>
+  );
+}
+
+/** Where the account is signed in: one row per sign-in, each can be ended. */
+function SessionsSection() {
+  const id = useId();
+  const [list, refetch] = useQuery({ query: SessionsQuery, requestPolicy: 'cache-and-network' });
+  const [state, revoke] = useMutation(RevokeSessionMutation);
+  const [errors, setErrors] = useState<FriendlyError[]>([]);
+  const [ended, setEnded] = useState(false);
+  const sessions = list.data?.sessions ?? [];
+
+  const end = async (sessionId: string) => {
+    setErrors([]);
+    setEnded(false);
+    const res = await revoke({ id: sessionId });
+    if (res.error) {
+      setErrors(describeErrors(res.error));
+      return;
+    }
+    setEnded(true);
+    refetch({ requestPolicy: 'network-only' });
+  };
+
+  return (
+    <Section
+      id={id}
+      anchor="sessions"
+      title="Where you are signed in"
+      intro={<p className="muted small">Each browser or device you signed in with. Signing one out ends it within a second, there and in its other tabs.</p>}
+    >
+      <ErrorNotice errors={[...describeErrors(list.error), ...errors]} />
+      {list.fetching && sessions.length === 0 ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <ul className="session-list" aria-label="Signed-in sessions">
+          {sessions.map((s) => (
+            <li key={s.id} className="session-row">
+              <div>
+                <strong>{s.current ? 'This browser' : 'Another browser or device'}</strong>
+                <div className="muted small">
+                  Signed in {formatDateTime(s.signedInAt)} · last active {formatDateTime(s.lastActiveAt)}
+                </div>
+              </div>
+              {!s.current && (
+                <button type="button" className="btn" onClick={() => end(s.id)} disabled={state.fetching}>
+                  Sign out
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <Status>{ended && 'That session is signed out.'}</Status>
     </Section>
   );
 }
