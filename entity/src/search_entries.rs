@@ -15,6 +15,8 @@ pub struct Model {
     pub sort_key: String,
     pub size_bytes: i64,
     pub modified_at: Option<DateTimeUtc>,
+    /// Bit n for each ASCII letter (a = 0) and digit (0 = 26) the name holds.
+    pub letters: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ mod m20261203_000012_add_operation_phase_work;
 mod m20261203_000013_create_search_entries;
 mod m20261203_000014_search_order;
 mod m20261203_000015_accounts;
+mod m20261203_000016_search_letters;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_create_search_entries::Migration),
             Box::new(m20261203_000014_search_order::Migration),
             Box::new(m20261203_000015_accounts::Migration),
+            Box::new(m20261203_000016_search_letters::Migration),
         ]
     }
 }

@@ -11,7 +11,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ids, sort_key::sort_key};
+use super::{
+    ids,
+    sort_key::{letters, sort_key},
+};
 use crate::storage::{FileMeta, paths};
 
 /// Rows per statement (SQLite allows 32,766 parameters; a moved row takes four).
@@ -27,6 +30,7 @@ pub(super) fn row(user_id: Uuid, file: &FileMeta) -> search_entries::ActiveModel
         sort_key: sea_orm::Set(sort_key(name)),
         size_bytes: sea_orm::Set(file.size as i64),
         modified_at: sea_orm::Set(file.modified),
+        letters: sea_orm::Set(letters(name)),
         ..Default::default()
     }
 }
@@ -68,20 +72,21 @@ fn insert_statement(user_id: Uuid, span: ids::Span, files: &[&FileMeta]) -> Stat
     let mut rows = Vec::with_capacity(files.len());
     for (n, file) in files.iter().enumerate() {
         let name = paths::name(&file.path);
-        rows.push(format!("({}, ?, ?, ?, ?, ?)", n + 1));
+        rows.push(format!("({}, ?, ?, ?, ?, ?, ?)", n + 1));
         values.extend([
             file.path.clone().into(),
             name.to_string().into(),
             sort_key(name).into(),
             (file.size as i64).into(),
             file.modified.into(),
+            letters(name).into(),
         ]);
     }
     Statement::from_sql_and_values(
         DbBackend::Sqlite,
         format!(
-            "INSERT INTO search_entries (id, user_id, path, name, sort_key, size_bytes, modified_at) \
-             SELECT {} + v.column1, ?, v.column2, v.column3, v.column4, v.column5, v.column6 \
+            "INSERT INTO search_entries (id, user_id, path, name, sort_key, size_bytes, modified_at, letters) \
+             SELECT {} + v.column1, ?, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7 \
              FROM (VALUES {}) AS v WHERE true ON CONFLICT (user_id, path) DO NOTHING",
             span.last_taken(),
             rows.join(", ")
@@ -172,19 +177,20 @@ async fn move_sqlite(
         let mut rows = Vec::with_capacity(moves.len());
         for (n, (from, to)) in moves.iter().enumerate() {
             let name = paths::name(to);
-            rows.push(format!("({}, ?, ?, ?, ?)", n + 1));
+            rows.push(format!("({}, ?, ?, ?, ?, ?)", n + 1));
             values.extend([
                 from.clone().into(),
                 to.clone().into(),
                 name.to_string().into(),
                 sort_key(name).into(),
+                letters(name).into(),
             ]);
         }
         values.push(user_id.into());
         let sql = format!(
-            "WITH v(n, old, new, name, key) AS (VALUES {}) \
+            "WITH v(n, old, new, name, key, letters) AS (VALUES {}) \
              UPDATE search_entries INDEXED BY idx_search_entries_user_id_path \
-             SET id = {} + v.n, path = v.new, name = v.name, sort_key = v.key FROM v \
+             SET id = {} + v.n, path = v.new, name = v.name, sort_key = v.key, letters = v.letters FROM v \
              WHERE search_entries.user_id = ? AND search_entries.path = v.old",
             rows.join(", "),
             span.last_taken()
@@ -203,7 +209,7 @@ async fn move_sqlite(
 /// `(user_id, path)`. SQLite is told to use that index (without it, it read the whole
 /// table once per chunk).
 fn move_statement(backend: DbBackend, chunk: &[(String, String)], user_id: Uuid) -> Statement {
-    let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4 + 1);
+    let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5 + 1);
     let mut rows = Vec::with_capacity(chunk.len());
     for (i, (from, to)) in chunk.iter().enumerate() {
         let name = paths::name(to);
@@ -212,28 +218,36 @@ fn move_statement(backend: DbBackend, chunk: &[(String, String)], user_id: Uuid)
             to.clone().into(),
             name.to_string().into(),
             sort_key(name).into(),
+            letters(name).into(),
         ]);
         rows.push(match backend {
             DbBackend::Postgres => {
-                let n = i * 4;
-                format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
+                let n = i * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}::bigint)",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5
+                )
             }
-            _ => "(?, ?, ?, ?)".to_string(),
+            _ => "(?, ?, ?, ?, ?)".to_string(),
         });
     }
     values.push(user_id.into());
     let rows = rows.join(", ");
     let sql = match backend {
         DbBackend::Postgres => format!(
-            "UPDATE search_entries AS e SET path = v.new, name = v.name, sort_key = v.key \
-             FROM (VALUES {rows}) AS v(old, new, name, key) \
+            "UPDATE search_entries AS e SET path = v.new, name = v.name, sort_key = v.key, \
+             letters = v.letters FROM (VALUES {rows}) AS v(old, new, name, key, letters) \
              WHERE e.user_id = ${} AND e.path = v.old",
-            chunk.len() * 4 + 1
+            chunk.len() * 5 + 1
         ),
         _ => format!(
-            "WITH v(old, new, name, key) AS (VALUES {rows}) \
+            "WITH v(old, new, name, key, letters) AS (VALUES {rows}) \
              UPDATE search_entries INDEXED BY idx_search_entries_user_id_path \
-             SET path = v.new, name = v.name, sort_key = v.key FROM v \
+             SET path = v.new, name = v.name, sort_key = v.key, letters = v.letters FROM v \
              WHERE search_entries.user_id = ? AND search_entries.path = v.old"
         ),
     };

@@ -6,13 +6,16 @@
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionSession, TransactionTrait, Value};
 use uuid::Uuid;
 
-use super::{ids, sort_key::sort_key};
+use super::{
+    ids,
+    sort_key::{letters, sort_key},
+};
 use crate::storage::{FileMeta, paths};
 
 /// Files copied per transaction.
 const CHUNK: i64 = 10_000;
 
-/// Rows per staging statement (six values each).
+/// Rows per staging statement (seven values each).
 const STAGE_ROWS: usize = 1000;
 
 /// Forgets what an earlier build left staged.
@@ -33,7 +36,7 @@ pub async fn stage(
     files: &[FileMeta],
 ) -> anyhow::Result<()> {
     for chunk in files.chunks(STAGE_ROWS) {
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
         for file in chunk {
             let name = paths::name(&file.path);
             values.extend([
@@ -43,13 +46,14 @@ pub async fn stage(
                 sort_key(name).into(),
                 (file.size as i64).into(),
                 file.modified.into(),
+                letters(name).into(),
             ]);
         }
-        let rows = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let rows = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Sqlite,
             format!(
-                "INSERT INTO search_staging (user_id, path, name, sort_key, size_bytes, modified_at) \
+                "INSERT INTO search_staging (user_id, path, name, sort_key, size_bytes, modified_at, letters) \
                  VALUES {rows} ON CONFLICT DO NOTHING"
             ),
             values,
@@ -79,9 +83,9 @@ pub async fn number(
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
                 format!(
-                    "INSERT INTO search_entries (id, user_id, path, name, sort_key, size_bytes, modified_at) \
+                    "INSERT INTO search_entries (id, user_id, path, name, sort_key, size_bytes, modified_at, letters) \
                      SELECT {} + row_number() OVER (ORDER BY sort_key, path), \
-                     user_id, path, name, sort_key, size_bytes, modified_at \
+                     user_id, path, name, sort_key, size_bytes, modified_at, letters \
                      FROM (SELECT * FROM search_staging WHERE user_id = ? \
                      ORDER BY sort_key, path LIMIT {CHUNK}) \
                      WHERE true ON CONFLICT (user_id, path) DO NOTHING",

@@ -1,6 +1,22 @@
 //! The natural, case-insensitive order as plain text, so that a database can sort and
 //! page a search by it: `File 2` before `file 10`.
 
+/// Which ASCII letters (bit 0 for `a`, in any case) and digits (bit 26 for `0`) a name
+/// holds: a one-letter search is counted from these.
+pub fn letters(name: &str) -> i64 {
+    name.bytes()
+        .fold(0, |mask, b| mask | letter_bit(b).unwrap_or(0))
+}
+
+/// The bit of one ASCII letter or digit.
+pub fn letter_bit(b: u8) -> Option<i64> {
+    match b.to_ascii_lowercase() {
+        b @ b'a'..=b'z' => Some(1 << (b - b'a')),
+        b @ b'0'..=b'9' => Some(1 << (26 + b - b'0')),
+        _ => None,
+    }
+}
+
 /// Leading zeros do not count (`IMG_0100` after `img_99`, as file managers sort). The
 /// name lower-cased, each run of digits written as its length (two digits) and then
 /// the digits without leading zeros: `2` is `012`, `10` is `0210`, and byte order is

@@ -57,7 +57,10 @@ pub async fn find(
                 && query.bounds == Bounds::default()
                 && query.sort == Sort::Name =>
         {
-            let total = count(db, &words, live).await?;
+            let total = match one_letter(query.words) {
+                Some(bit) => count_letter(db, user_id, bit, live).await?,
+                None => count(db, &words, live).await?,
+            };
             if offset >= total {
                 return Ok((Vec::new(), total));
             }
@@ -115,6 +118,36 @@ async fn count(db: &impl ConnectionTrait, words: &str, live: ids::Span) -> anyho
             "SELECT COUNT(*) AS n FROM search_names WHERE search_names MATCH ? \
              AND rowid > ? AND rowid < ?",
             [words.into(), live.lo.into(), live.hi.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0) as u64)
+}
+
+/// The bit of a search for one ASCII letter or digit.
+fn one_letter(words: &str) -> Option<i64> {
+    match words.as_bytes() {
+        [b] => super::sort_key::letter_bit(*b),
+        _ => None,
+    }
+}
+
+/// How many live files hold a letter: from the `(user_id, letters)` index, without the
+/// trigrams (their postings for a common letter run to millions).
+async fn count_letter(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    bit: i64,
+    live: ids::Span,
+) -> anyhow::Result<u64> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "SELECT COUNT(*) AS n FROM search_entries INDEXED BY idx_search_entries_user_id_letters \
+             WHERE user_id = ? AND (letters & ?) != 0 AND id > ? AND id < ?",
+            [user_id.into(), bit.into(), live.lo.into(), live.hi.into()],
         ))
         .await?;
     Ok(row
