@@ -2,10 +2,10 @@
 import { Client, type Operation, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
 import { authExchange } from '@urql/exchange-auth';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import { SessionManager, type TabChannel, type TabMessage } from '../auth/session';
-import { tokenStore } from '../auth/tokenStore';
-import { browserLock } from '../auth/lock';
-import { COOKIE_SESSION_HEADERS, httpRefresh } from '../auth/refresh';
+import { SessionManager, type TabChannel, type TabMessage } from '../features/auth/session';
+import { tokenStore } from '../features/auth/tokenStore';
+import { browserLock } from '../features/auth/lock';
+import { COOKIE_SESSION_HEADERS, httpRefresh } from '../features/auth/refresh';
 import { Connectivity, probeGraphql } from './connectivity';
 import { graphqlHttpUrl, graphqlWsUrl } from './endpoints';
 import { shouldRetrySocket } from './socketPolicy';

@@ -1,12 +1,12 @@
 import { useEffect, useRef, type ReactNode } from 'react';
-import { useAuth } from '../auth/AuthContext';
+import { useAuth } from '../features/auth/AuthContext';
 import { Link, matchPath, useLocation } from '../router';
 import { ConnectionBanner } from './ConnectionBanner';
 import { LiveOperations } from './LiveOperations';
 import { QuotaMeter } from './QuotaMeter';
 import { VerifyBanner } from './VerifyBanner';
-import { UploadProvider } from '../uploads/UploadProvider';
-import { UploadTray } from '../uploads/UploadTray';
+import { UploadProvider } from '../features/uploads/UploadProvider';
+import { UploadTray } from '../features/uploads/UploadTray';
 
 const NAV = [
   { to: '/files', label: 'Files' },

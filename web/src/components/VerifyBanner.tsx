@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useMutation } from 'urql';
 import { RequestEmailVerificationMutation } from '../api/documents';
 import { describeErrors, type FriendlyError } from '../api/errors';
-import { useAuth } from '../auth/AuthContext';
+import { useAuth } from '../features/auth/AuthContext';
 
 /** For an account whose address is not confirmed yet: a button that mails the link. */
 export function VerifyBanner() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { breadcrumbs, formatBytes, formatDuration, formatPercent, formatRate, joinPath, normalizePath, parentPath } from './format';
 import { barShares, groupByDestination, parseList, STAYS, summarizeDuplicates, trashedCopies, type PlanRecord } from './plan';
-import { multipartBody, multipartBodyInSlices, multipartParts, perFileProgress, type PickedFile, type UploadBatch } from './upload';
+import { multipartBody, multipartBodyInSlices, multipartParts, perFileProgress, type PickedFile, type UploadBatch } from '../features/uploads/upload';
 import { defaultOptions, toStartInput } from './operationOptions';
 import { signupProblems } from './signupChecks';
 

@@ -2,16 +2,16 @@
 // forgot password, choose a new password. They work signed in or out.
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useClient, useMutation, type OperationResult } from 'urql';
-import { RequestPasswordResetMutation, ResetPasswordMutation, VerifyEmailMutation } from '../api/documents';
-import { describeErrors, type FriendlyError } from '../api/errors';
+import { RequestPasswordResetMutation, ResetPasswordMutation, VerifyEmailMutation } from './documents';
+import { describeErrors, type FriendlyError } from '../../api/errors';
 import { useAuth } from '../auth/AuthContext';
-import { ErrorNotice } from '../components/ErrorNotice';
-import { Field, useFormErrors } from '../components/Field';
-import type { VerifyEmailMutation as VerifyEmailResult } from '../gql/graphql';
-import { useDocumentTitle } from '../hooks';
-import { forgotPasswordProblems, newPasswordProblems } from '../lib/accountChecks';
-import { Link, navigate, useSearchParam } from '../router';
-import { AuthFrame } from './AuthPages';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { Field, useFormErrors } from '../../components/Field';
+import type { VerifyEmailMutation as VerifyEmailResult } from '../../gql/graphql';
+import { useDocumentTitle } from '../../hooks';
+import { forgotPasswordProblems, newPasswordProblems } from '../../lib/accountChecks';
+import { Link, navigate, useSearchParam } from '../../router';
+import { AuthFrame } from '../auth/AuthPages';
 
 export const PASSWORD_RESET_DONE = 'Your password is changed, and every session of your account has ended. Sign in with the new password.';
 

@@ -8,16 +8,16 @@ import {
   RevokeSessionMutation,
   SessionsQuery,
   UpdateProfileMutation,
-} from '../api/documents';
-import { describeErrors, type FriendlyError } from '../api/errors';
+} from './documents';
+import { describeErrors, type FriendlyError } from '../../api/errors';
 import { useAuth, type User } from '../auth/AuthContext';
-import { ErrorNotice } from '../components/ErrorNotice';
-import { Field, useFormErrors } from '../components/Field';
-import { useDocumentTitle } from '../hooks';
-import { changePasswordProblems, deleteAccountProblems, emailChangeProblems, profileChanges, profileProblems } from '../lib/accountChecks';
-import { startDownload } from '../lib/download';
-import { formatBytes, formatDate, formatDateTime, tierLabel } from '../lib/format';
-import { navigate } from '../router';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { Field, useFormErrors } from '../../components/Field';
+import { useDocumentTitle } from '../../hooks';
+import { changePasswordProblems, deleteAccountProblems, emailChangeProblems, profileChanges, profileProblems } from '../../lib/accountChecks';
+import { startDownload } from '../../lib/download';
+import { formatBytes, formatDate, formatDateTime, tierLabel } from '../../lib/format';
+import { navigate } from '../../router';
 
 export const ACCOUNT_DELETED = 'Your account was deleted, with your files and everything else in it.';
 

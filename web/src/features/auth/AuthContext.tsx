@@ -1,11 +1,11 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { LogoutMutation, MeQuery } from '../api/documents';
-import type { UserFieldsFragment } from '../gql/graphql';
-import { resetLiveConnection, session } from '../api/runtime';
+import { LogoutMutation, MeQuery } from './documents';
+import type { UserFieldsFragment } from '../../gql/graphql';
+import { resetLiveConnection, session } from '../../api/runtime';
 import { isCookieMarker, tokenStore } from './tokenStore';
 import { RefreshError, type TokenPair } from './session';
-import { useRefetchOnReconnect, useSession } from '../hooks';
+import { useRefetchOnReconnect, useSession } from '../../hooks';
 
 export type User = UserFieldsFragment;
 

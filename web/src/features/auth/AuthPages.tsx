@@ -1,13 +1,13 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
-import { LoginMutation, SignupMutation } from '../api/documents';
-import { describeErrors, fieldErrors, otherErrors, type FriendlyError } from '../api/errors';
-import { useAuth } from '../auth/AuthContext';
-import { ErrorNotice } from '../components/ErrorNotice';
-import { Field } from '../components/Field';
-import { useDocumentTitle } from '../hooks';
-import { Link, navigate } from '../router';
-import { signupProblems } from '../lib/signupChecks';
+import { LoginMutation, SignupMutation } from './documents';
+import { describeErrors, fieldErrors, otherErrors, type FriendlyError } from '../../api/errors';
+import { useAuth } from './AuthContext';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { Field } from '../../components/Field';
+import { useDocumentTitle } from '../../hooks';
+import { Link, navigate } from '../../router';
+import { signupProblems } from '../../lib/signupChecks';
 
 export function AuthFrame({ title, children }: { title: string; children: React.ReactNode }) {
   return (

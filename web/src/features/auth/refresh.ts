@@ -2,7 +2,7 @@
 // on the auth exchange that calls it). The token is the session cookie's: only a legacy
 // token from an older version's storage is sent in the body (once, to get the cookie).
 import { stringifyDocument } from 'urql';
-import { RefreshTokenMutation } from '../api/documents';
+import { RefreshTokenMutation } from './documents';
 import { RefreshError, type TokenPair } from './session';
 import { isCookieMarker } from './tokenStore';
 

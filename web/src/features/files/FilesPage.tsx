@@ -7,26 +7,26 @@ import {
   FilesQuery,
   MoveEntriesMutation,
   RenameEntryMutation,
-} from '../api/documents';
-import { describeErrors, firstErrorCode, type FriendlyError } from '../api/errors';
-import { ConfirmDialog } from '../components/ConfirmDialog';
-import { PromptDialog } from '../components/PromptDialog';
-import type { FileSort } from '../gql/graphql';
-import { waitForOperation } from '../lib/waitForOperation';
+} from './documents';
+import { describeErrors, firstErrorCode, type FriendlyError } from '../../api/errors';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { PromptDialog } from '../../components/PromptDialog';
+import type { FileSort } from '../../gql/graphql';
+import { waitForOperation } from '../../lib/waitForOperation';
 import { useAuth } from '../auth/AuthContext';
-import { ErrorNotice } from '../components/ErrorNotice';
-import { PageNav } from '../components/PageNav';
-import { StartOperationForm } from '../components/StartOperationForm';
-import { QuotaMeter } from '../components/QuotaMeter';
-import { useDebounced, useDocumentTitle, useRefetchOnReconnect } from '../hooks';
-import { useCursorPages } from '../hooks/usePaged';
-import { defaultOptions } from '../lib/operationOptions';
-import { startDownload } from '../lib/download';
-import { throttle } from '../lib/throttle';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { PageNav } from '../../components/PageNav';
+import { StartOperationForm } from '../../components/StartOperationForm';
+import { QuotaMeter } from '../../components/QuotaMeter';
+import { useDebounced, useDocumentTitle, useRefetchOnReconnect } from '../../hooks';
+import { useCursorPages } from '../../hooks/usePaged';
+import { defaultOptions } from '../../lib/operationOptions';
+import { startDownload } from '../../lib/download';
+import { throttle } from '../../lib/throttle';
 import { DropTarget, UploadButton } from '../uploads/UploadButton';
 import { useUploadLanded, useUploadSettled, useUploadsInto } from '../uploads/UploadProvider';
-import { breadcrumbs, folderLabel, formatBytes, formatCount, formatDateTime, normalizePath } from '../lib/format';
-import { Link, navigate, useSearchParam } from '../router';
+import { breadcrumbs, folderLabel, formatBytes, formatCount, formatDateTime, normalizePath } from '../../lib/format';
+import { Link, navigate, useSearchParam } from '../../router';
 
 const PAGE = 50;
 

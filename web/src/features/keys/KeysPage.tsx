@@ -1,11 +1,11 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { ApiKeysQuery, CreateApiKeyMutation, RevokeApiKeyMutation } from '../api/documents';
-import { describeErrors, fieldErrors, type FriendlyError } from '../api/errors';
-import { ConfirmDialog } from '../components/ConfirmDialog';
-import { ErrorNotice } from '../components/ErrorNotice';
-import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
-import { formatDateTime } from '../lib/format';
+import { ApiKeysQuery, CreateApiKeyMutation, RevokeApiKeyMutation } from './documents';
+import { describeErrors, fieldErrors, type FriendlyError } from '../../api/errors';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { useDocumentTitle, useRefetchOnReconnect } from '../../hooks';
+import { formatDateTime } from '../../lib/format';
 
 export function KeysPage() {
   useDocumentTitle('API keys');

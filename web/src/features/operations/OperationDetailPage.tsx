@@ -7,16 +7,16 @@ import {
   OperationReportQuery,
   PurgeTrashMutation,
   RollbackOperationMutation,
-} from '../api/documents';
-import { describeErrors, type FriendlyError } from '../api/errors';
-import { ConfirmDialog } from '../components/ConfirmDialog';
-import { ErrorNotice } from '../components/ErrorNotice';
-import { OperationProgressView } from '../components/OperationProgressView';
-import { PagedFooter } from '../components/PagedFooter';
-import type { OperationFieldsFragment } from '../gql/graphql';
-import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
-import { usePaged } from '../hooks/usePaged';
-import { recordProgress, useOperationProgress } from '../live/progressStore';
+} from './documents';
+import { describeErrors, type FriendlyError } from '../../api/errors';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { OperationProgressView } from '../../components/OperationProgressView';
+import { PagedFooter } from '../../components/PagedFooter';
+import type { OperationFieldsFragment } from '../../gql/graphql';
+import { useDocumentTitle, useRefetchOnReconnect } from '../../hooks';
+import { usePaged } from '../../hooks/usePaged';
+import { recordProgress, useOperationProgress } from '../../live/progressStore';
 import {
   durationBetween,
   folderLabel,
@@ -27,10 +27,10 @@ import {
   isActiveStatus,
   operationTypeLabel,
   statusLabel,
-} from '../lib/format';
-import { barShares } from '../lib/plan';
+} from '../../lib/format';
+import { barShares } from '../../lib/plan';
 import { PlanReview } from './PlanReview';
-import { Link, navigate } from '../router';
+import { Link, navigate } from '../../router';
 
 export function OperationDetailPage({ id }: { id: string }) {
   const [result, refetch] = useQuery({ query: OperationQuery, variables: { id } });

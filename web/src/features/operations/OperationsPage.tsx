@@ -1,15 +1,15 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
-import { OperationsQuery } from '../api/documents';
-import { describeErrors } from '../api/errors';
-import { ErrorNotice } from '../components/ErrorNotice';
-import { PageNav } from '../components/PageNav';
-import type { OperationStatus, OperationType } from '../gql/graphql';
-import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
-import { useCursorPages } from '../hooks/usePaged';
-import { folderLabel, formatBytes, formatDateTime, operationTypeLabel, statusLabel } from '../lib/format';
-import { Link } from '../router';
-import { useLiveProgress } from '../live/progressStore';
+import { OperationsQuery } from '../../api/documents';
+import { describeErrors } from '../../api/errors';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { PageNav } from '../../components/PageNav';
+import type { OperationStatus, OperationType } from '../../gql/graphql';
+import { useDocumentTitle, useRefetchOnReconnect } from '../../hooks';
+import { useCursorPages } from '../../hooks/usePaged';
+import { folderLabel, formatBytes, formatDateTime, operationTypeLabel, statusLabel } from '../../lib/format';
+import { Link } from '../../router';
+import { useLiveProgress } from '../../live/progressStore';
 
 const PAGE = 25;
 

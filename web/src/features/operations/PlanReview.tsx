@@ -1,18 +1,18 @@
 import { useState } from 'react';
 import { useMutation } from 'urql';
-import { ApplyPlanMutation, DuplicateGroupsQuery, FileRecordsQuery } from '../api/documents';
-import { describeErrors, type FriendlyError } from '../api/errors';
-import { ConfirmDialog } from '../components/ConfirmDialog';
-import { ErrorNotice } from '../components/ErrorNotice';
-import { PagedFooter } from '../components/PagedFooter';
-import { StartOperationForm } from '../components/StartOperationForm';
-import type { FileRecordFieldsFragment, OperationFieldsFragment } from '../gql/graphql';
-import { useDebounced } from '../hooks';
-import { usePaged } from '../hooks/usePaged';
-import { defaultOptions, recalledOptions } from '../lib/operationOptions';
-import { folderLabel, formatBytes, formatCount } from '../lib/format';
-import { groupByDestination, STAYS, summarizeDuplicates, trashedCopies, willMove } from '../lib/plan';
-import { navigate } from '../router';
+import { ApplyPlanMutation, DuplicateGroupsQuery, FileRecordsQuery } from './documents';
+import { describeErrors, type FriendlyError } from '../../api/errors';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { PagedFooter } from '../../components/PagedFooter';
+import { StartOperationForm } from '../../components/StartOperationForm';
+import type { FileRecordFieldsFragment, OperationFieldsFragment } from '../../gql/graphql';
+import { useDebounced } from '../../hooks';
+import { usePaged } from '../../hooks/usePaged';
+import { defaultOptions, recalledOptions } from '../../lib/operationOptions';
+import { folderLabel, formatBytes, formatCount } from '../../lib/format';
+import { groupByDestination, STAYS, summarizeDuplicates, trashedCopies, willMove } from '../../lib/plan';
+import { navigate } from '../../router';
 
 /** A dry run's plan, to review and edit (files left out, the copy each group keeps) before applying it. */
 export function PlanReview({ op }: { op: OperationFieldsFragment }) {

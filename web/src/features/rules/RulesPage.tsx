@@ -5,14 +5,14 @@ import {
   CreateCategoryRuleMutation,
   DeleteCategoryRuleMutation,
   UpdateCategoryRuleMutation,
-} from '../api/documents';
-import { describeErrors, fieldErrors, type FriendlyError } from '../api/errors';
-import { ConfirmDialog } from '../components/ConfirmDialog';
-import { ErrorNotice } from '../components/ErrorNotice';
-import type { CategoryRuleFieldsFragment, CategoryRuleInput } from '../gql/graphql';
-import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
-import { formatBytes } from '../lib/format';
-import { parseList } from '../lib/plan';
+} from './documents';
+import { describeErrors, fieldErrors, type FriendlyError } from '../../api/errors';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import type { CategoryRuleFieldsFragment, CategoryRuleInput } from '../../gql/graphql';
+import { useDocumentTitle, useRefetchOnReconnect } from '../../hooks';
+import { formatBytes } from '../../lib/format';
+import { parseList } from '../../lib/plan';
 
 interface RuleForm {
   name: string;

@@ -1,16 +1,16 @@
 import { useState } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
-import { EmptyTrashMutation, RestoreEntriesMutation, TrashQuery } from '../api/documents';
-import { describeErrors, type FriendlyError } from '../api/errors';
+import { EmptyTrashMutation, RestoreEntriesMutation, TrashQuery } from './documents';
+import { describeErrors, type FriendlyError } from '../../api/errors';
 import { useAuth } from '../auth/AuthContext';
-import { ConfirmDialog } from '../components/ConfirmDialog';
-import { ErrorNotice } from '../components/ErrorNotice';
-import { PageNav } from '../components/PageNav';
-import { useDocumentTitle, useRefetchOnReconnect } from '../hooks';
-import { useCursorPages } from '../hooks/usePaged';
-import { formatBytes, formatCount, formatDateTime } from '../lib/format';
-import { waitForOperation } from '../lib/waitForOperation';
-import { Link } from '../router';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { PageNav } from '../../components/PageNav';
+import { useDocumentTitle, useRefetchOnReconnect } from '../../hooks';
+import { useCursorPages } from '../../hooks/usePaged';
+import { formatBytes, formatCount, formatDateTime } from '../../lib/format';
+import { waitForOperation } from '../../lib/waitForOperation';
+import { Link } from '../../router';
 
 const PAGE = 50;
 

@@ -2,8 +2,8 @@
 // and drag and drop anywhere on the screen, with a full-screen overlay while files are
 // dragged over it. Both hand the files to the upload manager, into the folder shown.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import { collectDropped, fromFileList } from '../lib/upload';
-import { folderLabel } from '../lib/format';
+import { collectDropped, fromFileList } from './upload';
+import { folderLabel } from '../../lib/format';
 import { hasFiles, useUploads } from './UploadProvider';
 
 export function UploadButton({ path }: { path: string }) {

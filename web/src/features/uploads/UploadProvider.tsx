@@ -4,10 +4,10 @@
 // pages (the files listing) what landed where, and cancels everything on sign-out.
 import { createContext, useContext, useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { useAuth } from '../auth/AuthContext';
-import { throttle } from '../lib/throttle';
-import { yieldToMain } from '../lib/yieldToMain';
-import type { PickedFile } from '../lib/upload';
-import { jobLabel, sortByPath, UploadQueue, type JobSummary, type QueueSnapshot, type Send } from '../lib/uploadQueue';
+import { throttle } from '../../lib/throttle';
+import { yieldToMain } from './yieldToMain';
+import type { PickedFile } from './upload';
+import { jobLabel, sortByPath, UploadQueue, type JobSummary, type QueueSnapshot, type Send } from './uploadQueue';
 import { sendBatch } from './transport';
 
 type Listener<T> = (value: T) => void;

@@ -3,10 +3,10 @@
 // the uploads (one per pick or drop) and every file, in a list that renders only the
 // rows in view.
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
-import { formatBytes, formatCount, formatPercent, folderLabel } from '../lib/format';
-import { fileProgress, type JobSummary, type QueuedFile } from '../lib/uploadQueue';
-import { ProgressBar } from '../components/ProgressBar';
-import { VirtualList } from '../components/VirtualList';
+import { formatBytes, formatCount, formatPercent, folderLabel } from '../../lib/format';
+import { fileProgress, type JobSummary, type QueuedFile } from './uploadQueue';
+import { ProgressBar } from '../../components/ProgressBar';
+import { VirtualList } from './VirtualList';
 import { useUploads, useUploadSnapshot } from './UploadProvider';
 
 const ROW = 44;

@@ -2,14 +2,14 @@
 // access token (refreshed once if the server says it ended), abortable, and its answer
 // turned into what the queue needs to know (stored, wait and retry, or failed).
 import { stringifyDocument } from 'urql';
-import { connectivity, session } from '../api/runtime';
-import { graphqlHttpUrl } from '../api/endpoints';
-import { describeErrors, type FriendlyError } from '../api/errors';
-import { UploadFilesDocument, UPLOAD_SENDS_MODIFIED_AT } from '../generated/uploadDocument';
-import { multipartBodyInSlices, multipartParts, sendMultipart, UploadNetworkError, type UploadResponse } from '../lib/upload';
-import type { SendRequest, SendResult } from '../lib/uploadQueue';
-import { folderLabel } from '../lib/format';
-import { yieldToMain } from '../lib/yieldToMain';
+import { connectivity, session } from '../../api/runtime';
+import { graphqlHttpUrl } from '../../api/endpoints';
+import { describeErrors, type FriendlyError } from '../../api/errors';
+import { UploadFilesDocument, UPLOAD_SENDS_MODIFIED_AT } from '../../generated/uploadDocument';
+import { multipartBodyInSlices, multipartParts, sendMultipart, UploadNetworkError, type UploadResponse } from './upload';
+import type { SendRequest, SendResult } from './uploadQueue';
+import { folderLabel } from '../../lib/format';
+import { yieldToMain } from './yieldToMain';
 
 const UPLOAD_QUERY = stringifyDocument(UploadFilesDocument);
 

@@ -3,7 +3,7 @@
 // (https://github.com/jaydenseric/graphql-multipart-request-spec) with
 // XMLHttpRequest so the browser reports upload progress.
 
-import { normalizePath } from './format';
+import { normalizePath } from '../../lib/format';
 
 export interface PickedFile {
   file: File;

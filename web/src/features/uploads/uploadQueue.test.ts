@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { throttle } from './throttle';
+import { throttle } from '../../lib/throttle';
 import type { PickedFile } from './upload';
 import { fileProgress, jobLabel, UploadQueue, type SendRequest, type SendResult } from './uploadQueue';
 

@@ -5,11 +5,11 @@
 // files they show directly (`fileAt`), so progress events cost no re-render of 5,000
 // rows.
 //
-// The queue does not know HTTP: `send` (see uploads/transport.ts) sends one batch and
+// The queue does not know HTTP: `send` (see transport.ts) sends one batch and
 // says how it went. Tests give it a fake.
 
-import type { FriendlyError } from '../api/errors';
-import { joinPath, parentPath } from './format';
+import type { FriendlyError } from '../../api/errors';
+import { joinPath, parentPath } from '../../lib/format';
 import { MAX_BATCH_BYTES, MAX_BATCH_FILES, type PickedFile } from './upload';
 
 export type FileState = 'queued' | 'uploading' | 'done' | 'failed' | 'cancelled';
