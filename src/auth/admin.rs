@@ -37,14 +37,7 @@ pub async fn list_users(
             return Err(AppError::bad_input("search", "search is at most 254 bytes"));
         }
         // `%`, `_` and `\` taken literally (usernames hold `_`).
-        let mut pattern = String::from("%");
-        for c in search.to_lowercase().chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                pattern.push('\\');
-            }
-            pattern.push(c);
-        }
-        pattern.push('%');
+        let pattern = format!("%{}%", crate::search::escape_like(&search.to_lowercase()));
         let like = |column: users::Column| {
             Expr::col(column).like(LikeExpr::new(pattern.clone()).escape('\\'))
         };

@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Caller, accounts, password, validation},
+    auth::{Caller, accounts, password},
     error::{AppError, AppResult},
     lifecycle,
     state::AppState,
@@ -31,11 +31,7 @@ pub async fn delete_account(state: &AppState, caller: &Caller, password: String)
             state.config.auth_rate_limit_per_account,
         )
         .await?;
-    if password.len() > validation::PASSWORD_MAX * 4
-        || !password::verify(password, Some(user.password_hash.clone())).await?
-    {
-        return Err(AppError::bad_input("password", "the password is not right"));
-    }
+    password::confirm(password, &user.password_hash, "password").await?;
     erase(state, user.id).await?;
     tracing::info!(user_id = %user.id, "account deleted");
     Ok(())

@@ -45,6 +45,21 @@ pub async fn hash(password: String) -> AppResult<String> {
     Ok(run_limited(move || hash_blocking(&password)).await??)
 }
 
+/// The signed-in person's password, given again to confirm a change to the account:
+/// `BAD_USER_INPUT` naming `field` when it is not right (one that no password could be,
+/// by its length, is not hashed at all).
+pub async fn confirm(presented: String, stored: &str, field: &str) -> AppResult<()> {
+    if presented.len() > crate::auth::validation::PASSWORD_MAX * 4
+        || !verify(presented, Some(stored.to_string())).await?
+    {
+        return Err(crate::error::AppError::bad_input(
+            field,
+            "the password is not right",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a password against a stored hash, or against a dummy when there is none.
 /// A malformed stored hash counts as a mismatch (and is logged).
 pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool> {

@@ -48,9 +48,7 @@ pub async fn change_email(
         .await?;
     let new_email = validation::email(new_email)
         .map_err(|_| AppError::bad_input("newEmail", "newEmail is not a valid address"))?;
-    if !password::verify(current_password, Some(user.password_hash.clone())).await? {
-        return Err(AppError::bad_input("password", "the password is not right"));
-    }
+    password::confirm(current_password, &user.password_hash, "password").await?;
     if new_email == user.email {
         return Err(AppError::bad_input(
             "newEmail",

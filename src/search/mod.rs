@@ -212,8 +212,8 @@ fn order(backend: DbBackend, sort: Sort) -> String {
     }
 }
 
-/// `%`, `_` and the escape itself taken literally in a `LIKE` pattern.
-fn escape_like(text: &str) -> String {
+/// `%`, `_` and the escape itself (`\`) taken literally in a `LIKE` pattern.
+pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -33,26 +33,6 @@ async fn rows(app: &TestApp, table: &str, column: &str, id: &str) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
-/// Waits until an operation has ended.
-async fn finished(app: &TestApp, token: &str, id: &str) {
-    for _ in 0..200 {
-        let op = app
-            .gql(
-                Some(token),
-                "query($id: ID!) { operation(id: $id) { status } }",
-                json!({ "id": id }),
-            )
-            .await;
-        if ["COMPLETED", "FAILED", "CANCELLED"]
-            .contains(&op["data"]["operation"]["status"].as_str().unwrap_or(""))
-        {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("operation {id} did not end");
-}
-
 #[tokio::test]
 async fn a_deleted_account_leaves_nothing_and_touches_no_one_else() {
     let app = spawn_app().await;
@@ -74,7 +54,7 @@ async fn a_deleted_account_leaves_nothing_and_touches_no_one_else() {
             .as_str()
             .expect("an operation")
             .to_string();
-        finished(&app, &account.access_token, &id).await;
+        app.wait_operation(&account.access_token, &id).await;
         app.gql(
             Some(&account.access_token),
             "mutation { createApiKey(input: { name: \"script\" }) { secret } }",
@@ -364,33 +344,6 @@ async fn administrators_can_be_named_by_address() {
     );
 }
 
-/// The entries of a zip, by name (the same reader as `downloads.rs`).
-#[allow(deprecated)]
-async fn unzip(bytes: Vec<u8>) -> std::collections::BTreeMap<String, Vec<u8>> {
-    use futures::AsyncReadExt;
-    let reader = async_zip::base::read::mem::ZipFileReader::new(bytes)
-        .await
-        .unwrap();
-    let mut found = std::collections::BTreeMap::new();
-    for index in 0..reader.file().entries().len() {
-        let name = reader.file().entries()[index]
-            .filename()
-            .as_str()
-            .unwrap()
-            .to_string();
-        let mut bytes = Vec::new();
-        reader
-            .reader_without_entry(index)
-            .await
-            .unwrap()
-            .read_to_end(&mut bytes)
-            .await
-            .unwrap();
-        found.insert(name, bytes);
-    }
-    found
-}
-
 #[tokio::test]
 async fn an_export_holds_every_file_and_the_history() {
     let app = spawn_app().await;
@@ -422,7 +375,7 @@ async fn an_export_holds_every_file_and_the_history() {
     let id = deleted["data"]["deleteEntries"]["id"]
         .as_str()
         .expect("an operation");
-    finished(&app, &ada.access_token, id).await;
+    app.wait_operation(&ada.access_token, id).await;
 
     let link = app
         .gql(
@@ -439,7 +392,7 @@ async fn an_export_holds_every_file_and_the_history() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/zip");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    let entries = unzip(response.bytes().await.unwrap().to_vec()).await;
+    let entries = crate::helpers::unzip(response.bytes().await.unwrap().to_vec()).await;
     assert_eq!(
         entries.get("files/inbox/notes.txt").map(Vec::as_slice),
         Some(&b"ada's notes"[..]),

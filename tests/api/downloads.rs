@@ -265,12 +265,7 @@ async fn links_work_without_a_token_for_five_minutes_and_only_as_signed() {
 }
 
 #[tokio::test]
-// The in-memory reader is the simplest whole-archive check (central directory included);
-// its successor (`read1`) reads the same format.
-#[allow(deprecated)]
 async fn a_folder_downloads_as_a_zip_of_its_files() {
-    use futures::AsyncReadExt as _;
-
     let app = spawn_app().await;
     let ada = app.signup("ada").await;
     let big = content(1_500_000);
@@ -298,26 +293,7 @@ async fn a_folder_downloads_as_a_zip_of_its_files() {
             .contains("album.zip")
     );
     let zip = response.bytes().await.unwrap().to_vec();
-    let reader = async_zip::base::read::mem::ZipFileReader::new(zip)
-        .await
-        .unwrap();
-    let mut found = std::collections::BTreeMap::new();
-    for index in 0..reader.file().entries().len() {
-        let name = reader.file().entries()[index]
-            .filename()
-            .as_str()
-            .unwrap()
-            .to_string();
-        let mut bytes = Vec::new();
-        reader
-            .reader_without_entry(index)
-            .await
-            .unwrap()
-            .read_to_end(&mut bytes)
-            .await
-            .unwrap();
-        found.insert(name, bytes);
-    }
+    let found = crate::helpers::unzip(zip).await;
     let expected: std::collections::BTreeMap<String, Vec<u8>> = [
         ("big.bin".to_string(), big),
         ("inner/two.txt".to_string(), b"second".to_vec()),

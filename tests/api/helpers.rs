@@ -229,6 +229,34 @@ pub fn user_dir(app: &TestApp, account: &Account) -> std::path::PathBuf {
         .join(&account.id)
 }
 
+/// The entries of a zip, by name. The in-memory reader is the simplest whole-archive
+/// check (central directory included); its successor (`read1`) reads the same format.
+#[allow(deprecated)]
+pub async fn unzip(bytes: Vec<u8>) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use futures::AsyncReadExt as _;
+    let reader = async_zip::base::read::mem::ZipFileReader::new(bytes)
+        .await
+        .unwrap();
+    let mut found = std::collections::BTreeMap::new();
+    for index in 0..reader.file().entries().len() {
+        let name = reader.file().entries()[index]
+            .filename()
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut bytes = Vec::new();
+        reader
+            .reader_without_entry(index)
+            .await
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .await
+            .unwrap();
+        found.insert(name, bytes);
+    }
+    found
+}
+
 /// Writes files (creating folders) under `root`.
 pub fn write_tree(root: &std::path::Path, files: &[(&str, &[u8])]) {
     for (path, content) in files {
