@@ -74,6 +74,10 @@ struct Args {
     #[arg(long)]
     database_url: Option<String>,
 
+    /// Keep the --cluster database afterwards (to read its query plans).
+    #[arg(long)]
+    keep_database: bool,
+
     /// Redis for --cluster (database 7 unless the URL names one).
     #[arg(long)]
     redis_url: Option<String>,
@@ -236,6 +240,7 @@ async fn run(args: Args) -> Result<Report> {
                 .context("--cluster needs --redis-url")?,
             api_procs: args.api_procs.max(1),
             worker_procs: args.worker_procs,
+            keep_database: args.keep_database,
         }
     } else {
         Backend::Embedded

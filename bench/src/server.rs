@@ -48,6 +48,8 @@ pub enum Backend {
         redis_url: String,
         api_procs: usize,
         worker_procs: usize,
+        /// Leave the database behind (named on stderr) to look at its plans afterwards.
+        keep_database: bool,
     },
 }
 
@@ -80,6 +82,7 @@ pub struct Deployment {
 struct Database {
     admin_url: String,
     name: String,
+    keep: bool,
 }
 
 impl Deployment {
@@ -131,12 +134,14 @@ impl Deployment {
                 redis_url,
                 api_procs,
                 worker_procs,
+                keep_database,
             } => {
                 let name = format!("organizer_bench_{}", uuid::Uuid::now_v7().simple());
                 psql(database_url, &format!("CREATE DATABASE \"{name}\""))?;
                 deployment.database = Some(Database {
                     admin_url: database_url.clone(),
                     name: name.clone(),
+                    keep: *keep_database,
                 });
                 let redis = redis_with_db(redis_url);
                 clear_redis(&redis);
@@ -310,7 +315,9 @@ impl Drop for Deployment {
             let _ = p.child.kill();
             let _ = p.child.wait();
         }
-        if let Some(db) = &self.database
+        if let Some(db) = self.database.as_ref().filter(|db| db.keep) {
+            eprintln!("the database {} is kept", db.name);
+        } else if let Some(db) = &self.database
             && let Err(e) = psql(
                 &db.admin_url,
                 &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.name),
