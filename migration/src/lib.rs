@@ -20,6 +20,7 @@ mod m20261203_000013_create_search_entries;
 mod m20261203_000014_search_order;
 mod m20261203_000015_accounts;
 mod m20261203_000016_search_letters;
+mod m20261203_000017_search_folded;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_search_order::Migration),
             Box::new(m20261203_000015_accounts::Migration),
             Box::new(m20261203_000016_search_letters::Migration),
+            Box::new(m20261203_000017_search_folded::Migration),
         ]
     }
 }

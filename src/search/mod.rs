@@ -1,24 +1,28 @@
 //! Finding files by name across a user's whole space without reading it: an index of
 //! every file (`search_entries`) that uploads and operations keep up to date, searched by
-//! trigrams (SQLite FTS5, PostgreSQL `pg_trgm`) and sorted and paged by the database.
+//! trigrams (SQLite FTS5, PostgreSQL `pg_trgm`) and narrow indexes, sorted and paged by the
+//! database.
 //! A user's index is built from one walk of the space on their first search.
 
 mod build;
 mod ids;
 pub mod maintain;
 mod ordered;
+mod postgres;
 mod sort_key;
 mod sqlite;
 
 use chrono::{DateTime, Utc};
 use entity::search_indexes;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Statement, Value,
+};
 use uuid::Uuid;
 
 pub use build::ensure;
 pub use sort_key::sort_key;
 
-use crate::{engine::TRASH_DIR, storage::FileMeta};
+use crate::storage::FileMeta;
 
 /// How a listing is ordered: folders always first, then by this.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,26 +93,14 @@ pub async fn ready(db: &impl ConnectionTrait, user_id: Uuid) -> anyhow::Result<b
 /// The matches in `window` and how many there are in all. The caller has made sure the
 /// index is ready.
 pub async fn find(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     user_id: Uuid,
     query: &Query<'_>,
     window: Window,
 ) -> anyhow::Result<(Vec<FileMeta>, u64)> {
     match db.get_database_backend() {
         DbBackend::Sqlite => sqlite::find(db, user_id, query, window).await,
-        backend => {
-            // Trigrams (`pg_trgm`) serve `LIKE` on `lower(name)` by themselves.
-            let mut sql = Sql::new(backend);
-            let from = format!(
-                "FROM search_entries e WHERE e.user_id = {} AND lower(e.name) LIKE {} ESCAPE '\\' \
-                 AND e.path NOT LIKE {} ESCAPE '\\'",
-                sql.bind(user_id),
-                sql.bind(format!("%{}%", escape_like(query.words))),
-                sql.bind(format!("{}/%", escape_like(TRASH_DIR)))
-            );
-            let filter = format!("{from}{}", filters(&mut sql, query));
-            page(db, sql, filter, order(backend, query.sort), window).await
-        }
+        _ => postgres::find(db, user_id, query, window).await,
     }
 }
 
