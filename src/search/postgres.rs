@@ -54,7 +54,8 @@ pub async fn find(
             let total = if (files.len() as u64) < limit && (!files.is_empty() || offset == 0) {
                 offset + files.len() as u64
             } else {
-                count(&txn, user_id, &pattern).await?
+                let short = query.words.chars().count() < 3;
+                count(&txn, user_id, &pattern, short).await?
             };
             (files, total)
         }
@@ -101,24 +102,21 @@ async fn first_by_name(
         .collect())
 }
 
-/// How many live names hold the words.
-async fn count(db: &impl ConnectionTrait, user_id: Uuid, pattern: &str) -> anyhow::Result<u64> {
+/// How many live names hold the words. A trigram index cannot find `short` words (under
+/// three characters).
+async fn count(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    pattern: &str,
+    short: bool,
+) -> anyhow::Result<u64> {
     let hits = "FROM search_entries WHERE user_id = $1 AND NOT in_trash";
     let values = || [user_id.into(), pattern.into()];
-    let plan = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("EXPLAIN (FORMAT JSON) SELECT 1 {hits} AND folded LIKE lower($2)"),
-            values(),
-        ))
-        .await?
-        .map(|row| row.try_get_by_index::<serde_json::Value>(0))
-        .transpose()?;
-    let expected = plan
-        .as_ref()
-        .and_then(|p| p.pointer("/0/Plan/Plan Rows"))
-        .and_then(serde_json::Value::as_f64)
-        .unwrap_or(f64::INFINITY);
+    let expected = if short {
+        f64::INFINITY
+    } else {
+        expected_hits(db, hits, values()).await?
+    };
     // `COLLATE "C"` (the same match for these patterns) keeps the trigram index, built
     // for the default collation, out of the plan.
     let matched = if expected < FEW_HITS {
@@ -137,6 +135,28 @@ async fn count(db: &impl ConnectionTrait, user_id: Uuid, pattern: &str) -> anyho
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
         .unwrap_or(0) as u64)
+}
+
+/// The planner's estimate of the hits (from the column's statistics).
+async fn expected_hits(
+    db: &impl ConnectionTrait,
+    hits: &str,
+    values: [sea_orm::Value; 2],
+) -> anyhow::Result<f64> {
+    let plan = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("EXPLAIN (FORMAT JSON) SELECT 1 {hits} AND folded LIKE lower($2)"),
+            values,
+        ))
+        .await?
+        .map(|row| row.try_get_by_index::<serde_json::Value>(0))
+        .transpose()?;
+    Ok(plan
+        .as_ref()
+        .and_then(|p| p.pointer("/0/Plan/Plan Rows"))
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(f64::INFINITY))
 }
 
 /// Any search: every hit filtered, sorted and paged by the database.
