@@ -174,5 +174,12 @@ async fn joined(
         sql.bind(pattern),
     );
     let filter = format!("{from}{}", filters(&mut sql, query));
-    page(db, sql, filter, order(DbBackend::Postgres, query.sort), window).await
+    page(
+        db,
+        sql,
+        filter,
+        order(DbBackend::Postgres, query.sort),
+        window,
+    )
+    .await
 }
