@@ -384,6 +384,7 @@ pub async fn list(
                 folder: &folder,
                 bounds: listing.bounds,
                 sort: listing.sort,
+                sort_max_hits: state.config.search_sort_max_hits,
             };
             if listing.category.is_none() {
                 let window = crate::search::Window::Page {

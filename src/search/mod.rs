@@ -65,6 +65,8 @@ pub struct Query<'a> {
     pub folder: &'a str,
     pub bounds: Bounds,
     pub sort: Sort,
+    /// The most hits read, counted and sorted at once (PostgreSQL; see `postgres`).
+    pub sort_max_hits: u64,
 }
 
 /// Which of the matches to read: a page (offset and count) or all of them.

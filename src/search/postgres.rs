@@ -1,30 +1,53 @@
 //! PostgreSQL: names are matched on `folded` (the name lower-cased by the database, a
 //! generated column) and live files told from the trash by `in_trash`. A first page by
-//! name walks `(user_id, in_trash, sort_key, path) INCLUDE (folded)` in order, index-only,
-//! until it has its hits (or the planner takes the trigram index and sorts the few hits
-//! of a rare word). The count reads the trigram index when the planner expects few hits,
-//! else every live name from the narrow `(user_id, in_trash, folded)` index: a trigram
-//! index must read each candidate row again (its matches are approximate), and for a
-//! common word that costs more than reading every name. Other searches join and sort
-//! every hit. Each search runs in one transaction planned for its own words.
+//! name asks first for every hit, up to `Query::sort_max_hits`: from the trigram index when the
+//! planner expects few hits for words of three characters or more, else from the narrow
+//! `(user_id, in_trash, folded) INCLUDE (id)` index, read index-only; those hits are
+//! counted and sorted in the same statement. A word with more hits is counted from the
+//! narrow index (a trigram index must read each candidate row again, its matches being
+//! approximate: for a common word that costs more than reading every name) and its page
+//! read in name order from `(user_id, in_trash, sort_key, path) INCLUDE (folded)`,
+//! index-only, until the page is full. Other searches join and sort every hit. Each
+//! search runs in one transaction planned for its own words.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
+    Value,
 };
 use uuid::Uuid;
 
 use super::{Bounds, Query, Sort, Sql, Window, escape_like, filters, order, page};
 use crate::storage::FileMeta;
 
-/// Below this many expected hits the trigram index counts (a hit costs it about a
-/// microsecond); above it, reading every live name from the narrow index is cheaper.
-const FEW_HITS: f64 = 30_000.0;
+/// The trigram index is asked when the planner expects fewer hits than this (its
+/// estimates are rough: a word estimated at 10,000 had 13,566).
+const TRIGRAM_BELOW: f64 = 20_000.0;
+
+/// The live rows of the user whose name holds `$2`.
+const LIVE: &str = "FROM search_entries WHERE user_id = $1 AND NOT in_trash";
+
+/// `COLLATE "C"` (the same match for these patterns) keeps the trigram index, built for
+/// the default collation, out of the plan: the narrow index is read instead.
+const BY_TRIGRAMS: &str = "folded LIKE lower($2)";
+const BY_NAMES: &str = "folded COLLATE \"C\" LIKE lower($2)";
 
 #[derive(FromQueryResult)]
 struct Row {
     path: String,
     size_bytes: i64,
-    modified_at: Option<chrono::DateTime<chrono::Utc>>,
+    modified_at: Option<DateTime<Utc>>,
+}
+
+impl Row {
+    fn file(self) -> FileMeta {
+        FileMeta {
+            path: self.path,
+            is_dir: false,
+            size: self.size_bytes.max(0) as u64,
+            modified: self.modified_at,
+        }
+    }
 }
 
 pub async fn find(
@@ -49,15 +72,7 @@ pub async fn find(
                 && query.bounds == Bounds::default()
                 && query.sort == Sort::Name =>
         {
-            let files = first_by_name(&txn, user_id, &pattern, offset, limit).await?;
-            // A short page tells the count, unless it is past the end.
-            let total = if (files.len() as u64) < limit && (!files.is_empty() || offset == 0) {
-                offset + files.len() as u64
-            } else {
-                let short = query.words.chars().count() < 3;
-                count(&txn, user_id, &pattern, short).await?
-            };
-            (files, total)
+            by_name(&txn, user_id, query, &pattern, offset, limit).await?
         }
         _ => joined(&txn, user_id, &pattern, query, window).await?,
     };
@@ -65,89 +80,42 @@ pub async fn find(
     Ok(found)
 }
 
-/// The live hits from `offset` in name order: their paths from the order index, then
-/// their rows.
-async fn first_by_name(
+async fn by_name(
     db: &impl ConnectionTrait,
     user_id: Uuid,
+    query: &Query<'_>,
     pattern: &str,
     offset: u64,
     limit: u64,
-) -> anyhow::Result<Vec<FileMeta>> {
-    let rows = Row::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "WITH hits AS (SELECT path, sort_key FROM search_entries \
-           WHERE user_id = $1 AND NOT in_trash AND folded LIKE lower($2) \
-           ORDER BY sort_key COLLATE \"C\", path COLLATE \"C\" LIMIT $3 OFFSET $4) \
-         SELECT e.path, e.size_bytes, e.modified_at FROM hits \
-         JOIN search_entries e ON e.user_id = $1 AND e.path = hits.path \
-         ORDER BY hits.sort_key COLLATE \"C\", hits.path COLLATE \"C\"",
-        [
-            user_id.into(),
-            pattern.into(),
-            (limit as i64).into(),
-            (offset as i64).into(),
-        ],
-    ))
-    .all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| FileMeta {
-            path: r.path,
-            is_dir: false,
-            size: r.size_bytes.max(0) as u64,
-            modified: r.modified_at,
-        })
-        .collect())
-}
-
-/// How many live names hold the words. A trigram index cannot find `short` words (under
-/// three characters).
-async fn count(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    pattern: &str,
-    short: bool,
-) -> anyhow::Result<u64> {
-    let hits = "FROM search_entries WHERE user_id = $1 AND NOT in_trash";
-    let values = || [user_id.into(), pattern.into()];
-    let expected = if short {
-        f64::INFINITY
+) -> anyhow::Result<(Vec<FileMeta>, u64)> {
+    // A trigram index cannot find words under three characters.
+    let rare = query.words.chars().count() >= 3
+        && expected_hits(db, user_id, pattern).await? < TRIGRAM_BELOW;
+    let matched = if rare { BY_TRIGRAMS } else { BY_NAMES };
+    let most = query.sort_max_hits.min(i64::MAX as u64 - 1) as i64;
+    if let Some(found) = few(db, user_id, pattern, matched, most, offset, limit).await? {
+        return Ok(found);
+    }
+    let total = count(db, user_id, pattern).await?;
+    let files = if offset < total {
+        in_name_order(db, user_id, pattern, offset, limit).await?
     } else {
-        expected_hits(db, hits, values()).await?
+        Vec::new()
     };
-    // `COLLATE "C"` (the same match for these patterns) keeps the trigram index, built
-    // for the default collation, out of the plan.
-    let matched = if expected < FEW_HITS {
-        "folded LIKE lower($2)"
-    } else {
-        "folded COLLATE \"C\" LIKE lower($2)"
-    };
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT COUNT(*) AS n {hits} AND {matched}"),
-            values(),
-        ))
-        .await?;
-    Ok(row
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0) as u64)
+    Ok((files, total))
 }
 
 /// The planner's estimate of the hits (from the column's statistics).
 async fn expected_hits(
     db: &impl ConnectionTrait,
-    hits: &str,
-    values: [sea_orm::Value; 2],
+    user_id: Uuid,
+    pattern: &str,
 ) -> anyhow::Result<f64> {
     let plan = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            format!("EXPLAIN (FORMAT JSON) SELECT 1 {hits} AND folded LIKE lower($2)"),
-            values,
+            format!("EXPLAIN (FORMAT JSON) SELECT 1 {LIVE} AND {BY_TRIGRAMS}"),
+            [user_id.into(), pattern.into()],
         ))
         .await?
         .map(|row| row.try_get_by_index::<serde_json::Value>(0))
@@ -157,6 +125,112 @@ async fn expected_hits(
         .and_then(|p| p.pointer("/0/Plan/Plan Rows"))
         .and_then(serde_json::Value::as_f64)
         .unwrap_or(f64::INFINITY))
+}
+
+#[derive(FromQueryResult)]
+struct FewRow {
+    total: i64,
+    path: Option<String>,
+    size_bytes: Option<i64>,
+    modified_at: Option<DateTime<Utc>>,
+}
+
+/// Every hit, found by `matched`, counted and sorted, and the page of them; None when
+/// there are more than `most`.
+#[allow(clippy::too_many_arguments)]
+async fn few(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    pattern: &str,
+    matched: &str,
+    most: i64,
+    offset: u64,
+    limit: u64,
+) -> anyhow::Result<Option<(Vec<FileMeta>, u64)>> {
+    // One row even when the page is empty, to carry the total.
+    let rows = FewRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "WITH hits AS MATERIALIZED (SELECT id {LIVE} AND {matched} LIMIT $5), \
+             page AS (SELECT e.path, e.sort_key, e.size_bytes, e.modified_at \
+               FROM hits JOIN search_entries e ON e.id = hits.id \
+               ORDER BY e.sort_key COLLATE \"C\", e.path COLLATE \"C\" LIMIT $3 OFFSET $4) \
+             SELECT (SELECT COUNT(*) FROM hits) AS total, page.path, page.size_bytes, page.modified_at \
+             FROM (SELECT 1) AS one LEFT JOIN page ON true \
+             ORDER BY page.sort_key COLLATE \"C\", page.path COLLATE \"C\""
+        ),
+        [
+            user_id.into(),
+            pattern.into(),
+            (limit as i64).into(),
+            (offset as i64).into(),
+            (most + 1).into(),
+        ],
+    ))
+    .all(db)
+    .await?;
+    let total = rows.first().map_or(0, |r| r.total);
+    if total > most {
+        return Ok(None);
+    }
+    let files = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Row {
+                path: r.path?,
+                size_bytes: r.size_bytes?,
+                modified_at: r.modified_at,
+            })
+        })
+        .map(Row::file)
+        .collect();
+    Ok(Some((files, total as u64)))
+}
+
+/// How many live names hold the words, from the narrow index.
+async fn count(db: &impl ConnectionTrait, user_id: Uuid, pattern: &str) -> anyhow::Result<u64> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT COUNT(*) AS n {LIVE} AND {BY_NAMES}"),
+            [user_id.into(), pattern.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0) as u64)
+}
+
+/// The live hits from `offset` in name order: their paths from the order index, then
+/// their rows.
+async fn in_name_order(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    pattern: &str,
+    offset: u64,
+    limit: u64,
+) -> anyhow::Result<Vec<FileMeta>> {
+    let values: [Value; 4] = [
+        user_id.into(),
+        pattern.into(),
+        (limit as i64).into(),
+        (offset as i64).into(),
+    ];
+    let rows = Row::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "WITH hits AS (SELECT path, sort_key {LIVE} AND {BY_NAMES} \
+               ORDER BY sort_key COLLATE \"C\", path COLLATE \"C\" LIMIT $3 OFFSET $4) \
+             SELECT e.path, e.size_bytes, e.modified_at FROM hits \
+             JOIN search_entries e ON e.user_id = $1 AND e.path = hits.path \
+             ORDER BY hits.sort_key COLLATE \"C\", hits.path COLLATE \"C\""
+        ),
+        values,
+    ))
+    .all(db)
+    .await?;
+    Ok(rows.into_iter().map(Row::file).collect())
 }
 
 /// Any search: every hit filtered, sorted and paged by the database.

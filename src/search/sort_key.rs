@@ -2,9 +2,12 @@
 //! page a search by it: `File 2` before `file 10`.
 
 /// Which ASCII letters (bit 0 for `a`, in any case) and digits (bit 26 for `0`) a name
-/// holds: a one-letter search is counted from these.
+/// holds once lower-cased (the Kelvin sign is a `k`, as the trigram index folds it): a
+/// one-letter search is counted from these.
 pub fn letters(name: &str) -> i64 {
-    name.bytes()
+    name.chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| u8::try_from(c).ok())
         .fold(0, |mask, b| mask | letter_bit(b).unwrap_or(0))
 }
 

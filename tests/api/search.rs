@@ -316,7 +316,17 @@ async fn all_pages(space: &Space, words: &str, first: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn pages_by_name_are_exact_across_equal_names_and_later_changes() {
-    let space = Space::new().await;
+    pages_by_name_are_exact(Space::new().await).await;
+}
+
+/// Words with more hits than a search sorts at once (PostgreSQL counts them from an index
+/// and reads the page in name order): the same pages.
+#[tokio::test]
+async fn pages_of_words_with_many_hits_are_exact() {
+    pages_by_name_are_exact(Space::with(|c| c.search_sort_max_hits = 3).await).await;
+}
+
+async fn pages_by_name_are_exact(space: Space) {
     let mut files = Vec::new();
     for folder in ["a", "b", "c", "d", "e"] {
         for name in [
@@ -412,5 +422,39 @@ async fn pages_by_name_are_exact_across_equal_names_and_later_changes() {
                 "changed: {words:?} by {first}"
             );
         }
+    }
+}
+
+/// A letter is found in names where it appears folded from another character (the Kelvin
+/// sign is a `k` in any case), and counted the same way when a page does not hold every hit.
+#[tokio::test]
+async fn one_letter_counts_names_that_fold_to_it() {
+    for space in [
+        Space::new().await,
+        Space::with(|c| c.search_sort_max_hits = 1).await,
+    ] {
+        letters_fold(space).await;
+    }
+}
+
+async fn letters_fold(space: Space) {
+    space.write(&[
+        ("\u{212A}elvin.txt", &b"k"[..]),
+        ("kite.txt", &b"k"[..]),
+        ("notes/Kayak.md", &b"k"[..]),
+        ("plain.txt", &b"p"[..]),
+    ]);
+    for words in ["k", "K", "ke"] {
+        let all = expected(&space, words);
+        let (found, body) = search(&space, words, json!({})).await;
+        assert_eq!(found, all, "{words:?}: {body}");
+        // A page of one: the total is counted, not seen.
+        let (page, body) = search(&space, words, json!({ "f": 1 })).await;
+        assert_eq!(page, all[..1], "{words:?}: {body}");
+        assert_eq!(
+            body["data"]["files"]["totalCount"],
+            all.len(),
+            "{words:?}: {body}"
+        );
     }
 }
