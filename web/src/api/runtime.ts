@@ -1,5 +1,5 @@
 // The app's single instances: session, connectivity, urql client and WebSocket client.
-import { Client, type Operation, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
+import { Client, type Operation, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
 import { authExchange } from '@urql/exchange-auth';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { SessionManager, type TabChannel, type TabMessage } from '../features/auth/session';
@@ -9,6 +9,9 @@ import { COOKIE_SESSION_HEADERS, httpRefresh } from '../features/auth/refresh';
 import { Connectivity, probeGraphql } from './connectivity';
 import { graphqlHttpUrl, graphqlWsUrl } from './endpoints';
 import { shouldRetrySocket } from './socketPolicy';
+import { makeCacheExchange } from './cache';
+import { answerExchange } from './answerExchange';
+import { tabEchoExchange } from './tabEcho';
 
 export const session = new SessionManager({
   store: tokenStore,
@@ -94,7 +97,7 @@ function isAuthMutation(operation: Operation): boolean {
   );
 }
 
-/** A fresh client (and so a fresh cache) for each signed-in session. */
+/** A fresh client (and so a fresh normalized cache) for each signed-in session. */
 export function makeUrqlClient(): Client {
   return new Client({
   url: '/graphql',
@@ -103,7 +106,10 @@ export function makeUrqlClient(): Client {
   preferGetMethod: false,
   requestPolicy: 'cache-and-network',
   exchanges: [
-    cacheExchange,
+    makeCacheExchange(),
+    // Below the cache, so that changes answered locally (uploads, other tabs) pass its updates.
+    tabEchoExchange,
+    answerExchange,
     mapExchange({
       onResult(result) {
         if (result.error?.networkError) connectivity.markDown('http');
