@@ -89,6 +89,14 @@ export const OperationEventsSubscription = graphql(`
   }
 `);
 
+export const OperationProgressSubscription = graphql(`
+  subscription OperationProgress($id: ID!) {
+    operationProgress(id: $id) {
+      ...ProgressFields
+    }
+  }
+`);
+
 export const OperationStatusQuery = graphql(`
   query OperationStatus($id: ID!) {
     operation(id: $id) {

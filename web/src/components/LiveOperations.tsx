@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo } from 'react';
 import { useQuery, useSubscription } from 'urql';
-import { OperationEventsSubscription, OperationsQuery } from '../api/documents';
+import { OperationEventsSubscription, OperationProgressSubscription, OperationsQuery } from '../api/documents';
 import { recordProgress, useLiveProgress } from '../live/progressStore';
 import { folderLabel, isActiveStatus, operationTypeLabel } from '../lib/format';
 import { Link } from '../router';
@@ -9,7 +9,11 @@ import { useNow, useRefetchOnReconnect } from '../hooks';
 
 const RECENT_MS = 20_000;
 
-/** Every running operation of the user, live (operationEvents: snapshot first, then changes). */
+/**
+ * Every running operation of the user, live (operationEvents: every change from now on).
+ * The list comes from the cache, whose updates ask for it again when an operation it does
+ * not know of (started in another tab) sends its first event.
+ */
 export function LiveOperations({ exceptId }: { exceptId?: string } = {}) {
   const [ops, refetchOps] = useQuery({ query: OperationsQuery, variables: { first: 30 } });
   useRefetchOnReconnect(() => refetchOps({ requestPolicy: 'network-only' }));
@@ -26,30 +30,10 @@ export function LiveOperations({ exceptId }: { exceptId?: string } = {}) {
     return map;
   }, [ops.data]);
 
-  // An operation we have not seen (started in another tab): reload the list for its name.
-  const asked = useRef(new Set<string>());
-  useEffect(() => {
-    for (const id of live.keys()) {
-      if (!known.has(id) && !asked.current.has(id)) {
-        asked.current.add(id);
-        refetchOps({ requestPolicy: 'network-only' });
-        return;
-      }
-    }
-  }, [live, known, refetchOps]);
-
   // Seed from the list: operations already running when the page loaded.
   const seeded = (ops.data?.operations.nodes ?? []).filter(
     (op) => isActiveStatus(op.status) && !live.has(op.id) && op.id !== exceptId,
   );
-
-  // Listed as running but no event yet: poll the list until events or the outcome arrive.
-  const waiting = seeded.length > 0;
-  useEffect(() => {
-    if (!waiting) return;
-    const t = setInterval(() => refetchOps({ requestPolicy: 'network-only' }), 5_000);
-    return () => clearInterval(t);
-  }, [waiting, refetchOps]);
 
   // Running ones, and for a few seconds the ones that just ended (not on an operation's
   // own page, where that operation's outcome is the page).
@@ -81,6 +65,7 @@ export function LiveOperations({ exceptId }: { exceptId?: string } = {}) {
         })}
         {seeded.map((op) => (
           <li key={op.id}>
+            <WatchProgress id={op.id} />
             <span>
               {operationTypeLabel(op.type)} · {folderLabel(op.rootPath)}: waiting for progress…
             </span>{' '}
@@ -92,4 +77,17 @@ export function LiveOperations({ exceptId }: { exceptId?: string } = {}) {
       </ul>
     </section>
   );
+}
+
+/**
+ * An operation listed as running before any event came for it (it may even have ended
+ * before this tab listened): its state now, from operationProgress. Once that arrived, the
+ * operation is live and this unmounts; operationEvents goes on.
+ */
+function WatchProgress({ id }: { id: string }) {
+  useSubscription({ query: OperationProgressSubscription, variables: { id } }, (_prev, data) => {
+    recordProgress(data.operationProgress);
+    return data;
+  });
+  return null;
 }

@@ -1,8 +1,8 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
+import { OperationProgressSubscription } from '../../api/documents';
 import {
   FileRecordsQuery,
-  OperationProgressSubscription,
   OperationQuery,
   OperationReportQuery,
   PurgeTrashMutation,
@@ -58,42 +58,22 @@ export function OperationDetailPage({ id }: { id: string }) {
       </>
     );
   }
-  return <OperationView key={op.id} op={op} refetch={() => refetch({ requestPolicy: 'network-only' })} />;
+  return <OperationView key={op.id} op={op} />;
 }
 
-function OperationView({ op, refetch }: { op: OperationFieldsFragment; refetch: () => void }) {
+function OperationView({ op }: { op: OperationFieldsFragment }) {
   const live = useOperationProgress(op.id);
   const status = live?.progress.status ?? op.status;
   const active = isActiveStatus(status);
 
   // Snapshot first, then live; ends after the terminal event. Resubscribes after a reconnect.
+  // The terminal event makes the operation, its report and records stale in the cache
+  // (api/cacheUpdates.ts), so they are read again once, with the outcome.
   useSubscription({ query: OperationProgressSubscription, variables: { id: op.id }, pause: !isActiveStatus(op.status) }, (_p, data) => {
     recordProgress(data.operationProgress);
     return data;
   });
 
-  // When the live status turns terminal, reload the operation and what depends on it:
-  // once at once, then every second until the loaded status is terminal too (at most 30
-  // times). Keyed on that condition only: `refetch` is a new function at every render, and
-  // each refetch renders (fetching), so depending on it would re-send the query without end.
-  const refetchRef = useRef(refetch);
-  useEffect(() => {
-    refetchRef.current = refetch;
-  });
-  const behindLive = !active && isActiveStatus(op.status);
-  useEffect(() => {
-    if (!behindLive) return;
-    refetchRef.current();
-    let tries = 0;
-    const timer = setInterval(() => {
-      if (++tries >= 30) clearInterval(timer);
-      else refetchRef.current();
-    }, 1000);
-    return () => clearInterval(timer);
-  }, [behindLive]);
-
-  // Reload the report when a live run ends.
-  const finishedAt = !active && live ? live.receivedAt : 0;
   const title = `${operationTypeLabel(op.type)}${op.dryRun ? ' (dry run)' : ''}`;
   const done = !isActiveStatus(op.status);
   return (
@@ -150,18 +130,15 @@ function OperationView({ op, refetch }: { op: OperationFieldsFragment; refetch: 
       )}
 
       {done && op.dryRun && op.status === 'COMPLETED' && <PlanReview op={op} />}
-      {done && <Report op={op} refreshKey={finishedAt} />}
-      {done && !op.dryRun && <Actions op={op} onChanged={refetch} />}
+      {done && <Report op={op} />}
+      {done && !op.dryRun && <Actions op={op} />}
       {done && !op.dryRun && op.type !== 'DUPLICATE_CLEANUP' && <RecordsTable op={op} />}
     </>
   );
 }
 
-function Report({ op, refreshKey }: { op: OperationFieldsFragment; refreshKey: number }) {
+function Report({ op }: { op: OperationFieldsFragment }) {
   const [result, refetch] = useQuery({ query: OperationReportQuery, variables: { id: op.id } });
-  useEffect(() => {
-    if (refreshKey) refetch({ requestPolicy: 'network-only' });
-  }, [refreshKey, refetch]);
   const report = result.data?.operationReport;
   if (result.error) return <ErrorNotice errors={describeErrors(result.error)} onRetry={() => refetch({ requestPolicy: 'network-only' })} />;
   if (!report) return null;
@@ -279,7 +256,7 @@ function Report({ op, refreshKey }: { op: OperationFieldsFragment; refreshKey: n
   );
 }
 
-function Actions({ op, onChanged }: { op: OperationFieldsFragment; onChanged: () => void }) {
+function Actions({ op }: { op: OperationFieldsFragment }) {
   const [dialog, setDialog] = useState<null | 'rollback' | 'purge'>(null);
   const [errors, setErrors] = useState<FriendlyError[]>([]);
   const [rollbackState, rollback] = useMutation(RollbackOperationMutation);
@@ -340,10 +317,8 @@ function Actions({ op, onChanged }: { op: OperationFieldsFragment; onChanged: ()
           const result = await purge({ operationId: op.id });
           setDialog(null);
           setErrors(describeErrors(result.error));
-          if (result.data?.purgeTrash) {
-            if (result.data.purgeTrash.id !== op.id) navigate(`/operations/${result.data.purgeTrash.id}`);
-            else onChanged();
-          }
+          // The same operation comes back purged (the cache has it), or a new one runs the purge.
+          if (result.data && result.data.purgeTrash.id !== op.id) navigate(`/operations/${result.data.purgeTrash.id}`);
         }}
       >
         <p>

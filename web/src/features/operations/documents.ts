@@ -112,11 +112,3 @@ export const PurgeTrashMutation = graphql(`
     }
   }
 `);
-
-export const OperationProgressSubscription = graphql(`
-  subscription OperationProgress($id: ID!) {
-    operationProgress(id: $id) {
-      ...ProgressFields
-    }
-  }
-`);
