@@ -24,7 +24,8 @@ import { defaultOptions } from '../../lib/operationOptions';
 import { startDownload } from '../../lib/download';
 import { throttle } from '../../lib/throttle';
 import { DropTarget, UploadButton } from '../uploads/UploadButton';
-import { useUploadLanded, useUploadSettled, useUploadsInto } from '../uploads/UploadProvider';
+import { useUploadLanded, useUploadsInto } from '../uploads/UploadProvider';
+import { listingConcerns } from '../../api/cacheUpdates';
 import { breadcrumbs, folderLabel, formatBytes, formatCount, formatDateTime, normalizePath } from '../../lib/format';
 import { Link, navigate, useSearchParam } from '../../router';
 
@@ -55,7 +56,7 @@ const SORTS: { value: FileSort; label: string }[] = [
 
 function FolderView({ path }: { path: string }) {
   useDocumentTitle(folderLabel(path));
-  const { user, reloadUser } = useAuth();
+  const { user } = useAuth();
   const pages = useCursorPages(PAGE);
   const [typed, setTyped] = useState('');
   const [sort, setSort] = useState<FileSort>('NAME' as FileSort);
@@ -81,7 +82,8 @@ function FolderView({ path }: { path: string }) {
     setDialog(null);
     setDialogErrors([]);
   };
-  // Runs an action; an operation it starts is waited for, then the listing is read again.
+  // Runs an action; an operation it starts is waited for (the cache makes the listing
+  // stale when it ends, so it is read again).
   const act = async (run: () => Promise<{ error?: unknown; id?: string | null }>, done: string) => {
     setBusy(true);
     setNotice(null);
@@ -101,8 +103,6 @@ function FolderView({ path }: { path: string }) {
       setNotice(done);
     }
     setBusy(false);
-    refetch({ requestPolicy: 'network-only' });
-    reloadUser();
   };
   const download = async (entry: Entry, inline: boolean) => {
     setActionErrors([]);
@@ -116,23 +116,17 @@ function FolderView({ path }: { path: string }) {
   };
   const [starting, setStarting] = useState<null | 'ORGANIZE' | 'DUPLICATE_CLEANUP'>(null);
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
-  // Files show up as their batches land: this folder's listing is read again (at most
-  // every second) when a batch lands in it or below it (a new folder appears).
-  const refresh = useMemo(() => throttle(() => refetch({ requestPolicy: 'network-only' }), 1000), [refetch]);
-  useEffect(() => () => refresh.cancel(), [refresh]);
-  const concerns = (folder: string) => path === '' || folder === path || folder.startsWith(`${path}/`);
-  useUploadLanded((landed) => {
-    if (concerns(landed)) refresh();
-  });
-  // An upload that ended: its last files are listed now, not a second later.
-  useUploadSettled((job) => {
-    if (!job.targets.some(concerns)) return;
-    refresh.cancel();
-    refetch({ requestPolicy: 'network-only' });
-  });
   // A folder that does not exist (yet): an upload into it creates it, so it is not an error.
   const uploadsHere = useUploadsInto(path);
   const missing = path !== '' && !result.data && firstErrorCode(result.error) === 'NOT_FOUND';
+  // Files show up as their batches land: the upload manager makes the listings of their
+  // folders stale in the cache. A missing folder has no listing there: asked again here
+  // (at most every second) while an upload lands in it or below.
+  const refresh = useMemo(() => throttle(() => refetch({ requestPolicy: 'network-only' }), 1000), [refetch]);
+  useEffect(() => () => refresh.cancel(), [refresh]);
+  useUploadLanded((landed) => {
+    if (missing && listingConcerns(path, landed)) refresh();
+  });
   const conn = result.data?.files;
   const crumbs = breadcrumbs(path);
 

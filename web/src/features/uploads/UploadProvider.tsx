@@ -1,10 +1,10 @@
 // The upload manager, above the routes: one queue for the signed-in session, so uploads
 // go on (and the tray stays) while people move between pages. It asks before the page
-// unloads while anything is sent, refreshes the storage meter as batches land, tells
-// pages (the files listing) what landed where, and cancels everything on sign-out.
+// unloads while anything is sent, tells the cache what landed where (the listings and the
+// storage meter follow), and cancels everything on sign-out.
 import { createContext, useContext, useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
-import { useAuth } from '../auth/AuthContext';
-import { throttle } from '../../lib/throttle';
+import { useClient } from 'urql';
+import { reportLanded } from './reportLanded';
 import { yieldToMain } from './yieldToMain';
 import type { PickedFile } from './upload';
 import { jobLabel, sortByPath, UploadQueue, type JobSummary, type QueueSnapshot, type Send } from './uploadQueue';
@@ -72,28 +72,21 @@ const UploadContext = createContext<UploadManager | null>(null);
 
 export function UploadProvider({ children }: { children: ReactNode }) {
   const [manager] = useState(() => new UploadManager());
-  const { reloadUser } = useAuth();
-  const reload = useRef(reloadUser);
-  useEffect(() => {
-    reload.current = reloadUser;
-  });
+  const client = useClient();
   const active = useSyncExternalStore(manager.queue.subscribe, () => manager.queue.getSnapshot().active);
 
-  // The storage meter follows the uploads (not after every batch: at most every 2 s), and
-  // is exact as soon as an upload ends.
+  // The listings of the folders written to and the storage meter follow the uploads (not
+  // after every batch: at most every second), and are exact as soon as an upload ends.
   useEffect(() => {
-    const refresh = throttle(() => reload.current(), 2000);
-    const offLanded = manager.onLanded(() => refresh());
-    const offSettled = manager.onSettled(() => {
-      refresh.cancel();
-      reload.current();
-    });
+    const landed = reportLanded(client, 1000);
+    const offLanded = manager.onLanded((path) => landed.add(path));
+    const offSettled = manager.onSettled(() => landed.flush());
     return () => {
       offLanded();
       offSettled();
-      refresh.cancel();
+      landed.cancel();
     };
-  }, [manager]);
+  }, [manager, client]);
 
   // Signed out (or the app gone): nothing goes on being sent.
   useEffect(() => () => manager.queue.cancelAll(), [manager]);
@@ -154,15 +147,6 @@ export function useUploadLanded(listener: (path: string) => void): void {
   useEffect(() => manager.onLanded((path) => latest.current(path)), [manager]);
 }
 
-/** Calls `listener(job)` when an upload ends (the latest `listener`). */
-export function useUploadSettled(listener: (job: JobSummary) => void): void {
-  const manager = useUploads();
-  const latest = useRef(listener);
-  useEffect(() => {
-    latest.current = listener;
-  });
-  useEffect(() => manager.onSettled((job) => latest.current(job)), [manager]);
-}
 
 /** Whether uploads under way go into `path` or below it (and so create it if it is missing). */
 export function useUploadsInto(path: string): boolean {
