@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Provider } from 'urql';
-import { makeUrqlClient } from './api/runtime';
+import { makeUrqlClient, session } from './api/runtime';
+import { replayOtherTabs } from './api/tabEcho';
 import { AuthProvider, useAuth } from './features/auth/AuthContext';
 import { Layout } from './components/Layout';
 import { useSession } from './hooks';
@@ -39,6 +40,8 @@ export function Root() {
     void generation;
     return makeUrqlClient();
   }, [generation]);
+  // Changes made in the other tabs, that no server event tells of, reach this tab's cache.
+  useEffect(() => replayOtherTabs(client, () => session.getState().status === 'signed-in'), [client]);
   return (
     <Provider value={client}>
       <AuthProvider>

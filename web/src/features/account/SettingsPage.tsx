@@ -283,7 +283,7 @@ function EmailSection({ user }: { user: User }) {
 /** Where the account is signed in: one row per sign-in, each can be ended. */
 function SessionsSection() {
   const id = useId();
-  const [list, refetch] = useQuery({ query: SessionsQuery, requestPolicy: 'cache-and-network' });
+  const [list] = useQuery({ query: SessionsQuery, requestPolicy: 'cache-and-network' });
   const [state, revoke] = useMutation(RevokeSessionMutation);
   const [errors, setErrors] = useState<FriendlyError[]>([]);
   const [ended, setEnded] = useState(false);
@@ -297,8 +297,7 @@ function SessionsSection() {
       setErrors(describeErrors(res.error));
       return;
     }
-    setEnded(true);
-    refetch({ requestPolicy: 'network-only' });
+    setEnded(true); // the cache's update took it off the list
   };
 
   return (

@@ -68,8 +68,7 @@ function Accounts({ me }: { me: User }) {
     const saved = res.data?.adminUpdateUser;
     if (saved) {
       setEdits(({ [saved.id]: _, ...rest }) => rest);
-      setNotice(done(saved));
-      refetch({ requestPolicy: 'network-only' });
+      setNotice(done(saved)); // the cache has the account as saved
     }
   };
 

@@ -33,7 +33,6 @@ export function KeysPage() {
       setCopied(null);
       setName('');
       setExpires('');
-      refetch({ requestPolicy: 'network-only' });
     }
   };
 
@@ -164,7 +163,6 @@ export function KeysPage() {
           const res = await revoke({ id: revoking.id });
           setRevoking(null);
           setErrors(describeErrors(res.error));
-          refetch({ requestPolicy: 'network-only' });
         }}
       >
         <p>

@@ -81,10 +81,7 @@ export function RulesPage() {
           <RuleEditor
             key={editing === 'new' ? 'new' : editing.id}
             rule={editing === 'new' ? null : editing}
-            onDone={() => {
-              setEditing(null);
-              refetch({ requestPolicy: 'network-only' });
-            }}
+            onDone={() => setEditing(null)}
           />
         </section>
       )}
@@ -146,7 +143,6 @@ export function RulesPage() {
           const res = await del({ id: deleting.id });
           setDeleting(null);
           setErrors(describeErrors(res.error));
-          refetch({ requestPolicy: 'network-only' });
         }}
       >
         <p>

@@ -2,7 +2,6 @@ import { useState } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
 import { EmptyTrashMutation, RestoreEntriesMutation, TrashQuery } from './documents';
 import { describeErrors, type FriendlyError } from '../../api/errors';
-import { useAuth } from '../auth/AuthContext';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { PageNav } from '../../components/PageNav';
@@ -22,7 +21,6 @@ const FROM: Record<string, string> = {
 /** What deletes and duplicate cleanups put in the trash: restore it, or delete it for good. */
 export function TrashPage() {
   useDocumentTitle('Trash');
-  const { reloadUser } = useAuth();
   const pages = useCursorPages(PAGE);
   const [result, refetch] = useQuery({ query: TrashQuery, variables: { first: PAGE, after: pages.after } });
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
@@ -42,12 +40,12 @@ export function TrashPage() {
       else next.add(id);
       return next;
     });
+  // The trash and the storage used are stale in the cache now (emptyTrash's update, or
+  // the restore's end): they are read again by themselves.
   const after = () => {
     setSelected(new Set());
     setBusy(false);
     pages.reset();
-    refetch({ requestPolicy: 'network-only' });
-    reloadUser();
   };
 
   const restoreSelected = async () => {
