@@ -1,5 +1,5 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { useClient, type AnyVariables, type CombinedError, type TypedDocumentNode } from 'urql';
+import { useMemo, useState } from 'react';
+import { useQuery, type AnyVariables, type TypedDocumentNode } from 'urql';
 
 interface Conn<N> {
   nodes: N[];
@@ -7,69 +7,33 @@ interface Conn<N> {
   pageInfo: { hasNextPage: boolean; endCursor?: string | null };
 }
 
-/** Loads a connection page by page, keeping every loaded node (for "Load more"). */
+/**
+ * Loads a connection page by page, keeping every loaded node (for "Load more"): the
+ * cache merges the pages of its field (relayPagination in api/cache.ts), so the result
+ * for the last cursor holds them all. New `variables` start again from the first page.
+ */
 export function usePaged<D, V extends AnyVariables & { after?: string | null }, N>(
   query: TypedDocumentNode<D, V>,
   variables: V,
   select: (data: D) => Conn<N>,
-  pause = false,
 ) {
-  const client = useClient();
-  const [nodes, setNodes] = useState<N[]>([]);
-  const [total, setTotal] = useState<number | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [hasMore, setHasMore] = useState(false);
-  const [fetching, setFetching] = useState(!pause);
-  const [error, setError] = useState<CombinedError | null>(null);
   const key = JSON.stringify(variables);
-  const selectRef = useRef(select);
-  useEffect(() => {
-    selectRef.current = select;
-  });
-  const generation = useRef(0);
-
-  const load = useCallback(
-    async (after: string | null, reset: boolean) => {
-      const gen = generation.current;
-      const result = await client
-        .query(query, { ...(JSON.parse(key) as V), after }, { requestPolicy: 'network-only' })
-        .toPromise();
-      if (gen !== generation.current) return;
-      setFetching(false);
-      setError(result.error ?? null);
-      if (!result.data) return;
-      const conn = selectRef.current(result.data);
-      setNodes((prev) => (reset ? conn.nodes : [...prev, ...conn.nodes]));
-      setTotal(conn.totalCount);
-      setCursor(conn.pageInfo.endCursor ?? null);
-      setHasMore(conn.pageInfo.hasNextPage);
-    },
-    [client, query, key],
-  );
-
-  const reload = useCallback(() => {
-    generation.current++;
-    setFetching(true);
-    void load(null, true);
-  }, [load]);
-
-  useEffect(() => {
-    if (pause) return;
-    generation.current++;
-    void load(null, true);
-  }, [load, pause]);
+  const [more, setMore] = useState<{ key: string; after: string | null }>({ key, after: null });
+  const after = more.key === key ? more.after : null;
+  const withCursor = useMemo(() => ({ ...(JSON.parse(key) as V), after }), [key, after]);
+  const [result, reexecute] = useQuery({ query, variables: withCursor });
+  const conn = result.data ? select(result.data) : null;
 
   return {
-    nodes,
-    total,
-    hasMore,
-    fetching,
-    error,
+    nodes: conn?.nodes ?? [],
+    total: conn?.totalCount ?? null,
+    hasMore: conn?.pageInfo.hasNextPage ?? false,
+    fetching: result.fetching,
+    error: result.error ?? null,
     loadMore: () => {
-      setFetching(true);
-      void load(cursor, false);
+      if (conn?.pageInfo.endCursor) setMore({ key, after: conn.pageInfo.endCursor });
     },
-    reload,
+    reload: () => reexecute({ requestPolicy: 'network-only' }),
   };
 }
 
