@@ -1,9 +1,10 @@
 //! PostgreSQL's search, second form: `search_entries.folded` (the name lower-cased) and
 //! `in_trash`, both generated, so that a search reads narrow indexes instead of the rows:
 //! `(user_id, in_trash, sort_key, path) INCLUDE (folded)` gives a first page by name in
-//! order, index-only; `(user_id, in_trash, folded) INCLUDE (id)` finds the hits of a
-//! short word and counts those of a common one by reading every live name from a narrow
-//! index; the trigram index moves to `folded` and finds rare words. The `(user_id, name)` index is no longer read and goes. SQLite keeps
+//! order, index-only; `(user_id, in_trash, folded)` counts the hits of a short or common
+//! word by reading every live name from a narrow index (deduplicated: a third of the size
+//! it has with an `INCLUDE`d id, and three times as fast to read); the trigram index moves
+//! to `folded` and finds rare words. The `(user_id, name)` index is no longer read and goes. SQLite keeps
 //! its own form (migrations 0014 and 0016); its letter masks are now taken from the name
 //! lower-cased (the Kelvin sign counts as a `k`), so its indexes are built again.
 
@@ -20,7 +21,7 @@ const UP: &[&str] = &[
      ADD COLUMN in_trash boolean GENERATED ALWAYS AS (path LIKE '.trash/%') STORED",
     "CREATE INDEX idx_search_entries_order ON search_entries \
      (user_id, in_trash, sort_key COLLATE \"C\", path COLLATE \"C\") INCLUDE (folded)",
-    "CREATE INDEX idx_search_entries_folded ON search_entries (user_id, in_trash, folded) INCLUDE (id)",
+    "CREATE INDEX idx_search_entries_folded ON search_entries (user_id, in_trash, folded)",
     // Without the extension (no right to create it) rare words are counted from the
     // narrow index too.
     "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN \

@@ -1,14 +1,14 @@
 //! PostgreSQL: names are matched on `folded` (the name lower-cased by the database, a
-//! generated column) and live files told from the trash by `in_trash`. A first page by
-//! name asks first for every hit, up to `Query::sort_max_hits`: from the trigram index when the
-//! planner expects few hits for words of three characters or more, else from the narrow
-//! `(user_id, in_trash, folded) INCLUDE (id)` index, read index-only; those hits are
-//! counted and sorted in the same statement. A word with more hits is counted from the
-//! narrow index (a trigram index must read each candidate row again, its matches being
-//! approximate: for a common word that costs more than reading every name) and its page
-//! read in name order from `(user_id, in_trash, sort_key, path) INCLUDE (folded)`,
-//! index-only, until the page is full. Other searches join and sort every hit. Each
-//! search runs in one transaction planned for its own words.
+//! generated column) and live files told from the trash by `in_trash`. For a first page by
+//! name, a word of three characters or more that the planner expects to be rare is found
+//! by the trigram index, its hits (up to `Query::sort_max_hits`) counted and sorted in one
+//! statement. Any other word is counted from the narrow `(user_id, in_trash, folded)`
+//! index, read index-only (a trigram index must read each candidate row again, its
+//! matches being approximate: for a common word that costs more than reading every name;
+//! and it cannot find words under three characters), and its page read in name order from
+//! `(user_id, in_trash, sort_key, path) INCLUDE (folded)`, index-only, until the page is
+//! full. Other searches join and sort every hit. Each search runs in one transaction
+//! planned for its own words.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -27,9 +27,10 @@ const TRIGRAM_BELOW: f64 = 20_000.0;
 /// The live rows of the user whose name holds `$2`.
 const LIVE: &str = "FROM search_entries WHERE user_id = $1 AND NOT in_trash";
 
+/// Matched by the trigram index.
+const BY_TRIGRAMS: &str = "folded LIKE lower($2)";
 /// `COLLATE "C"` (the same match for these patterns) keeps the trigram index, built for
 /// the default collation, out of the plan: the narrow index is read instead.
-const BY_TRIGRAMS: &str = "folded LIKE lower($2)";
 const BY_NAMES: &str = "folded COLLATE \"C\" LIKE lower($2)";
 
 #[derive(FromQueryResult)]
@@ -88,12 +89,10 @@ async fn by_name(
     offset: u64,
     limit: u64,
 ) -> anyhow::Result<(Vec<FileMeta>, u64)> {
-    // A trigram index cannot find words under three characters.
     let rare = query.words.chars().count() >= 3
         && expected_hits(db, user_id, pattern).await? < TRIGRAM_BELOW;
-    let matched = if rare { BY_TRIGRAMS } else { BY_NAMES };
     let most = query.sort_max_hits.min(i64::MAX as u64 - 1) as i64;
-    if let Some(found) = few(db, user_id, pattern, matched, most, offset, limit).await? {
+    if rare && let Some(found) = few(db, user_id, pattern, most, offset, limit).await? {
         return Ok(found);
     }
     let total = count(db, user_id, pattern).await?;
@@ -135,14 +134,12 @@ struct FewRow {
     modified_at: Option<DateTime<Utc>>,
 }
 
-/// Every hit, found by `matched`, counted and sorted, and the page of them; None when
-/// there are more than `most`.
-#[allow(clippy::too_many_arguments)]
+/// Every hit, found by the trigram index, counted and sorted, and the page of them; None
+/// when there are more than `most`.
 async fn few(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     pattern: &str,
-    matched: &str,
     most: i64,
     offset: u64,
     limit: u64,
@@ -151,7 +148,7 @@ async fn few(
     let rows = FewRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(
-            "WITH hits AS MATERIALIZED (SELECT id {LIVE} AND {matched} LIMIT $5), \
+            "WITH hits AS MATERIALIZED (SELECT id {LIVE} AND {BY_TRIGRAMS} LIMIT $5), \
              page AS (SELECT e.path, e.sort_key, e.size_bytes, e.modified_at \
                FROM hits JOIN search_entries e ON e.id = hits.id \
                ORDER BY e.sort_key COLLATE \"C\", e.path COLLATE \"C\" LIMIT $3 OFFSET $4) \
