@@ -3,12 +3,12 @@
 //! name, a word of three characters or more that the planner expects to be rare is found
 //! by the trigram index, its hits (up to `Query::sort_max_hits`) counted and sorted in one
 //! statement. Any other word is counted from the narrow `(user_id, in_trash, folded)`
-//! index, read index-only (a trigram index must read each candidate row again, its
-//! matches being approximate: for a common word that costs more than reading every name;
-//! and it cannot find words under three characters), and its page read in name order from
-//! `(user_id, in_trash, sort_key, path) INCLUDE (folded)`, index-only, until the page is
-//! full. Other searches join and sort every hit. Each search runs in one transaction
-//! planned for its own words.
+//! index, read index-only with `strpos`, which no trigram index answers (a trigram index
+//! must read each candidate row again, its matches being approximate: for a common word
+//! that costs more than reading every name; and it cannot find words under three
+//! characters), and its page read in name order from `(user_id, in_trash, sort_key, path)
+//! INCLUDE (folded)`, index-only, until the page is full. Other searches join and sort
+//! every hit. Each search runs in one transaction planned for its own words.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -29,9 +29,10 @@ const LIVE: &str = "FROM search_entries WHERE user_id = $1 AND NOT in_trash";
 
 /// Matched by the trigram index.
 const BY_TRIGRAMS: &str = "folded LIKE lower($2)";
-/// `COLLATE "C"` (the same match for these patterns) keeps the trigram index, built for
-/// the default collation, out of the plan: the narrow index is read instead.
-const BY_NAMES: &str = "folded COLLATE \"C\" LIKE lower($2)";
+/// Matched by reading names (`$2` the words themselves): `strpos` is the same match as
+/// `LIKE '%words%'`, and no trigram index can answer it, so the plan reads the narrow
+/// index instead.
+const BY_NAMES: &str = "strpos(folded, lower($2)) > 0";
 
 #[derive(FromQueryResult)]
 struct Row {
@@ -95,9 +96,9 @@ async fn by_name(
     if rare && let Some(found) = few(db, user_id, pattern, most, offset, limit).await? {
         return Ok(found);
     }
-    let total = count(db, user_id, pattern).await?;
+    let total = count(db, user_id, query.words).await?;
     let files = if offset < total {
-        in_name_order(db, user_id, pattern, offset, limit).await?
+        in_name_order(db, user_id, query.words, offset, limit).await?
     } else {
         Vec::new()
     };
@@ -185,12 +186,16 @@ async fn few(
 }
 
 /// How many live names hold the words, from the narrow index.
-async fn count(db: &impl ConnectionTrait, user_id: Uuid, pattern: &str) -> anyhow::Result<u64> {
+async fn count(db: &impl ConnectionTrait, user_id: Uuid, words: &str) -> anyhow::Result<u64> {
+    // With every row of one user matching `user_id`, the planner prices a parallel read of
+    // the table below the narrow index, which is faster (80 ms against 130 at 1M).
+    db.execute_unprepared("SET LOCAL enable_seqscan = off")
+        .await?;
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             format!("SELECT COUNT(*) AS n {LIVE} AND {BY_NAMES}"),
-            [user_id.into(), pattern.into()],
+            [user_id.into(), words.into()],
         ))
         .await?;
     Ok(row
@@ -204,13 +209,13 @@ async fn count(db: &impl ConnectionTrait, user_id: Uuid, pattern: &str) -> anyho
 async fn in_name_order(
     db: &impl ConnectionTrait,
     user_id: Uuid,
-    pattern: &str,
+    words: &str,
     offset: u64,
     limit: u64,
 ) -> anyhow::Result<Vec<FileMeta>> {
     let values: [Value; 4] = [
         user_id.into(),
-        pattern.into(),
+        words.into(),
         (limit as i64).into(),
         (offset as i64).into(),
     ];
