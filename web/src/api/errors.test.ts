@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeErrors, describeGraphQLError, fieldErrors, otherErrors } from './errors';
-import { shouldRetrySocket } from './socketPolicy';
+import { resubscribeDelay, shouldRetrySocket } from './socketPolicy';
 
 const err = (code: string, extra: Record<string, unknown> = {}, message = 'server says no') => ({
   message,
@@ -67,5 +67,14 @@ describe('socket retry policy', () => {
     expect(shouldRetrySocket({ code: 1006 }, 0)).toBe('retry');
     expect(shouldRetrySocket(new Event('error'), 0)).toBe('retry');
     expect(shouldRetrySocket({ code: 4400 }, 0)).toBe('stop');
+  });
+
+  it('starts subscriptions again after a 4429 close, waiting longer each time, at most about a minute', () => {
+    expect(resubscribeDelay({ code: 4429 }, 0, () => 0.5)).toBe(5_000);
+    expect(resubscribeDelay({ code: 4429 }, 1, () => 0.5)).toBe(10_000);
+    expect(resubscribeDelay({ code: 4429 }, 10, () => 0.5)).toBe(60_000);
+    expect(resubscribeDelay({ code: 4429 }, 0, () => 0)).toBe(3_750);
+    expect(resubscribeDelay({ code: 1006 }, 0)).toBeNull();
+    expect(resubscribeDelay(new Event('error'), 0)).toBeNull();
   });
 });

@@ -8,7 +8,7 @@ import { browserLock } from '../features/auth/lock';
 import { COOKIE_SESSION_HEADERS, httpRefresh } from '../features/auth/refresh';
 import { Connectivity, probeGraphql } from './connectivity';
 import { graphqlHttpUrl, graphqlWsUrl } from './endpoints';
-import { shouldRetrySocket } from './socketPolicy';
+import { resubscribeDelay, shouldRetrySocket } from './socketPolicy';
 import { makeCacheExchange } from './cache';
 import { answerExchange } from './answerExchange';
 import { tabEchoExchange } from './tabEcho';
@@ -142,8 +142,31 @@ export function makeUrqlClient(): Client {
         const input = { ...request, query: request.query || '' };
         return {
           subscribe(sink) {
-            const dispose = wsClient().subscribe(input, sink);
-            return { unsubscribe: dispose };
+            let stopped = false;
+            let dispose = () => {};
+            let again: ReturnType<typeof setTimeout> | undefined;
+            const start = (attempt: number) => {
+              dispose = wsClient().subscribe(input, {
+                next: (value) => {
+                  attempt = 0;
+                  sink.next(value as Parameters<typeof sink.next>[0]);
+                },
+                complete: () => sink.complete(),
+                error: (error) => {
+                  const wait = stopped ? null : resubscribeDelay(error, attempt);
+                  if (wait === null) sink.error(error);
+                  else again = setTimeout(() => start(attempt + 1), wait);
+                },
+              });
+            };
+            start(0);
+            return {
+              unsubscribe: () => {
+                stopped = true;
+                clearTimeout(again);
+                dispose();
+              },
+            };
           },
         };
       },

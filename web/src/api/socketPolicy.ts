@@ -19,3 +19,15 @@ export function shouldRetrySocket(event: unknown, refusalsInARow: number): Socke
   if (code === 4400 || code === 4406 || code === 4500) return 'stop';
   return 'retry';
 }
+
+/**
+ * 4429: the account holds as many sockets as it may (other tabs, scripts). graphql-ws takes
+ * that close as final and fails the subscriptions, so they are started again here after a
+ * wait that grows (5 s, 10 s, 20 s, … at most a minute), spread so that tabs do not all come
+ * back at once. `null`: not this case.
+ */
+export function resubscribeDelay(event: unknown, attempt: number, random = Math.random): number | null {
+  if (closeCode(event) !== 4429) return null;
+  const base = Math.min(5_000 * 2 ** attempt, 60_000);
+  return Math.round(base * (0.75 + random() * 0.5));
+}
