@@ -132,7 +132,7 @@ describe('live data', { timeout: 6 * 60_000 }, () => {
         const row = document.querySelector(`.ops-table a[href="/operations/${id}"]`)?.closest('tr');
         return row?.querySelector('.badge')?.textContent.trim() === 'Completed';
       },
-      { timeout: 60_000 },
+      { timeout: 60_000, polling: 250 }, // a tab behind another draws no frames
       id,
     );
     await tabB.waitForSelector(`.live-op[data-operation-id="${id}"][data-status=COMPLETED]`);
